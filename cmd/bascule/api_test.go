@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestAPIBadInput: every bad request gets a JSON error with the right
+// status, and nothing changes.
+func TestAPIBadInput(t *testing.T) {
+	in := newInstance(t, "")
+	in.start()
+	in.addRelease("v1", "")
+	base := "http://" + in.control
+	cases := []struct {
+		name, method, path, token, body string
+		status                          int
+		code                            string
+	}{
+		{"no token", "POST", "/api/v1/deployments", "", `{"version":"v1"}`, 401, "unauthenticated"},
+		{"wrong token", "POST", "/api/v1/deployments", "bsc_wrong", `{"version":"v1"}`, 401, "unauthenticated"},
+		{"no token on reads", "GET", "/api/v1/status", "", "", 401, "unauthenticated"},
+		{"malformed JSON", "POST", "/api/v1/deployments", adminToken, `{"version":`, 400, "bad_request"},
+		{"unknown field", "POST", "/api/v1/deployments", adminToken, `{"version":"v1","colour":"green"}`, 400, "bad_request"},
+		{"two values", "POST", "/api/v1/deployments", adminToken, `{"version":"v1"}{}`, 400, "bad_request"},
+		{"missing version", "POST", "/api/v1/deployments", adminToken, `{}`, 400, "bad_request"},
+		{"oversized body", "POST", "/api/v1/deployments", adminToken, `{"version":"v1","reason":"` + strings.Repeat("x", 2<<20) + `"}`, 413, "too_large"},
+		{"unknown version", "POST", "/api/v1/deployments", adminToken, `{"version":"v9"}`, 404, "unknown_release"},
+		{"bad id", "GET", "/api/v1/deployments/abc", adminToken, "", 400, "bad_request"},
+		{"unknown id", "GET", "/api/v1/deployments/999", adminToken, "", 404, "not_found"},
+		{"unknown release", "GET", "/api/v1/releases/v9", adminToken, "", 404, "not_found"},
+		{"bad release version", "POST", "/api/v1/releases?version=../x", adminToken, "bytes", 400, "bad_request"},
+		{"same version, other bytes", "POST", "/api/v1/releases?version=v1", adminToken, "other bytes", 409, "release_exists"},
+		{"unknown endpoint", "GET", "/api/v1/nope", adminToken, "", 404, "not_found"},
+		{"bad limit", "GET", "/api/v1/deployments?limit=0", adminToken, "", 400, "bad_request"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tc.method, base+tc.path, strings.NewReader(tc.body))
+			if tc.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tc.token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			var e struct {
+				Error struct{ Code, Message string }
+			}
+			if err := json.Unmarshal(body, &e); err != nil || resp.Header.Get("Content-Type") != "application/json" {
+				t.Fatalf("%s %s = %d %q, want a JSON error", tc.method, tc.path, resp.StatusCode, body)
+			}
+			if resp.StatusCode != tc.status || e.Error.Code != tc.code || e.Error.Message == "" {
+				t.Errorf("%s %s = %d %s %q, want %d %s", tc.method, tc.path, resp.StatusCode, e.Error.Code, e.Error.Message, tc.status, tc.code)
+			}
+		})
+	}
+	list, err := in.cl.Deployments(context.Background(), 10)
+	if err != nil || len(list) != 0 {
+		t.Errorf("deployments after bad requests = %d, %v; want none", len(list), err)
+	}
+	rels, err := in.cl.Releases(context.Background())
+	if err != nil || len(rels) != 1 {
+		t.Errorf("releases after bad requests = %d, %v; want only v1", len(rels), err)
+	}
+	// The same bytes again is not an error: CI may retry an upload.
+	var buf bytes.Buffer
+	demoArtifact(&buf, "v1", "")
+	if _, created, err := in.cl.AddRelease(context.Background(), "v1", "v1.tar.gz", "", &buf); err != nil || created {
+		t.Errorf("re-registering v1 with the same bytes = created %v, %v; want 200, not created", created, err)
+	}
+}

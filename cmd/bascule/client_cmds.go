@@ -1,0 +1,331 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/bascule/bascule/internal/artifact"
+	"github.com/bascule/bascule/internal/deploy"
+	"github.com/bascule/bascule/internal/store"
+	"github.com/spf13/cobra"
+)
+
+func (c *cli) releaseCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "release", Short: "Register and list releases"}
+	add := &cobra.Command{
+		Use:   "add VERSION PATH",
+		Short: "Register a release artifact (a file, or a directory packed reproducibly)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body, name, err := readArtifact(args[1])
+			if err != nil {
+				return err
+			}
+			sum := sha256.Sum256(body)
+			digest := "sha256:" + hex.EncodeToString(sum[:])
+			rel, created, err := c.client().AddRelease(cmd.Context(), args[0], name, digest, bytes.NewReader(body))
+			if err != nil {
+				return err
+			}
+			if c.json {
+				return c.writeJSON(rel)
+			}
+			verb := "registered"
+			if !created {
+				verb = "already registered, same bytes:"
+			}
+			c.printf("release %s %s %s (%d bytes)\n", verb, rel.Version, rel.Digest, rel.Size)
+			return nil
+		},
+	}
+	add.Flags().BoolVar(&c.json, "json", false, "print JSON")
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List releases, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rels, err := c.client().Releases(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if c.json {
+				return c.writeJSON(rels)
+			}
+			tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "VERSION\tDIGEST\tSIZE\tCREATED BY\tCREATED")
+			for _, r := range rels {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", r.Version, shortDigest(r.Digest), r.Size, r.CreatedBy, r.CreatedAt.Local().Format(time.DateTime))
+			}
+			return tw.Flush()
+		},
+	}
+	list.Flags().BoolVar(&c.json, "json", false, "print JSON")
+	cmd.AddCommand(add, list)
+	return cmd
+}
+
+// readArtifact reads a file as is, or packs a directory reproducibly so
+// that the same tree always gives the same digest.
+func readArtifact(path string) ([]byte, string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("read artifact: %w", err)
+	}
+	if !st.IsDir() {
+		b, err := os.ReadFile(path)
+		return b, filepath.Base(path), err
+	}
+	var buf bytes.Buffer
+	if err := artifact.PackDir(&buf, path); err != nil {
+		return nil, "", err
+	}
+	return buf.Bytes(), filepath.Base(filepath.Clean(path)) + ".tar.gz", nil
+}
+
+func shortDigest(d string) string {
+	if len(d) > 19 {
+		return d[:19]
+	}
+	return d
+}
+
+func (c *cli) writeJSON(v any) error {
+	enc := json.NewEncoder(c.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func (c *cli) deployCommand() *cobra.Command {
+	var reason string
+	var detach bool
+	cmd := &cobra.Command{
+		Use:   "deploy VERSION",
+		Short: "Deploy a release to the idle color and follow its steps until it is ready",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cl := c.client()
+			d, err := cl.Deploy(cmd.Context(), args[0], reason)
+			if err != nil {
+				return err
+			}
+			if detach {
+				if c.json {
+					return c.writeJSON(d)
+				}
+				c.printf("deployment #%d of %s queued\n", d.ID, d.Version)
+				return nil
+			}
+			p := &stepPrinter{c: c}
+			var last store.Deployment
+			err = cl.Follow(cmd.Context(), d.ID, func(d store.Deployment) {
+				last = d
+				p.update(d)
+			})
+			if err != nil {
+				return err
+			}
+			return p.finish(last)
+		},
+	}
+	cmd.Flags().StringVarP(&reason, "reason", "m", "", "why you deploy (kept in the history and the audit log)")
+	cmd.Flags().BoolVar(&detach, "detach", false, "return once the deployment is queued")
+	cmd.Flags().BoolVar(&c.json, "json", false, "print each update as a JSON line")
+	return cmd
+}
+
+// stepPrinter prints each step once, when it ends, like `kubectl rollout
+// status`; with --json it prints every update as one JSON line.
+type stepPrinter struct {
+	c       *cli
+	printed int
+	header  bool
+}
+
+func (p *stepPrinter) update(d store.Deployment) {
+	if p.c.json {
+		b, _ := json.Marshal(d)
+		p.c.printf("%s\n", b)
+		return
+	}
+	if !p.header {
+		p.c.printf("deployment #%d: %s → %s\n", d.ID, d.Version, d.Color)
+		p.header = true
+	}
+	for ; p.printed < len(d.Steps) && d.Steps[p.printed].EndedAt != nil; p.printed++ {
+		st := d.Steps[p.printed]
+		mark := map[string]string{store.StepDone: "✓", store.StepFailed: "✗", store.StepSkipped: "-"}[st.State]
+		p.c.printf("  %s %-8s %8s  %s\n", mark, st.Name, round(st.Duration(time.Now())), firstLine(st.Message))
+	}
+}
+
+func (p *stepPrinter) finish(d store.Deployment) error {
+	if p.c.json {
+		if d.State == store.StateFailed {
+			return exitError(1)
+		}
+		return nil
+	}
+	switch d.State {
+	case store.StateFailed:
+		p.c.printf("deployment #%d failed: %s\n", d.ID, d.Error)
+		if len(d.LogTail) > 0 {
+			p.c.printf("last lines of the app's log:\n")
+			for _, l := range d.LogTail {
+				p.c.printf("  | %s\n", l)
+			}
+		}
+		p.c.printf("production traffic did not move.\n")
+		return exitError(1)
+	case store.StateReady:
+		p.c.printf("%s is ready on %s in %s. Preview it, then: bascule go-live\n", d.Version, d.Color, round(d.UpdatedAt.Sub(d.CreatedAt)))
+	case store.StateLive:
+		p.c.printf("%s is live on %s.\n", d.Version, d.Color)
+	default:
+		p.c.printf("deployment #%d is %s\n", d.ID, d.State)
+	}
+	return nil
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+func (c *cli) switchCommand(use, short string, do func(*cli, *cobra.Command, string) (deploy.Status, error)) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := do(c, cmd, reason)
+			if err != nil {
+				return err
+			}
+			if c.json {
+				return c.writeJSON(st)
+			}
+			for _, cs := range st.Colors {
+				if cs.Live {
+					c.printf("%s is live on %s.\n", cs.Version, cs.Color)
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&reason, "reason", "m", "", "why (kept in the audit log)")
+	cmd.Flags().BoolVar(&c.json, "json", false, "print the status as JSON")
+	return cmd
+}
+
+func (c *cli) goLiveCommand() *cobra.Command {
+	return c.switchCommand("go-live", "Switch all production traffic to the ready color",
+		func(c *cli, cmd *cobra.Command, reason string) (deploy.Status, error) {
+			return c.client().GoLive(cmd.Context(), reason)
+		})
+}
+
+func (c *cli) rollbackCommand() *cobra.Command {
+	return c.switchCommand("rollback", "Switch all production traffic back to the previous color",
+		func(c *cli, cmd *cobra.Command, reason string) (deploy.Status, error) {
+			return c.client().Rollback(cmd.Context(), reason)
+		})
+}
+
+func (c *cli) statusCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show both colors, their releases and health, and the deployment in progress",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := c.client().Status(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if c.json {
+				return c.writeJSON(st)
+			}
+			return printStatus(c.stdout, st)
+		},
+	}
+	cmd.Flags().BoolVar(&c.json, "json", false, "print JSON")
+	return cmd
+}
+
+func printStatus(w io.Writer, st deploy.Status) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "COLOR\tROLE\tRELEASE\tSTATE\tHEALTH\tIN FLIGHT\tADDR")
+	for _, cs := range st.Colors {
+		role := "idle"
+		if cs.Live {
+			role = "LIVE"
+		}
+		health := "stopped"
+		if cs.Running {
+			health = "healthy"
+			if !cs.Healthy {
+				health = "unhealthy: " + cs.HealthError
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", cs.Color, role, dash(cs.Version), dash(cs.State), health, cs.InFlight, dash(cs.Addr))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if d := st.Deployment; d != nil {
+		fmt.Fprintf(w, "\ndeployment #%d of %s to %s is %s (asked by %s)\n", d.ID, d.Version, d.Color, d.State, d.RequestedBy)
+	}
+	return nil
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func (c *cli) historyCommand() *cobra.Command {
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "history",
+		Short: "List deployments, newest first, with their outcome",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			list, err := c.client().Deployments(cmd.Context(), limit)
+			if err != nil {
+				return err
+			}
+			if c.json {
+				return c.writeJSON(list)
+			}
+			tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tRELEASE\tCOLOR\tSTATE\tBY\tSTARTED\tDURATION\tREASON / ERROR")
+			for _, d := range list {
+				note := d.Reason
+				if d.Error != "" {
+					note = firstLine(d.Error)
+				}
+				dur := "-"
+				if d.FinishedAt != nil {
+					dur = round(d.FinishedAt.Sub(d.CreatedAt)).String()
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Version, d.Color, d.State, d.RequestedBy,
+					d.CreatedAt.Local().Format(time.DateTime), dur, note)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().IntVar(&limit, "limit", 20, "how many deployments")
+	cmd.Flags().BoolVar(&c.json, "json", false, "print JSON")
+	return cmd
+}

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/bascule/bascule/internal/sampleapp"
+	"github.com/spf13/cobra"
+)
+
+func (c *cli) sampleAppCommand() *cobra.Command {
+	var release string
+	cmd := &cobra.Command{
+		Use:    "sample-app",
+		Short:  "Run the demo's sample app (used by the demo's releases)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o := sampleapp.Options{Release: release, Color: c.getenv("BASCULE_COLOR")}
+			// A demo release is an artifact holding release.txt, and the
+			// app runs from the unpacked release directory.
+			if b, err := os.ReadFile("release.txt"); err == nil {
+				if err := parseReleaseFile(string(b), &o); err != nil {
+					return err
+				}
+			}
+			if o.Release == "" {
+				o.Release = c.getenv("BASCULE_RELEASE")
+			}
+			port := c.getenv("PORT")
+			if port == "" {
+				return fmt.Errorf("sample-app: PORT is not set")
+			}
+			return sampleapp.Serve(cmd.Context(), "127.0.0.1:"+port, o, c.logger(false))
+		},
+	}
+	cmd.Flags().StringVar(&release, "release", "", "release to report (default: ./release.txt, then $BASCULE_RELEASE)")
+	return cmd
+}
+
+// parseReleaseFile reads release.txt: the version on the first line, then
+// optional "key=value" lines that make a deliberately broken release:
+// crash=MESSAGE, unhealthy=true, start_delay=DURATION.
+func parseReleaseFile(s string, o *sampleapp.Options) error {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if o.Release == "" {
+		o.Release = strings.TrimSpace(lines[0])
+	}
+	for _, l := range lines[1:] {
+		k, v, _ := strings.Cut(strings.TrimSpace(l), "=")
+		switch k {
+		case "crash":
+			o.Crash = v
+		case "unhealthy":
+			o.Unhealthy = v == "true"
+		case "start_delay":
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("release.txt: start_delay: %w", err)
+			}
+			o.StartDelay = d
+		case "":
+		default:
+			return fmt.Errorf("release.txt: unknown key %q", k)
+		}
+	}
+	return nil
+}

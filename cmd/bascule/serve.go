@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/bascule/bascule/internal/config"
+	"github.com/bascule/bascule/internal/server"
+	"github.com/spf13/cobra"
+)
+
+// addrFlags are the overrides `serve` and `demo` share.
+type addrFlags struct {
+	listen, control, data string
+	verbose               bool
+}
+
+func (f *addrFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.listen, "listen", "", "router address, production traffic (default 127.0.0.1:8080)")
+	cmd.Flags().StringVar(&f.control, "control", "", "control plane address: API, UI, metrics (default 127.0.0.1:8081)")
+	cmd.Flags().StringVar(&f.data, "data", "", "data directory (default: the user's state dir, or the config's data_dir)")
+	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "log debug messages")
+}
+
+func (f *addrFlags) apply(cfg *config.Config) error {
+	if f.listen != "" {
+		cfg.Listen = f.listen
+	}
+	if f.control != "" {
+		cfg.Control = f.control
+	}
+	if f.data != "" {
+		cfg.DataDir = f.data
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("invalid settings: %w", err)
+	}
+	return nil
+}
+
+func (c *cli) logger(verbose bool) *slog.Logger {
+	level := slog.LevelInfo
+	if verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: level}))
+}
+
+func (c *cli) serveCommand() *cobra.Command {
+	var flags addrFlags
+	var path string
+	var keepApps bool
+	cmd := &cobra.Command{
+		Use:   "serve -c bascule.yaml",
+		Short: "Run the router and the control plane",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := config.Load(path)
+			if err != nil {
+				return err
+			}
+			if err := flags.apply(&cfg); err != nil {
+				return err
+			}
+			return c.serve(cmd.Context(), cfg, flags.verbose, !keepApps, nil)
+		},
+	}
+	cmd.Flags().StringVarP(&path, "config", "c", "bascule.yaml", "config file")
+	cmd.Flags().BoolVar(&keepApps, "keep-apps", false,
+		"on SIGTERM, leave the apps running for the next bascule to adopt (for upgrading bascule itself)")
+	flags.register(cmd)
+	return cmd
+}
+
+// serve runs bascule until ctx ends. ready, if set, runs once it listens.
+func (c *cli) serve(ctx context.Context, cfg config.Config, verbose, stopApps bool, ready func(*server.Server) error) error {
+	log := c.logger(verbose)
+	srv, err := server.Open(ctx, server.Options{Config: cfg, Logger: log,
+		AdminToken: c.getenv("BASCULE_ADMIN_TOKEN"), StopAppsOnClose: stopApps})
+	if err != nil {
+		return err
+	}
+	if srv.InitialToken != "" && ready == nil {
+		// Shown once, on the terminal only: it is stored hashed.
+		tokenFile := filepath.Join(cfg.DataDir, "initial-admin-token")
+		if err := os.WriteFile(tokenFile, []byte(srv.InitialToken+"\n"), 0o600); err == nil {
+			fmt.Fprintf(c.stderr, "initial admin token (shown once, also in %s; delete that file once saved):\n  %s\n", tokenFile, srv.InitialToken)
+		}
+	}
+	if ready != nil {
+		if err := ready(srv); err != nil {
+			srv.Run(canceled())
+			return err
+		}
+	}
+	return srv.Run(ctx)
+}
+
+func canceled() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}

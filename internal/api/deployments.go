@@ -1,0 +1,164 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bascule/bascule/internal/auth"
+	"github.com/bascule/bascule/internal/deploy"
+	"github.com/bascule/bascule/internal/store"
+)
+
+func (h *Handler) status(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
+	st, err := h.opts.Deploy.Status(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, st)
+	return nil
+}
+
+type deployRequest struct {
+	Version string `json:"version"`
+	Reason  string `json:"reason"`
+}
+
+func (h *Handler) createDeployment(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	var req deployRequest
+	if err := h.decode(w, r, &req); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.Version) == "" {
+		return errorf(http.StatusBadRequest, "bad_request", `"version" is required`)
+	}
+	d, err := h.opts.Deploy.Deploy(r.Context(), req.Version, req.Reason, p.Name)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", fmt.Sprintf("/api/v1/deployments/%d", d.ID))
+	writeJSON(w, http.StatusAccepted, d)
+	return nil
+}
+
+func (h *Handler) listDeployments(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
+	limit := 100
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return errorf(http.StatusBadRequest, "bad_request", "limit %q: want 1 to 1000", v)
+		}
+		limit = n
+	}
+	list, err := h.opts.Store.ListDeployments(r.Context(), h.opts.Deploy.App(), limit)
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []store.Deployment{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deployments": list})
+	return nil
+}
+
+func deploymentID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id < 1 {
+		return 0, errorf(http.StatusBadRequest, "bad_request", "deployment id %q is not a number", r.PathValue("id"))
+	}
+	return id, nil
+}
+
+func (h *Handler) getDeployment(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
+	id, err := deploymentID(r)
+	if err != nil {
+		return err
+	}
+	d, err := h.opts.Store.Deployment(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+// deploymentEvents streams the deployment as Server-Sent Events: one
+// "deployment" event with the whole record at each change, until it is no
+// longer running. The first event is the current state.
+func (h *Handler) deploymentEvents(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
+	id, err := deploymentID(r)
+	if err != nil {
+		return err
+	}
+	updates, cancel := h.opts.Deploy.Subscribe(id)
+	defer cancel()
+	d, err := h.opts.Store.Deployment(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	flusher, _ := w.(http.Flusher)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	send := func(d store.Deployment) {
+		b, _ := json.Marshal(d)
+		fmt.Fprintf(w, "event: deployment\nid: %d\ndata: %s\n\n", len(d.Steps), b)
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+	send(d)
+	keepAlive := time.NewTicker(15 * time.Second)
+	defer keepAlive.Stop()
+	for store.Active(d.State) {
+		select {
+		case <-r.Context().Done():
+			return nil
+		case u := <-updates:
+			if u.UpdatedAt.Before(d.UpdatedAt) {
+				continue // published before our first read
+			}
+			d = u
+			send(d)
+		case <-keepAlive.C:
+			fmt.Fprint(w, ": keep-alive\n\n")
+			if flusher != nil {
+				flusher.Flush()
+			}
+		}
+	}
+	return nil
+}
+
+type switchRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (h *Handler) goLive(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	return h.switchColor(w, r, p, h.opts.Deploy.GoLive)
+}
+
+func (h *Handler) rollback(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	return h.switchColor(w, r, p, h.opts.Deploy.Rollback)
+}
+
+func (h *Handler) switchColor(w http.ResponseWriter, r *http.Request, p auth.Principal,
+	do func(ctx context.Context, actor, reason string) (deploy.Status, error)) error {
+	var req switchRequest
+	if r.ContentLength != 0 {
+		if err := h.decode(w, r, &req); err != nil {
+			return err
+		}
+	}
+	st, err := do(r.Context(), p.Name, req.Reason)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, st)
+	return nil
+}

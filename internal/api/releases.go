@@ -1,0 +1,103 @@
+package api
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/bascule/bascule/internal/artifact"
+	"github.com/bascule/bascule/internal/auth"
+	"github.com/bascule/bascule/internal/store"
+)
+
+var versionRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]{0,62}$`)
+
+func (h *Handler) listReleases(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
+	list, err := h.opts.Store.ListReleases(r.Context())
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []store.Release{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"releases": list})
+	return nil
+}
+
+func (h *Handler) getRelease(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
+	rel, err := h.opts.Store.Release(r.Context(), r.PathValue("version"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rel)
+	return nil
+}
+
+// addRelease registers an artifact streamed as the request body:
+// POST /api/v1/releases?version=v2&filename=app.tar.gz, optionally with
+// X-Bascule-Digest: sha256:… to have the server verify the bytes. Releases
+// are immutable: the same version with the same bytes answers 200 (CI may
+// retry), with other bytes 409.
+func (h *Handler) addRelease(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	q := r.URL.Query()
+	version := q.Get("version")
+	if !versionRE.MatchString(version) {
+		return errorf(http.StatusBadRequest, "bad_request", "version %q: want 1-63 letters, digits, '.', '_', '+', '-', starting with a letter or digit", version)
+	}
+	filename := q.Get("filename")
+	if filename == "" {
+		filename = "app"
+	}
+	body := bufio.NewReaderSize(r.Body, 64<<10)
+	head, _ := body.Peek(512)
+	format := artifact.DetectFormat(head)
+	blob, err := h.opts.Artifacts.Put(r.Context(), body, r.Header.Get("X-Bascule-Digest"))
+	if err != nil {
+		return err
+	}
+	rel := store.Release{Version: version, Digest: blob.Digest, Size: blob.Size, Format: format,
+		Filename: filename, Notes: q.Get("notes"), CreatedBy: p.Name, CreatedAt: time.Now().UTC()}
+	err = h.opts.Store.CreateRelease(r.Context(), rel)
+	if errors.Is(err, store.ErrConflict) {
+		old, gerr := h.opts.Store.Release(r.Context(), version)
+		if gerr != nil {
+			return gerr
+		}
+		if old.Digest == rel.Digest {
+			writeJSON(w, http.StatusOK, old)
+			return nil
+		}
+		h.audit(r, p, "release.add", version, "refused", "different bytes: "+rel.Digest)
+		return errorf(http.StatusConflict, "release_exists",
+			"release %s is already registered with digest %s; these bytes hash to %s. Releases are immutable: register a new version",
+			version, old.Digest, rel.Digest)
+	}
+	if err != nil {
+		return err
+	}
+	h.audit(r, p, "release.add", version, "ok", fmt.Sprintf("%s, %d bytes", rel.Digest, rel.Size))
+	writeJSON(w, http.StatusCreated, rel)
+	return nil
+}
+
+func (h *Handler) audit(r *http.Request, p auth.Principal, action, target, outcome, detail string) {
+	e := &store.AuditEntry{At: time.Now().UTC(), Actor: p.Name, Action: action, Target: target, Outcome: outcome, Detail: detail}
+	if err := h.opts.Store.AppendAudit(r.Context(), e); err != nil {
+		h.log.Error("append audit", "action", action, "err", err)
+	}
+}
+
+func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
+	list, err := h.opts.Store.ListAudit(r.Context(), 500)
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []store.AuditEntry{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"audit": list})
+	return nil
+}

@@ -1,0 +1,124 @@
+// Package artifact stores release artifacts by content digest and unpacks
+// them into directories the runtime can run from. An artifact is stored once
+// and never rewritten: the bytes CI tested are the bytes that run.
+package artifact
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ErrTooLarge is returned by Put when the artifact exceeds the size limit.
+var ErrTooLarge = errors.New("artifact too large")
+
+// ErrDigestMismatch is returned by Put when the bytes do not match the
+// digest the client announced.
+var ErrDigestMismatch = errors.New("artifact digest mismatch")
+
+// Blob describes a stored artifact.
+type Blob struct {
+	Digest string // "sha256:<hex>"
+	Size   int64
+}
+
+// Store keeps artifacts under Dir/blobs and unpacked releases under Dir/unpacked.
+type Store struct {
+	Dir     string
+	MaxSize int64 // bytes; 0 means 1 GiB
+}
+
+func (s *Store) maxSize() int64 {
+	if s.MaxSize > 0 {
+		return s.MaxSize
+	}
+	return 1 << 30
+}
+
+// Put streams r into the store, computing its digest on the way. When want
+// is not empty the stored digest must equal it. Writing goes to a temporary
+// file that is renamed into place, so a crash never leaves a partial blob.
+func (s *Store) Put(ctx context.Context, r io.Reader, want string) (Blob, error) {
+	dir := filepath.Join(s.Dir, "blobs")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Blob{}, fmt.Errorf("create blob dir: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".upload-*")
+	if err != nil {
+		return Blob{}, fmt.Errorf("create upload file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	h := sha256.New()
+	limit := s.maxSize()
+	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(ctxReader{ctx, r}, limit+1))
+	if err != nil {
+		return Blob{}, fmt.Errorf("receive artifact: %w", err)
+	}
+	if n > limit {
+		return Blob{}, fmt.Errorf("%w: over %d bytes", ErrTooLarge, limit)
+	}
+	b := Blob{Digest: "sha256:" + hex.EncodeToString(h.Sum(nil)), Size: n}
+	if want != "" && !strings.EqualFold(want, b.Digest) {
+		return Blob{}, fmt.Errorf("%w: received %s, announced %s", ErrDigestMismatch, b.Digest, want)
+	}
+	if err := tmp.Sync(); err != nil {
+		return Blob{}, fmt.Errorf("sync artifact: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return Blob{}, fmt.Errorf("close artifact: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), s.blobPath(b.Digest)); err != nil {
+		return Blob{}, fmt.Errorf("store artifact: %w", err)
+	}
+	return b, nil
+}
+
+// Open returns the stored bytes of digest.
+func (s *Store) Open(digest string) (*os.File, error) {
+	f, err := os.Open(s.blobPath(digest))
+	if err != nil {
+		return nil, fmt.Errorf("open artifact %s: %w", digest, err)
+	}
+	return f, nil
+}
+
+func (s *Store) blobPath(digest string) string {
+	return filepath.Join(s.Dir, "blobs", strings.ReplaceAll(digest, ":", "-"))
+}
+
+// Verify recomputes a stored artifact's digest: what runs must be what was
+// registered, even if someone edited files under the data directory.
+func (s *Store) Verify(digest string) error {
+	f, err := s.Open(digest)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return fmt.Errorf("read artifact %s: %w", digest, err)
+	}
+	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != digest {
+		return fmt.Errorf("%w: stored artifact now hashes to %s, registered as %s", ErrDigestMismatch, got, digest)
+	}
+	return nil
+}
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

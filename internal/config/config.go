@@ -1,0 +1,168 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// Driver names accepted by runtime.driver, database.driver and store.driver.
+const (
+	DriverProcess  = "process"  // runtime: bascule starts the release's command itself
+	DriverStatic   = "static"   // runtime: something else runs blue and green at fixed addresses
+	DriverSQLite   = "sqlite"   // database and store
+	DriverPostgres = "postgres" // database and store
+)
+
+// Config is a loaded bascule.yaml: every default applied, every value
+// validated and every *_env reference resolved. See the package
+// documentation for the meaning of each key.
+type Config struct {
+	App          string        // app name; default "app"
+	Listen       string        // router address (production traffic), host:port
+	Control      string        // control plane address (API, UI, metrics, OFREP), host:port
+	DataDir      string        // state directory; "~/" is expanded
+	Preview      Preview       // how to reach the idle color before going live
+	Runtime      Runtime       // how releases run in the blue and green slots
+	HealthCheck  HealthCheck   // when a started release counts as healthy
+	SmokeTest    SmokeTest     // optional check run against the idle color before it may go live
+	DrainTimeout time.Duration // longest wait for in-flight requests on the old color after a switch
+	StopTimeout  time.Duration // SIGTERM to SIGKILL delay when stopping a release
+	AutoGoLive   bool          // switch as soon as a deployment is ready, without a click
+	Database     Database      // the application's database, migrated by bascule; optional
+	Migrate      Migrate       // migration settings; optional
+	Store        Store         // where bascule keeps its own state
+
+	// Path is the file the config was loaded from (the name given to
+	// Parse); empty for Default(). Error messages are prefixed with it.
+	Path string
+}
+
+// Preview configures access to the idle color. A request previews it when
+// it carries the token and names the preview by host, header or cookie.
+type Preview struct {
+	Hosts    []string // host names (optionally host:port) that preview the idle color
+	Header   string   // request header naming the preview; default "X-Bascule-Preview"
+	Cookie   string   // cookie naming the preview; default "bascule_preview"
+	Token    string   // the preview token, literal or read from TokenEnv; empty means the caller generates and persists one
+	TokenEnv string   // environment variable Token was read from, if any
+}
+
+// Runtime selects and configures the runtime driver.
+type Runtime struct {
+	Driver  string  // DriverProcess (default) or DriverStatic
+	Process Process // used when Driver is DriverProcess
+	Static  Static  // used when Driver is DriverStatic
+}
+
+// Process configures the process driver, which starts the release's command
+// in the unpacked release directory with PORT set.
+type Process struct {
+	Command   []string          // argv; required for the process driver
+	Env       map[string]string // extra environment; PORT is reserved
+	PortRange PortRange         // ports handed out in PORT; default 20000-20999
+}
+
+// PortRange is an inclusive range of TCP ports, written "A-B" in YAML.
+type PortRange struct {
+	Min, Max int
+}
+
+// String returns the range as written in YAML, "A-B".
+func (r PortRange) String() string {
+	return strconv.Itoa(r.Min) + "-" + strconv.Itoa(r.Max)
+}
+
+// Contains reports whether port lies inside the range.
+func (r PortRange) Contains(port int) bool {
+	return port >= r.Min && port <= r.Max
+}
+
+// Static configures the static driver: the two colors run elsewhere, at
+// fixed addresses.
+type Static struct {
+	Blue, Green string // host:port of each color
+}
+
+// HealthCheck configures the HTTP health check of a color.
+type HealthCheck struct {
+	Path             string        // request path; default "/"
+	Interval         time.Duration // between checks; default 200ms
+	Timeout          time.Duration // per check; default 2s
+	HealthyThreshold int           // consecutive successes to be healthy; default 1
+	StartTimeout     time.Duration // longest wait for a new release to become healthy; default 60s
+}
+
+// SmokeTest configures the optional smoke test run against the idle color.
+type SmokeTest struct {
+	Command []string      // argv run from the release directory; empty means no smoke test
+	Timeout time.Duration // default 60s
+}
+
+// Database is the application's database, the one migrations run against.
+// It is optional: Driver is empty when the file has no database section.
+type Database struct {
+	Driver string // DriverPostgres or DriverSQLite
+	URL    string // connection URL, literal or read from URLEnv
+	URLEnv string // environment variable URL was read from, if any
+}
+
+// Migrate configures migrations. Only its shape is checked for now.
+type Migrate struct {
+	LockTimeout     time.Duration // how long a migration may wait for a lock; default 5s
+	ExpandCommand   []string      // optional command run for the expand phase
+	ContractCommand []string      // optional command run for the contract phase
+	ShadowURL       string        // optional scratch database to rehearse migrations on
+}
+
+// Store is where bascule keeps its own state.
+type Store struct {
+	Driver string // DriverSQLite (default: a file in DataDir) or DriverPostgres
+	URL    string // PostgreSQL URL, literal or read from URLEnv; must be empty for sqlite
+	URLEnv string // environment variable URL was read from, if any
+}
+
+// Default returns the configuration used when no file is given and onto
+// which a file's values are laid. It is not valid on its own: the process
+// driver needs runtime.process.command, which only the caller (a file, or
+// `bascule demo`) can supply.
+func Default() Config {
+	return Config{
+		App:     "app",
+		Listen:  "127.0.0.1:8080",
+		Control: "127.0.0.1:8081",
+		DataDir: defaultDataDir(),
+		Preview: Preview{Header: "X-Bascule-Preview", Cookie: "bascule_preview"},
+		Runtime: Runtime{
+			Driver:  DriverProcess,
+			Process: Process{PortRange: PortRange{Min: 20000, Max: 20999}},
+		},
+		HealthCheck: HealthCheck{
+			Path:             "/",
+			Interval:         200 * time.Millisecond,
+			Timeout:          2 * time.Second,
+			HealthyThreshold: 1,
+			StartTimeout:     60 * time.Second,
+		},
+		SmokeTest:    SmokeTest{Timeout: 60 * time.Second},
+		DrainTimeout: 30 * time.Second,
+		StopTimeout:  10 * time.Second,
+		Migrate:      Migrate{LockTimeout: 5 * time.Second},
+		Store:        Store{Driver: DriverSQLite},
+	}
+}
+
+// defaultDataDir follows the XDG base directory spec: state belongs in
+// $XDG_STATE_HOME (ignored unless absolute, as the spec requires), else in
+// ~/.local/state. Without a home directory it falls back to ".bascule" in
+// the working directory rather than failing.
+func defaultDataDir() string {
+	if dir := os.Getenv("XDG_STATE_HOME"); filepath.IsAbs(dir) {
+		return filepath.Join(dir, "bascule")
+	}
+	if home, err := os.UserHomeDir(); err == nil && home != "" {
+		return filepath.Join(home, ".local", "state", "bascule")
+	}
+	return ".bascule"
+}

@@ -1,0 +1,114 @@
+// Package config loads bascule.yaml: it parses the file, lays it over the
+// defaults, validates every value and resolves secrets named by *_env keys.
+//
+// # Errors
+//
+// A bad file fails with every problem at once, one per line, each as
+// "file:line: what is wrong":
+//
+//	bascule.yaml:7: unknown key "intervall" in health_check (did you mean "interval"?)
+//	bascule.yaml:9: health_check.timeout: 2 has no unit; write e.g. "2ms" or "2s"
+//	bascule.yaml:14: runtime.process.command: required when runtime.driver is process, e.g. ["./app", "--serve"]
+//
+// The line is that of the offending key, or of the nearest enclosing key
+// when a required key is missing. A problem with no place in the file (a
+// required key whose whole section is absent) is reported as
+// "file: what is wrong". Load and Parse return [Errors]; each element is an
+// [*Error].
+//
+// # Rules of the format
+//
+//   - Unknown keys are errors. Top-level keys starting with "x-" are ignored
+//     so that they can hold YAML anchors, as in docker compose.
+//   - A key with no value ("header:") keeps its default.
+//   - Durations are Go durations: "500ms", "2s", "1m30s". A bare number is
+//     refused because it does not say its unit.
+//   - Booleans are true or false; "yes" and "on" are refused.
+//   - Commands are lists: ["./app", "--serve"]. No shell is involved.
+//   - Anchors, aliases and merge keys ("<<: *defaults") work.
+//   - One YAML document per file.
+//   - Secrets are best given by name: token_env and url_env name an
+//     environment variable read at load time; it must be set and non-empty.
+//     Setting both the value and its *_env variant is an error.
+//
+// # Keys
+//
+// Top level:
+//
+//	app            app name: letters, digits, '.', '_', '-', at most 63. Default "app".
+//	listen         host:port of the router, which serves production traffic.
+//	               Default "127.0.0.1:8080". Port 0 picks a free port.
+//	control        host:port of the control plane: API, web UI, /metrics, OFREP.
+//	               Default "127.0.0.1:8081". Must not collide with listen.
+//	data_dir       directory for bascule's state (the SQLite store among it).
+//	               Default $XDG_STATE_HOME/bascule, else ~/.local/state/bascule,
+//	               else ".bascule". A leading "~/" is expanded.
+//	drain_timeout  after a switch, longest wait for requests in flight on the
+//	               old color. Default 30s.
+//	stop_timeout   when stopping a release, delay between SIGTERM and SIGKILL.
+//	               Default 10s.
+//	auto_go_live   switch to a new release as soon as it is ready, without
+//	               waiting for "Go live". Default false.
+//
+// preview — reaching the idle color before it goes live. A request previews
+// when it names the preview (by host, header or cookie) and carries the token.
+//
+//	hosts      list of host names (optionally host:port) that preview the idle color.
+//	header     request header that asks for the preview. Default "X-Bascule-Preview".
+//	cookie     cookie that asks for the preview. Default "bascule_preview".
+//	token      the preview token, or
+//	token_env  the environment variable holding it. With neither, Token is
+//	           empty and the caller generates one at first start and persists it.
+//
+// runtime — how a release runs in a color slot.
+//
+//	driver              "process" (default) or "static".
+//	process.command     argv of the release, run from the unpacked release
+//	                    directory with PORT set. Required for the process driver.
+//	process.env         mapping of extra environment variables. PORT is reserved.
+//	process.port_range  "A-B", the ports handed out in PORT; at least two ports,
+//	                    none of them the listen or control port. Default "20000-20999".
+//	static.blue         host:port where the blue color runs. Required for the static driver.
+//	static.green        host:port where the green color runs. Required for the static driver.
+//
+// health_check — when a color counts as healthy.
+//
+//	path               request path, starting with "/". Default "/".
+//	interval           time between checks. Default 200ms.
+//	timeout            time allowed for one check. Default 2s.
+//	healthy_threshold  consecutive successful checks needed, at least 1. Default 1.
+//	start_timeout      longest wait for a new release to become healthy. Default 60s.
+//
+// smoke_test — optional check of the idle color before it may go live.
+//
+//	command  argv run from the release directory, with BASCULE_PREVIEW_URL
+//	         and friends in its environment. Empty means no smoke test.
+//	timeout  Default 60s.
+//
+// database — optional; the application's database, which migrations change.
+// When the section is present, driver and one of url / url_env are required.
+//
+//	driver   "postgres" or "sqlite".
+//	url      connection string (postgres:// URL or key=value string for postgres), or
+//	url_env  the environment variable holding it.
+//
+// migrate — optional; only its shape is checked for now.
+//
+//	lock_timeout      longest wait for a lock. Default 5s.
+//	expand_command    argv run for the expand phase.
+//	contract_command  argv run for the contract phase.
+//	shadow_url        scratch database to rehearse migrations on.
+//
+// store — where bascule keeps its own state.
+//
+//	driver   "sqlite" (default: a file in data_dir) or "postgres" (for several
+//	         bascule instances).
+//	url      PostgreSQL connection string, or
+//	url_env  the environment variable holding it. Both must be empty for sqlite.
+//
+// A complete, annotated example is testdata/full.yaml.
+//
+// Environment variables and command-line flags do not override the file
+// here: cmd/bascule applies its --listen, --control and --data flags to the
+// loaded Config and calls [Config.Validate] again.
+package config

@@ -1,0 +1,92 @@
+package config
+
+import "github.com/goccy/go-yaml/ast"
+
+// This file is the schema of bascule.yaml: one function per section, each
+// listing the keys it accepts. A key missing here is an unknown key.
+
+func (d *decoder) root(n ast.Node, c *Config) {
+	d.mapping("", n, section{
+		"app":      d.str(&c.App),
+		"listen":   d.str(&c.Listen),
+		"control":  d.str(&c.Control),
+		"data_dir": d.str(&c.DataDir),
+		"preview":  func(p string, n ast.Node) { d.preview(p, n, &c.Preview) },
+		"runtime":  func(p string, n ast.Node) { d.runtime(p, n, &c.Runtime) },
+		"health_check": func(p string, n ast.Node) {
+			d.healthCheck(p, n, &c.HealthCheck)
+		},
+		"smoke_test": func(p string, n ast.Node) {
+			d.mapping(p, n, section{
+				"command": d.strs(&c.SmokeTest.Command),
+				"timeout": d.duration(&c.SmokeTest.Timeout),
+			})
+		},
+		"drain_timeout": d.duration(&c.DrainTimeout),
+		"stop_timeout":  d.duration(&c.StopTimeout),
+		"auto_go_live":  d.boolean(&c.AutoGoLive),
+		"database": func(p string, n ast.Node) {
+			d.mapping(p, n, section{
+				"driver":  d.str(&c.Database.Driver),
+				"url":     d.str(&c.Database.URL),
+				"url_env": d.str(&c.Database.URLEnv),
+			})
+		},
+		"migrate": func(p string, n ast.Node) { d.migrate(p, n, &c.Migrate) },
+		"store": func(p string, n ast.Node) {
+			d.mapping(p, n, section{
+				"driver":  d.str(&c.Store.Driver),
+				"url":     d.str(&c.Store.URL),
+				"url_env": d.str(&c.Store.URLEnv),
+			})
+		},
+	})
+}
+
+func (d *decoder) preview(path string, n ast.Node, p *Preview) {
+	d.mapping(path, n, section{
+		"hosts":     d.strs(&p.Hosts),
+		"header":    d.str(&p.Header),
+		"cookie":    d.str(&p.Cookie),
+		"token":     d.str(&p.Token),
+		"token_env": d.str(&p.TokenEnv),
+	})
+}
+
+func (d *decoder) runtime(path string, n ast.Node, r *Runtime) {
+	d.mapping(path, n, section{
+		"driver": d.str(&r.Driver),
+		"process": func(p string, n ast.Node) {
+			d.mapping(p, n, section{
+				"command":    d.strs(&r.Process.Command),
+				"env":        d.strMap(&r.Process.Env),
+				"port_range": d.portRange(&r.Process.PortRange),
+			})
+		},
+		"static": func(p string, n ast.Node) {
+			d.mapping(p, n, section{
+				"blue":  d.str(&r.Static.Blue),
+				"green": d.str(&r.Static.Green),
+			})
+		},
+	})
+}
+
+func (d *decoder) healthCheck(path string, n ast.Node, h *HealthCheck) {
+	d.mapping(path, n, section{
+		"path":              d.str(&h.Path),
+		"interval":          d.duration(&h.Interval),
+		"timeout":           d.duration(&h.Timeout),
+		"healthy_threshold": d.integer(&h.HealthyThreshold),
+		"start_timeout":     d.duration(&h.StartTimeout),
+	})
+}
+
+func (d *decoder) migrate(path string, n ast.Node, m *Migrate) {
+	d.mapping(path, n, section{
+		"lock_timeout":     d.duration(&m.LockTimeout),
+		"expand_command":   d.strs(&m.ExpandCommand),
+		"contract_command": d.strs(&m.ContractCommand),
+		"shadow_url":       d.str(&m.ShadowURL),
+	})
+}

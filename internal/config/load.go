@@ -1,0 +1,159 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// Load reads the config file at path, applies defaults, validates it and
+// resolves token_env and url_env from the environment.
+//
+// A file that cannot be read gives an error wrapping the os error (so
+// errors.Is(err, fs.ErrNotExist) works); a file with problems gives
+// Errors listing all of them.
+func Load(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("load config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse is Load from bytes; name is used in error messages and as
+// Config.Path. On error the returned Config is the zero value and the error
+// is Errors.
+func Parse(name string, data []byte) (Config, error) {
+	return parse(name, data, os.LookupEnv)
+}
+
+// lookupFunc reads an environment variable; os.LookupEnv outside tests.
+type lookupFunc func(string) (string, bool)
+
+func parse(name string, data []byte, lookup lookupFunc) (Config, error) {
+	c := Default()
+	c.Path = name
+	d := newDecoder(name)
+	body, ok := d.document(data)
+	if !ok {
+		return Config{}, d.errs.asError()
+	}
+	if body != nil {
+		d.collectAnchors(body)
+		d.root(d.resolve(body), &c)
+	}
+	if d.failed[""] {
+		// Not a mapping at all: checking the defaults would only add noise.
+		return Config{}, d.errs.asError()
+	}
+	c.DataDir = expandHome(c.DataDir)
+	v := &validator{file: name, lines: d.lines, failed: d.failed, errs: d.errs}
+	v.validate(&c)
+	v.secrets(&c, lookup)
+	if err := v.errs.asError(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// document parses data and returns the body of its only document; nil for
+// an empty file, which then means "all defaults".
+func (d *decoder) document(data []byte) (body ast.Node, ok bool) {
+	// The parser is third-party code fed operator input; a panic in it must
+	// become a config error, not crash bascule at start-up.
+	defer func() {
+		if r := recover(); r != nil {
+			d.errorf(0, "parse yaml: %v", r)
+			body, ok = nil, false
+		}
+	}()
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		d.parseError(err)
+		return nil, false
+	}
+	if len(f.Docs) == 0 {
+		return nil, true
+	}
+	for _, doc := range f.Docs[1:] {
+		d.errorf(nodeLine(doc), "a config file holds one YAML document; remove this one or the \"---\" before it")
+	}
+	return f.Docs[0].Body, len(f.Docs) == 1
+}
+
+var goccyPos = regexp.MustCompile(`at \[(\d+):\d+\]`)
+
+// parseError turns a go-yaml error into "file:line: msg", rewriting its
+// "[line:col]" references into words.
+func (d *decoder) parseError(err error) {
+	var ye yaml.Error
+	if !errors.As(err, &ye) {
+		d.errorf(0, "parse yaml: %v", err)
+		return
+	}
+	line := 0
+	if tk := ye.GetToken(); tk != nil && tk.Position != nil {
+		line = tk.Position.Line
+	}
+	msg := goccyPos.ReplaceAllString(ye.GetMessage(), "on line $1")
+	d.errorf(line, "invalid YAML: %s", msg)
+}
+
+// secrets resolves preview.token_env, database.url_env and store.url_env.
+// It is part of loading, not of Validate, because after it both the value
+// and the variable's name are set.
+func (v *validator) secrets(c *Config, lookup lookupFunc) {
+	c.Preview.Token = v.secret("preview.token", c.Preview.Token, c.Preview.TokenEnv, lookup)
+	c.Database.URL = v.secret("database.url", c.Database.URL, c.Database.URLEnv, lookup)
+	c.Store.URL = v.secret("store.url", c.Store.URL, c.Store.URLEnv, lookup)
+}
+
+// secret returns the literal value of path, or the value of the variable
+// named by path+"_env"; it reports setting both, and a variable that is
+// unset or empty.
+func (v *validator) secret(path, literal, envName string, lookup lookupFunc) string {
+	envPath := path + "_env"
+	if envName == "" {
+		return literal
+	}
+	if literal != "" {
+		v.errorf(envPath, "set %s or %s, not both", lastKey(path), lastKey(envPath))
+		return literal
+	}
+	if !isEnvName(envName) {
+		v.errorf(envPath, "%q is not an environment variable name", envName)
+		return ""
+	}
+	val, ok := lookup(envName)
+	switch {
+	case !ok:
+		v.errorf(envPath, "environment variable %s is not set", envName)
+	case val == "":
+		v.errorf(envPath, "environment variable %s is empty", envName)
+	}
+	return val
+}
+
+func lastKey(path string) string {
+	return path[strings.LastIndexByte(path, '.')+1:]
+}
+
+// expandHome expands a leading "~/", which operators write out of habit
+// and which no shell expands inside a YAML file.
+func expandHome(dir string) string {
+	if dir != "~" && !strings.HasPrefix(dir, "~/") {
+		return dir
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return dir
+	}
+	return filepath.Join(home, dir[1:])
+}

@@ -1,0 +1,236 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// cmdOK is the one line every otherwise-valid snippet needs.
+const cmdOK = "runtime: {process: {command: [./app]}}\n"
+
+func TestParseValid(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want func(c *Config) // applied to the expected config, which starts as the defaults + cmdOK
+	}{
+		{"empty list", cmdOK + "preview: {hosts: []}\n", func(c *Config) { c.Preview.Hosts = []string{} }},
+		{"quoted number kept verbatim", cmdOK + "preview: {token: 0123}\n", func(c *Config) { c.Preview.Token = "0123" }},
+		{"static driver", "runtime:\n  driver: static\n  static: {blue: 127.0.0.1:19001, green: '[::1]:19002'}\n", func(c *Config) {
+			c.Runtime = Runtime{Driver: DriverStatic, Process: c.Runtime.Process, Static: Static{Blue: "127.0.0.1:19001", Green: "[::1]:19002"}}
+			c.Runtime.Process.Command = nil
+		}},
+		{"durations", cmdOK + "drain_timeout: 1m30s\nstop_timeout: 1.5s\n", func(c *Config) {
+			c.DrainTimeout = 90 * time.Second
+			c.StopTimeout = 1500 * time.Millisecond
+		}},
+		{"merge key and anchor", cmdOK + "x-fast: &fast {interval: 50ms, timeout: 1s}\nhealth_check:\n  <<: *fast\n  timeout: 3s\n", func(c *Config) {
+			c.HealthCheck.Interval = 50 * time.Millisecond
+			c.HealthCheck.Timeout = 3 * time.Second // the written key wins over the merged one
+		}},
+		{"alias in a list", "x-cmd: &cmd ./app\nruntime: {process: {command: [*cmd, --serve]}}\n", func(c *Config) {
+			c.Runtime.Process.Command = []string{"./app", "--serve"}
+		}},
+		{"env with a null value", cmdOK[:len(cmdOK)-3] + ", env: {A: 1, B: }}}\n", func(c *Config) {
+			c.Runtime.Process.Env = map[string]string{"A": "1", "B": ""}
+		}},
+		{"port 0 lets the OS choose", cmdOK + "listen: 127.0.0.1:0\ncontrol: 127.0.0.1:0\n", func(c *Config) {
+			c.Listen, c.Control = "127.0.0.1:0", "127.0.0.1:0"
+		}},
+		{"same port on two IPs", cmdOK + "listen: 127.0.0.1:8080\ncontrol: 127.0.0.2:8080\n", func(c *Config) {
+			c.Control = "127.0.0.2:8080"
+		}},
+		{"sqlite database", cmdOK + "database: {driver: sqlite, url: app.db}\n", func(c *Config) {
+			c.Database = Database{Driver: DriverSQLite, URL: "app.db"}
+		}},
+		{"postgres store with key=value DSN", cmdOK + "store: {driver: postgres, url: 'host=127.0.0.1 dbname=b'}\n", func(c *Config) {
+			c.Store = Store{Driver: DriverPostgres, URL: "host=127.0.0.1 dbname=b"}
+		}},
+		{"tagged string", cmdOK + "app: !!str shop\n", func(c *Config) { c.App = "shop" }},
+		{"explicit document start", "---\n" + cmdOK, func(*Config) {}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parse("b.yaml", []byte(tc.yaml), env(nil))
+			if err != nil {
+				t.Fatalf("parse(%q): %v", tc.yaml, err)
+			}
+			want := Default()
+			want.Path = "b.yaml"
+			want.Runtime.Process.Command = []string{"./app"}
+			tc.want(&want)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("parse(%q) mismatch (-want +got):\n%s", tc.yaml, diff)
+			}
+		})
+	}
+}
+
+func TestParseInvalid(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want []string // every line of the error, in order
+	}{
+		{"unknown top-level key", cmdOK + "helth: {}\n",
+			[]string{`b.yaml:2: unknown key "helth" (did you mean "health_check"?)`}},
+		{"unknown nested key", cmdOK + "health_check:\n  intervall: 1s\n",
+			[]string{`b.yaml:3: unknown key "intervall" in health_check (did you mean "interval"?)`}},
+		{"unknown key, no suggestion", cmdOK + "store:\n  flavour: x\n",
+			[]string{`b.yaml:3: unknown key "flavour" in store`}},
+		{"dash for underscore", cmdOK + "drain-timeout: 1s\n",
+			[]string{`b.yaml:2: unknown key "drain-timeout" (did you mean "drain_timeout"?)`}},
+		{"duration without unit", cmdOK + "health_check:\n  interval: 500\n",
+			[]string{`b.yaml:3: health_check.interval: 500 has no unit; write e.g. "500ms" or "500s"`}},
+		{"duration as quoted number", cmdOK + "drain_timeout: '30'\n",
+			[]string{`b.yaml:2: drain_timeout: 30 has no unit; write e.g. "30ms" or "30s"`}},
+		{"not a duration", cmdOK + "stop_timeout: soon\n",
+			[]string{`b.yaml:2: stop_timeout: "soon" is not a duration; write e.g. "500ms", "2s" or "1m30s"`}},
+		{"zero and negative durations", cmdOK + "drain_timeout: 0s\nsmoke_test: {timeout: -1s}\n",
+			[]string{
+				`b.yaml:2: drain_timeout: must be positive, got 0s`,
+				`b.yaml:3: smoke_test.timeout: must be positive, got -1s`,
+			}},
+		{"duration as a list", cmdOK + "stop_timeout: [1s]\n",
+			[]string{`b.yaml:2: stop_timeout: expected a duration such as "500ms" or "2s", got a list`}},
+		{"listen is a bare port", cmdOK + "listen: 8080\n",
+			[]string{`b.yaml:2: listen: want host:port such as "127.0.0.1:8080", got "8080" (did you mean "127.0.0.1:8080"?)`}},
+		{"named port", cmdOK + "control: localhost:http\n",
+			[]string{`b.yaml:2: control: port "http" in "localhost:http" is not a number`}},
+		{"port out of range", cmdOK + "listen: 127.0.0.1:70000\n",
+			[]string{`b.yaml:2: listen: port 70000 in "127.0.0.1:70000" is out of range 0-65535`}},
+		{"bad host", cmdOK + "listen: 'exa mple:80'\n",
+			[]string{`b.yaml:2: listen: host "exa mple" in "exa mple:80" is not a host name or IP address`}},
+		{"listen equals control", cmdOK + "listen: 127.0.0.1:9000\ncontrol: localhost:9000\n",
+			[]string{`b.yaml:3: control: localhost:9000 is also the listen address; the router and the control plane need different ports`}},
+		{"unknown runtime driver", "runtime:\n  driver: docker\n",
+			[]string{`b.yaml:2: runtime.driver: unknown driver "docker"; want "process" or "static"`}},
+		{"process without command, section present", "runtime:\n  process:\n    env: {A: b}\n",
+			[]string{`b.yaml:2: runtime.process.command: required when runtime.driver is process, e.g. ["./app", "--serve"]`}},
+		{"process without command, no runtime at all", "app: shop\n",
+			[]string{`b.yaml: runtime.process.command: required when runtime.driver is process, e.g. ["./app", "--serve"]`}},
+		{"command as a string", "runtime: {process: {command: ./app --serve}}\n",
+			[]string{`b.yaml:1: runtime.process.command: expected a list of strings such as ["./app", "--serve"], got a string`}},
+		{"command item is a mapping", "runtime:\n  process:\n    command:\n      - ./app\n      - {a: b}\n",
+			[]string{`b.yaml:5: runtime.process.command[1]: expected a string, got a mapping`}},
+		{"empty program", "runtime: {process: {command: ['', x]}}\n",
+			[]string{`b.yaml:1: runtime.process.command[0]: the program to run must not be empty`}},
+		{"reserved and bad env names", "runtime:\n  process:\n    command: [x]\n    env:\n      PORT: 1\n      A-B: x\n",
+			[]string{
+				`b.yaml:5: runtime.process.env.PORT: PORT is set by bascule for each release; remove it`,
+				`b.yaml:6: runtime.process.env.A-B: "A-B" is not an environment variable name`,
+			}},
+		{"port range reversed", "runtime:\n  process:\n    command: [x]\n    port_range: 30000-20000\n",
+			[]string{`b.yaml:4: runtime.process.port_range: want "A-B" with 1 <= A <= B <= 65535, got "30000-20000"`}},
+		{"port range beyond 65535", "runtime:\n  process:\n    command: [x]\n    port_range: 0-70000\n",
+			[]string{`b.yaml:4: runtime.process.port_range: want "A-B" with 1 <= A <= B <= 65535, got "0-70000"`}},
+		{"port range not a range", "runtime:\n  process:\n    command: [x]\n    port_range: 20000\n",
+			[]string{`b.yaml:4: runtime.process.port_range: expected a range "A-B" such as "20000-20999", got 20000`}},
+		{"port range of one", "runtime:\n  process:\n    command: [x]\n    port_range: 20000-20000\n",
+			[]string{`b.yaml:4: runtime.process.port_range: 20000-20000 holds one port; blue and green run side by side and need two`}},
+		{"port range holds listen", "listen: 127.0.0.1:20005\nruntime:\n  process:\n    command: [x]\n    port_range: 20000-20999\n",
+			[]string{`b.yaml:5: runtime.process.port_range: 20000-20999 contains the listen port 20005`}},
+		{"static without addresses", "runtime:\n  driver: static\n",
+			[]string{
+				`b.yaml:1: runtime.static.blue: required when runtime.driver is static, e.g. "127.0.0.1:19001"`,
+				`b.yaml:1: runtime.static.green: required when runtime.driver is static, e.g. "127.0.0.1:19001"`,
+			}},
+		{"static colors collide", "runtime:\n  driver: static\n  static:\n    blue: 127.0.0.1:19001\n    green: 127.0.0.1:19001\n",
+			[]string{`b.yaml:5: runtime.static.green: 127.0.0.1:19001 is also the blue address; each color needs its own`}},
+		{"static color is bascule itself", "runtime:\n  driver: static\n  static:\n    blue: 127.0.0.1:8080\n    green: 127.0.0.1:0\n",
+			[]string{
+				`b.yaml:4: runtime.static.blue: 127.0.0.1:8080 is the listen address; bascule would send traffic to itself`,
+				`b.yaml:5: runtime.static.green: port 0 in "127.0.0.1:0" is out of range 1-65535`,
+			}},
+		{"health path", cmdOK + "health_check:\n  path: healthz\n",
+			[]string{`b.yaml:3: health_check.path: must start with "/", got "healthz"`}},
+		{"health path with space", cmdOK + "health_check:\n  path: /a b\n",
+			[]string{`b.yaml:3: health_check.path: "/a b" is not a valid request path`}},
+		{"threshold", cmdOK + "health_check:\n  healthy_threshold: 0\n",
+			[]string{`b.yaml:3: health_check.healthy_threshold: must be at least 1, got 0`}},
+		{"threshold as string", cmdOK + "health_check:\n  healthy_threshold: two\n",
+			[]string{`b.yaml:3: health_check.healthy_threshold: expected an integer, got "two"`}},
+		{"threshold overflow", cmdOK + "health_check:\n  healthy_threshold: 99999999999999999999\n",
+			[]string{`b.yaml:3: health_check.healthy_threshold: 99999999999999999999 is out of range`}},
+		{"yes is not a boolean", cmdOK + "auto_go_live: yes\n",
+			[]string{`b.yaml:2: auto_go_live: expected true or false, got "yes"`}},
+		{"token and token_env", cmdOK + "preview:\n  token: a\n  token_env: B\n",
+			[]string{`b.yaml:4: preview.token_env: set token or token_env, not both`}},
+		{"token_env unset", cmdOK + "preview:\n  token_env: NOPE_NOT_SET\n",
+			[]string{`b.yaml:3: preview.token_env: environment variable NOPE_NOT_SET is not set`}},
+		{"token_env not a name", cmdOK + "preview:\n  token_env: $TOKEN\n",
+			[]string{`b.yaml:3: preview.token_env: "$TOKEN" is not an environment variable name`}},
+		{"preview header and cookie", cmdOK + "preview:\n  header: 'X Preview'\n  cookie: 'a;b'\n",
+			[]string{
+				`b.yaml:3: preview.header: "X Preview" is not a valid HTTP header name`,
+				`b.yaml:4: preview.cookie: "a;b" is not a valid cookie name`,
+			}},
+		{"preview hosts", cmdOK + "preview:\n  hosts:\n    - https://preview.example/\n    - p.example\n    - P.example\n",
+			[]string{
+				`b.yaml:4: preview.hosts[0]: "https://preview.example/" is not a host name; write it without scheme or path, e.g. "preview.example"`,
+				`b.yaml:6: preview.hosts[2]: "P.example" is already listed as preview.hosts[1]`,
+			}},
+		{"app name", cmdOK + "app: 'my shop'\n",
+			[]string{`b.yaml:2: app: "my shop" is not a valid app name; use up to 63 letters, digits, '.', '_' or '-'`}},
+		{"empty data_dir", cmdOK + "data_dir: ''\n",
+			[]string{`b.yaml:2: data_dir: must not be empty`}},
+		{"database without driver", cmdOK + "database:\n  url: postgres://127.0.0.1/x\n",
+			[]string{`b.yaml:2: database.driver: required when database is set; want "postgres" or "sqlite"`}},
+		{"database without url", cmdOK + "database:\n  driver: mysql\n",
+			[]string{
+				`b.yaml:2: database.url: required (or url_env) when database is set`,
+				`b.yaml:3: database.driver: unknown driver "mysql"; want "postgres" or "sqlite"`,
+			}},
+		{"database url and url_env", cmdOK + "database:\n  driver: postgres\n  url: postgres://127.0.0.1/x\n  url_env: DB\n",
+			[]string{`b.yaml:5: database.url_env: set url or url_env, not both`}},
+		{"database wrong scheme, url not echoed", cmdOK + "database:\n  driver: postgres\n  url: mysql://u:pw@127.0.0.1/x\n",
+			[]string{`b.yaml:4: database.url: scheme "mysql" is not postgres:// or postgresql://`}},
+		{"sqlite store with url", cmdOK + "store:\n  url: postgres://127.0.0.1/b\n",
+			[]string{`b.yaml:3: store.url: only used with driver postgres; the sqlite store is a file in data_dir`}},
+		{"postgres store without url", cmdOK + "store:\n  driver: postgres\n",
+			[]string{`b.yaml:2: store.url: required (or url_env) when store.driver is postgres`}},
+		{"migrate shape", cmdOK + "migrate:\n  lock_timeout: 0s\n  expand_command: x\n",
+			[]string{
+				`b.yaml:3: migrate.lock_timeout: must be positive, got 0s`,
+				`b.yaml:4: migrate.expand_command: expected a list of strings such as ["./app", "--serve"], got a string`,
+			}},
+		{"section is a scalar", cmdOK + "health_check: yes\n",
+			[]string{`b.yaml:2: health_check: expected a mapping, got a string`}},
+		{"runtime section is a scalar, no cascade", "runtime: process\n",
+			[]string{`b.yaml:1: runtime: expected a mapping, got a string`}},
+		{"top level is a list", "- a\n",
+			[]string{`b.yaml:1: the top level must be a mapping of keys such as listen: and runtime:, got a list`}},
+		{"syntax error", "app: [shop\n",
+			[]string{`b.yaml:1: invalid YAML: sequence end token ']' not found`}},
+		{"duplicate key", cmdOK + "app: a\napp: b\n",
+			[]string{`b.yaml:3: invalid YAML: mapping key "app" already defined on line 2`}},
+		{"two documents", cmdOK + "---\napp: b\n",
+			[]string{`b.yaml:2: a config file holds one YAML document; remove this one or the "---" before it`}},
+		{"empty second document", cmdOK + "---\n",
+			[]string{`b.yaml:2: a config file holds one YAML document; remove this one or the "---" before it`}},
+		{"unknown anchor", cmdOK + "app: *nope\n",
+			[]string{`b.yaml:2: unknown anchor "nope"`}},
+		{"several problems, in line order", "stop_timeout: 5\nlisten: x\nruntime:\n  driver: static\n",
+			[]string{
+				`b.yaml:1: stop_timeout: 5 has no unit; write e.g. "5ms" or "5s"`,
+				`b.yaml:2: listen: want host:port such as "127.0.0.1:8080", got "x"`,
+				`b.yaml:3: runtime.static.blue: required when runtime.driver is static, e.g. "127.0.0.1:19001"`,
+				`b.yaml:3: runtime.static.green: required when runtime.driver is static, e.g. "127.0.0.1:19001"`,
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parse("b.yaml", []byte(tc.yaml), env(nil))
+			if err == nil {
+				t.Fatalf("parse(%q) = nil error, want:\n%s", tc.yaml, strings.Join(tc.want, "\n"))
+			}
+			got := strings.Split(err.Error(), "\n")
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("parse(%q) errors mismatch (-want +got):\n%s", tc.yaml, diff)
+			}
+		})
+	}
+}

@@ -1,0 +1,279 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// validator checks a decoded Config. Each problem is reported at the line
+// of the offending key or, when the key is absent, of its nearest written
+// ancestor; with no lines at all (Config.Validate) it is a whole-file error.
+type validator struct {
+	file   string
+	lines  map[string]int  // from the decoder; may be nil
+	failed map[string]bool // keys the decoder already complained about
+	errs   Errors
+}
+
+// Validate checks c as Load does, without line numbers: use it after
+// changing a Config in code, for example after command-line overrides.
+// Secrets are not looked up again, so a Config returned by Load stays valid.
+func (c Config) Validate() error {
+	v := &validator{file: c.Path}
+	v.validate(&c)
+	return v.errs.asError()
+}
+
+// asError returns nil for no errors, so that a nil Errors never hides in a
+// non-nil error interface.
+func (es Errors) asError() error {
+	if len(es) == 0 {
+		return nil
+	}
+	return es.sorted()
+}
+
+// errorf reports a problem with path, unless the decoder already
+// complained about path or a section holding it: a wrongly typed value
+// must not also be reported as missing.
+func (v *validator) errorf(path, format string, args ...any) {
+	for p := path; p != ""; p = parentPath(p) {
+		if v.failed[p] {
+			return
+		}
+	}
+	msg := path + ": " + fmt.Sprintf(format, args...)
+	v.errs = append(v.errs, &Error{File: v.file, Line: v.line(path), Msg: msg})
+}
+
+// line finds the line of path, or of its nearest ancestor present in the
+// file: a missing runtime.process.command is reported on "process:".
+func (v *validator) line(path string) int {
+	for p := path; p != ""; p = parentPath(p) {
+		if l, ok := v.lines[p]; ok {
+			return l
+		}
+	}
+	return 0
+}
+
+func parentPath(p string) string {
+	i := strings.LastIndexAny(p, ".[")
+	if i < 0 {
+		return ""
+	}
+	return p[:i]
+}
+
+var appName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+
+func (v *validator) validate(c *Config) {
+	if !appName.MatchString(c.App) {
+		v.errorf("app", "%q is not a valid app name; use up to 63 letters, digits, '.', '_' or '-'", c.App)
+	}
+	listen, okL := v.addr("listen", c.Listen, true)
+	control, okC := v.addr("control", c.Control, true)
+	if okL && okC && sameAddr(listen, control) {
+		v.errorf("control", "%s is also the listen address; the router and the control plane need different ports", c.Control)
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		v.errorf("data_dir", "must not be empty")
+	}
+	v.preview(&c.Preview)
+	v.runtime(&c.Runtime, []namedAddr{{"listen", listen, okL}, {"control", control, okC}})
+	v.healthCheck(&c.HealthCheck)
+	v.command("smoke_test.command", c.SmokeTest.Command)
+	v.positive("smoke_test.timeout", c.SmokeTest.Timeout)
+	v.positive("drain_timeout", c.DrainTimeout)
+	v.positive("stop_timeout", c.StopTimeout)
+	v.database(&c.Database)
+	v.positive("migrate.lock_timeout", c.Migrate.LockTimeout)
+	v.command("migrate.expand_command", c.Migrate.ExpandCommand)
+	v.command("migrate.contract_command", c.Migrate.ContractCommand)
+	v.store(&c.Store)
+}
+
+func (v *validator) preview(p *Preview) {
+	seen := map[string]string{}
+	for i, h := range p.Hosts {
+		path := fmt.Sprintf("preview.hosts[%d]", i)
+		if !validHost(h) {
+			example := "preview.shop.example"
+			if u, err := url.Parse(h); err == nil && validHost(u.Host) {
+				example = u.Host
+			}
+			v.errorf(path, "%q is not a host name; write it without scheme or path, e.g. %q", h, example)
+			continue
+		}
+		key := strings.ToLower(h)
+		if first, dup := seen[key]; dup {
+			v.errorf(path, "%q is already listed as %s", h, first)
+		}
+		seen[key] = path
+	}
+	if !isToken(p.Header) {
+		v.errorf("preview.header", "%q is not a valid HTTP header name", p.Header)
+	}
+	if !isToken(p.Cookie) {
+		v.errorf("preview.cookie", "%q is not a valid cookie name", p.Cookie)
+	}
+}
+
+// namedAddr is a parsed listen or control address, for conflict checks.
+type namedAddr struct {
+	name string
+	addr hostPort
+	ok   bool
+}
+
+func (v *validator) runtime(r *Runtime, own []namedAddr) {
+	switch r.Driver {
+	case DriverProcess, DriverStatic:
+	default:
+		v.errorf("runtime.driver", "unknown driver %q; want %q or %q", r.Driver, DriverProcess, DriverStatic)
+	}
+	v.process(&r.Process, r.Driver == DriverProcess, own)
+	v.static(&r.Static, r.Driver == DriverStatic, own)
+}
+
+func (v *validator) process(p *Process, active bool, own []namedAddr) {
+	if active && len(p.Command) == 0 {
+		v.errorf("runtime.process.command", "required when runtime.driver is process, e.g. [\"./app\", \"--serve\"]")
+	}
+	v.command("runtime.process.command", p.Command)
+	for _, k := range sortedKeys(p.Env) {
+		path := "runtime.process.env." + k
+		switch {
+		case !isEnvName(k):
+			v.errorf(path, "%q is not an environment variable name", k)
+		case k == "PORT":
+			v.errorf(path, "PORT is set by bascule for each release; remove it")
+		}
+	}
+	r := p.PortRange
+	const path = "runtime.process.port_range"
+	switch {
+	case r.Min < 1 || r.Max > 65535 || r.Min > r.Max:
+		v.errorf(path, "want \"A-B\" with 1 <= A <= B <= 65535, got \"%s\"", r)
+		return
+	case r.Min == r.Max:
+		v.errorf(path, "%s holds one port; blue and green run side by side and need two", r)
+	}
+	for _, a := range own {
+		if active && a.ok && r.Contains(a.addr.port) {
+			v.errorf(path, "%s contains the %s port %d", r, a.name, a.addr.port)
+		}
+	}
+}
+
+func (v *validator) static(s *Static, active bool, own []namedAddr) {
+	blue, okB := v.upstream("runtime.static.blue", s.Blue, active)
+	green, okG := v.upstream("runtime.static.green", s.Green, active)
+	if okB && okG && sameAddr(blue, green) {
+		v.errorf("runtime.static.green", "%s is also the blue address; each color needs its own", s.Green)
+	}
+	for _, a := range own {
+		if !active || !a.ok {
+			continue
+		}
+		if okB && sameAddr(blue, a.addr) {
+			v.errorf("runtime.static.blue", "%s is the %s address; bascule would send traffic to itself", s.Blue, a.name)
+		}
+		if okG && sameAddr(green, a.addr) {
+			v.errorf("runtime.static.green", "%s is the %s address; bascule would send traffic to itself", s.Green, a.name)
+		}
+	}
+}
+
+// upstream checks a static color address: required when the static driver
+// is in use, and then a host:port with a real port.
+func (v *validator) upstream(path, s string, required bool) (hostPort, bool) {
+	if s == "" {
+		if required {
+			v.errorf(path, "required when runtime.driver is static, e.g. \"127.0.0.1:19001\"")
+		}
+		return hostPort{}, false
+	}
+	return v.addr(path, s, false)
+}
+
+func (v *validator) healthCheck(h *HealthCheck) {
+	if !strings.HasPrefix(h.Path, "/") {
+		v.errorf("health_check.path", "must start with \"/\", got %q", h.Path)
+	} else if _, err := url.ParseRequestURI(h.Path); err != nil || strings.ContainsAny(h.Path, " \t") {
+		v.errorf("health_check.path", "%q is not a valid request path", h.Path)
+	}
+	v.positive("health_check.interval", h.Interval)
+	v.positive("health_check.timeout", h.Timeout)
+	if h.HealthyThreshold < 1 {
+		v.errorf("health_check.healthy_threshold", "must be at least 1, got %d", h.HealthyThreshold)
+	}
+	v.positive("health_check.start_timeout", h.StartTimeout)
+}
+
+func (v *validator) database(db *Database) {
+	if db.Driver == "" && db.URL == "" && db.URLEnv == "" {
+		return // no database: migrations are off
+	}
+	switch db.Driver {
+	case DriverPostgres, DriverSQLite:
+	case "":
+		v.errorf("database.driver", "required when database is set; want %q or %q", DriverPostgres, DriverSQLite)
+	default:
+		v.errorf("database.driver", "unknown driver %q; want %q or %q", db.Driver, DriverPostgres, DriverSQLite)
+	}
+	if db.URL == "" && db.URLEnv == "" {
+		v.errorf("database.url", "required (or url_env) when database is set")
+	}
+	if db.Driver == DriverPostgres {
+		v.postgresURL("database.url", db.URL)
+	}
+}
+
+func (v *validator) store(s *Store) {
+	switch s.Driver {
+	case DriverSQLite:
+		if s.URL != "" || s.URLEnv != "" {
+			v.errorf(firstSet("store.url", s.URL, "store.url_env"), "only used with driver postgres; the sqlite store is a file in data_dir")
+		}
+	case DriverPostgres:
+		if s.URL == "" && s.URLEnv == "" {
+			v.errorf("store.url", "required (or url_env) when store.driver is postgres")
+		}
+		v.postgresURL("store.url", s.URL)
+	default:
+		v.errorf("store.driver", "unknown driver %q; want %q or %q", s.Driver, DriverSQLite, DriverPostgres)
+	}
+}
+
+// postgresURL checks the scheme of a URL-form connection string; pgx also
+// accepts "host=… dbname=…" strings, which pass. The URL itself is never
+// echoed: it usually holds a password.
+func (v *validator) postgresURL(path, s string) {
+	scheme, _, isURL := strings.Cut(s, "://")
+	if isURL && scheme != "postgres" && scheme != "postgresql" {
+		v.errorf(path, "scheme %q is not postgres:// or postgresql://", scheme)
+	}
+}
+
+func firstSet(pathA, a, pathB string) string {
+	if a != "" {
+		return pathA
+	}
+	return pathB
+}
+
+func (v *validator) command(path string, argv []string) {
+	if len(argv) > 0 && strings.TrimSpace(argv[0]) == "" {
+		v.errorf(path+"[0]", "the program to run must not be empty")
+	}
+}
+
+func (v *validator) positive(path string, d time.Duration) {
+	if d <= 0 {
+		v.errorf(path, "must be positive, got %s", d)
+	}
+}

@@ -1,0 +1,154 @@
+// Package deploy is the deployment pipeline: an explicit state machine,
+// persisted at every step, that puts a release on the idle color, verifies
+// it, and switches the router to it when asked (or by itself when
+// configured). It also owns go-live, rollback and the status of both colors.
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/bascule/bascule/internal/artifact"
+	"github.com/bascule/bascule/internal/router"
+	"github.com/bascule/bascule/internal/runtime"
+	"github.com/bascule/bascule/internal/store"
+)
+
+// Driver runs releases in color slots. The process and static drivers
+// provide it.
+type Driver interface {
+	Start(ctx context.Context, color string, spec runtime.Spec) (runtime.Instance, error)
+	Stop(ctx context.Context, color string) error
+	Instance(color string) (runtime.Instance, bool)
+	Exited(color string) <-chan struct{}
+	Logs(color string, n int) []string
+}
+
+// Router is what the pipeline needs of the data plane.
+type Router interface {
+	Table() router.Table
+	SetUpstream(c router.Color, addr string)
+	Switch(to router.Color) error
+	InFlight(addr string) int64
+	Drain(ctx context.Context, addr string) error
+}
+
+// Store is what the pipeline persists.
+type Store interface {
+	store.Releases
+	store.Deployments
+	store.Slots
+	store.Audit
+}
+
+// Options configure a Service. Zero durations take the documented defaults.
+type Options struct {
+	App          string // default "app"
+	Store        Store
+	Artifacts    *artifact.Store
+	Driver       Driver
+	Router       Router
+	RoutingPath  string // where the routing table is persisted; empty: not persisted
+	Command      []string
+	Env          []string
+	Health       runtime.HealthCheck
+	StartTimeout time.Duration // default 60s: start to healthy
+	SmokeCommand []string      // optional
+	SmokeTimeout time.Duration // default 60s
+	SmokeEnv     []string      // extra environment for the smoke test (preview URL, header, token)
+	DrainTimeout time.Duration // default 30s
+	AutoGoLive   bool
+	Logger       *slog.Logger
+	Observer     Observer // optional: told of every finished pipeline
+}
+
+// Observer is told how each pipeline ended (ready or failed) and how long
+// it took; the server feeds metrics from it.
+type Observer interface {
+	DeploymentFinished(outcome string, d time.Duration)
+}
+
+// Service runs deployments and switches for one app.
+type Service struct {
+	opts   Options
+	log    *slog.Logger
+	events *broker
+
+	// switching serialises everything that changes which release runs where
+	// or which color is live. Go-live and rollback only TryLock it, so a
+	// second click gets a clear conflict instead of queueing behind a deploy.
+	switching sync.Mutex
+
+	ctx    context.Context // cancelled by Close; pipelines run under it
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New returns a Service. Call Recover once before serving requests.
+func New(opts Options) *Service {
+	if opts.App == "" {
+		opts.App = "app"
+	}
+	if opts.StartTimeout <= 0 {
+		opts.StartTimeout = 60 * time.Second
+	}
+	if opts.SmokeTimeout <= 0 {
+		opts.SmokeTimeout = 60 * time.Second
+	}
+	if opts.DrainTimeout <= 0 {
+		opts.DrainTimeout = 30 * time.Second
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Service{opts: opts, log: log, events: newBroker(), ctx: ctx, cancel: cancel}
+}
+
+// Close stops running pipelines (they end failed, "interrupted") and waits.
+func (s *Service) Close() {
+	s.cancel()
+	s.wg.Wait()
+}
+
+// ConflictError says why an action cannot run now; the API answers 409.
+type ConflictError struct {
+	Msg    string
+	Holder *store.Deployment // the deployment in the way, if any
+}
+
+func (e *ConflictError) Error() string { return e.Msg }
+
+// ErrUnknownRelease is returned when deploying a version never registered.
+var ErrUnknownRelease = errors.New("unknown release")
+
+func conflict(format string, args ...any) error {
+	return &ConflictError{Msg: fmt.Sprintf(format, args...)}
+}
+
+func (s *Service) now() time.Time { return time.Now().UTC() }
+
+// Wait blocks until the pipeline of deployment id is no longer active.
+func (s *Service) Wait(ctx context.Context, id int64) (store.Deployment, error) {
+	ch, cancel := s.events.subscribe(id)
+	defer cancel()
+	for {
+		d, err := s.opts.Store.Deployment(ctx, id)
+		if err != nil || !store.Active(d.State) {
+			return d, err
+		}
+		select {
+		case <-ctx.Done():
+			return d, ctx.Err()
+		case <-ch:
+		}
+	}
+}
+
+// App is the name of the app this service deploys.
+func (s *Service) App() string { return s.opts.App }

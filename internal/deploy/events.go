@@ -1,0 +1,56 @@
+package deploy
+
+import (
+	"sync"
+
+	"github.com/bascule/bascule/internal/store"
+)
+
+// broker fans deployment updates out to subscribers (SSE streams, the CLI,
+// tests). A slow subscriber loses intermediate updates, never the latest:
+// each update carries the whole deployment.
+type broker struct {
+	mu   sync.Mutex
+	subs map[int64]map[chan store.Deployment]struct{}
+}
+
+func newBroker() *broker {
+	return &broker{subs: map[int64]map[chan store.Deployment]struct{}{}}
+}
+
+func (b *broker) subscribe(id int64) (<-chan store.Deployment, func()) {
+	ch := make(chan store.Deployment, 1)
+	b.mu.Lock()
+	if b.subs[id] == nil {
+		b.subs[id] = map[chan store.Deployment]struct{}{}
+	}
+	b.subs[id][ch] = struct{}{}
+	b.mu.Unlock()
+	return ch, func() {
+		b.mu.Lock()
+		delete(b.subs[id], ch)
+		if len(b.subs[id]) == 0 {
+			delete(b.subs, id)
+		}
+		b.mu.Unlock()
+	}
+}
+
+func (b *broker) publish(d store.Deployment) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for ch := range b.subs[d.ID] {
+		select {
+		case <-ch: // drop the stale update, keep the newest
+		default:
+		}
+		ch <- d
+	}
+}
+
+// Subscribe returns a channel of updates to deployment id and a function
+// that ends the subscription. Read the deployment once after subscribing to
+// not miss an update made in between.
+func (s *Service) Subscribe(id int64) (<-chan store.Deployment, func()) {
+	return s.events.subscribe(id)
+}

@@ -1,0 +1,226 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bascule/bascule/internal/router"
+	"github.com/bascule/bascule/internal/store"
+)
+
+// Pipeline step names, in order.
+const (
+	StepFetch   = "fetch"   // verify the artifact's digest and unpack it
+	StepMigrate = "migrate" // expand migrations (none yet: skipped)
+	StepReplace = "replace" // drain and stop what ran on the target color
+	StepStart   = "start"
+	StepHealth  = "health"
+	StepSmoke   = "smoke"
+	StepGoLive  = "go-live" // only when the app switches automatically
+)
+
+// logTailLines is how much of the app's log a failed deployment keeps.
+const logTailLines = 20
+
+// Deploy registers a deployment of version and runs its pipeline in the
+// background. It returns the queued deployment at once. It returns
+// ErrUnknownRelease for a version never registered and a *ConflictError
+// naming the running deployment when one is active.
+func (s *Service) Deploy(ctx context.Context, version, reason, actor string) (store.Deployment, error) {
+	if _, err := s.opts.Store.Release(ctx, version); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return store.Deployment{}, fmt.Errorf("%w: %s (register it with `bascule release add %s PATH`)", ErrUnknownRelease, version, version)
+		}
+		return store.Deployment{}, err
+	}
+	now := s.now()
+	// The color is settled again under the switching lock when the pipeline
+	// starts; this one tells the caller where it is headed.
+	d := store.Deployment{App: s.opts.App, Version: version, Color: string(s.targetColor()), State: store.StateQueued, Reason: reason,
+		RequestedBy: actor, CreatedAt: now, UpdatedAt: now, Steps: []store.Step{}}
+	if err := s.opts.Store.CreateDeployment(ctx, &d); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return d, s.activeConflict(ctx)
+		}
+		return d, fmt.Errorf("create deployment: %w", err)
+	}
+	s.audit(ctx, actor, "deploy", version, "started", fmt.Sprintf("deployment #%d: %s", d.ID, reason))
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.run(s.ctx, &d)
+	}()
+	return d, nil
+}
+
+func (s *Service) activeConflict(ctx context.Context) error {
+	held, err := s.opts.Store.ActiveDeployment(ctx, s.opts.App)
+	if err != nil {
+		return conflict("another deployment is in progress")
+	}
+	return &ConflictError{Holder: &held, Msg: fmt.Sprintf(
+		"deployment #%d of %s, asked by %s, is %s: wait for it to finish", held.ID, held.Version, held.RequestedBy, held.State)}
+}
+
+// run drives one deployment to ready (or live) or failed. Every transition
+// is persisted before the next step starts.
+func (s *Service) run(ctx context.Context, d *store.Deployment) {
+	s.switching.Lock()
+	defer s.switching.Unlock()
+	p := &pipeline{s: s, d: d}
+	err := p.execute(ctx)
+	if s.opts.Observer != nil {
+		outcome := store.StateReady
+		if err != nil {
+			outcome = store.StateFailed
+		}
+		s.opts.Observer.DeploymentFinished(outcome, time.Since(d.CreatedAt))
+	}
+	if err != nil {
+		p.fail(err)
+		return
+	}
+	if s.opts.AutoGoLive {
+		p.begin(StepGoLive, store.StateReady)
+		if err := s.switchLocked(ctx, router.Color(d.Color), d.RequestedBy, "go-live", "automatic"); err != nil {
+			// The release stays ready: an operator can still go live by hand.
+			p.endStep(store.StepFailed, err.Error())
+			return
+		}
+		p.endStep(store.StepDone, "all production traffic on "+d.Color)
+		return
+	}
+	p.save()
+}
+
+type pipeline struct {
+	s     *Service
+	d     *store.Deployment
+	color router.Color
+	addr  string // the candidate's address once started
+}
+
+func (p *pipeline) execute(ctx context.Context) error {
+	s := p.s
+	rel, err := s.opts.Store.Release(ctx, p.d.Version)
+	if err != nil {
+		return err
+	}
+	p.color = s.targetColor()
+	p.d.Color = string(p.color)
+	s.supersede(ctx, p.d)
+
+	p.begin(StepFetch, store.StateMigrating)
+	dir, err := s.opts.Artifacts.Unpack(ctx, rel.Digest, rel.Format, rel.Filename)
+	if err != nil {
+		return fmt.Errorf("fetch %s: %w", rel.Version, err)
+	}
+	p.done(fmt.Sprintf("%s verified, unpacked", rel.Digest[:min(len(rel.Digest), 19)]))
+
+	p.begin(StepMigrate, store.StateMigrating)
+	p.endStep(store.StepSkipped, "this release ships no migrations")
+
+	p.begin(StepReplace, store.StateStarting)
+	msg, err := s.replace(ctx, p.color, p.d.ID)
+	if err != nil {
+		return err
+	}
+	p.done(msg)
+
+	p.begin(StepStart, store.StateStarting)
+	inst, err := s.opts.Driver.Start(ctx, string(p.color), s.spec(rel.Version, dir))
+	if err != nil {
+		return fmt.Errorf("start %s on %s: %w", rel.Version, p.color, err)
+	}
+	p.addr = inst.Addr
+	p.done(fmt.Sprintf("pid %d on %s", inst.PID, inst.Addr))
+
+	p.begin(StepHealth, store.StateVerifying)
+	if err := s.waitHealthy(ctx, p.color, inst.Addr); err != nil {
+		return err
+	}
+	p.done("healthy at " + inst.Addr)
+	// From here the release is reachable through preview (or, on the very
+	// first deployment, is the only thing there is to serve).
+	s.opts.Router.SetUpstream(p.color, inst.Addr)
+	if err := s.persistRouting(); err != nil {
+		return err
+	}
+	if err := s.opts.Store.PutSlot(ctx, s.opts.App, store.Slot{Color: string(p.color), Version: rel.Version, DeploymentID: p.d.ID, UpdatedAt: s.now()}); err != nil {
+		return fmt.Errorf("record slot: %w", err)
+	}
+
+	p.begin(StepSmoke, store.StateVerifying)
+	if len(s.opts.SmokeCommand) == 0 {
+		p.endStep(store.StepSkipped, "no smoke test configured")
+	} else {
+		out, err := s.smoke(ctx, dir, inst.Addr, rel.Version)
+		if err != nil {
+			return fmt.Errorf("smoke test: %w\n%s", err, out)
+		}
+		p.done(lastLine(out))
+	}
+	p.d.State = store.StateReady
+	return nil
+}
+
+func (p *pipeline) begin(name, state string) {
+	now := p.s.now()
+	p.d.State = state
+	p.d.Steps = append(p.d.Steps, store.Step{Name: name, State: store.StepRunning, StartedAt: now})
+	p.save()
+}
+
+func (p *pipeline) done(msg string) { p.endStep(store.StepDone, msg) }
+
+func (p *pipeline) endStep(state, msg string) {
+	if len(p.d.Steps) == 0 {
+		return
+	}
+	now := p.s.now()
+	st := &p.d.Steps[len(p.d.Steps)-1]
+	if st.EndedAt == nil {
+		st.State, st.Message, st.EndedAt = state, msg, &now
+	}
+	p.save()
+}
+
+// save persists the deployment. It uses a context that outlives the
+// pipeline's, so that an interrupted pipeline still records that it failed.
+func (p *pipeline) save() {
+	p.d.UpdatedAt = p.s.now()
+	if err := p.s.opts.Store.UpdateDeployment(context.WithoutCancel(p.s.ctx), p.d); err != nil {
+		p.s.log.Error("persist deployment", "id", p.d.ID, "err", err)
+	}
+	p.s.events.publish(*p.d)
+}
+
+// fail ends the deployment: the candidate is stopped, traffic never moved.
+func (p *pipeline) fail(err error) {
+	s := p.s
+	ctx := context.WithoutCancel(s.ctx)
+	if errors.Is(err, context.Canceled) {
+		err = errors.New("interrupted: bascule was stopped during the deployment")
+	}
+	if p.color != "" {
+		p.d.LogTail = s.opts.Driver.Logs(string(p.color), logTailLines)
+		s.clearSlot(ctx, p.color)
+	}
+	p.endStep(store.StepFailed, err.Error())
+	now := s.now()
+	p.d.State, p.d.Error, p.d.FinishedAt = store.StateFailed, err.Error(), &now
+	p.save()
+	s.audit(ctx, p.d.RequestedBy, "deploy", p.d.Version, "failed", fmt.Sprintf("deployment #%d: %v", p.d.ID, err))
+	s.log.Warn("deployment failed", "id", p.d.ID, "version", p.d.Version, "err", err)
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}

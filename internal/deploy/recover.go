@@ -1,0 +1,78 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/bascule/bascule/internal/router"
+	"github.com/bascule/bascule/internal/store"
+)
+
+// Recover reconciles after a start: a deployment interrupted by a crash is
+// marked failed and its candidate stopped (never half-switched: traffic only
+// moves on an explicit switch, which is persisted first), and the live color
+// is restarted if its process is gone (say, after a host reboot). The
+// router must already serve the persisted table; Recover only mends it.
+func (s *Service) Recover(ctx context.Context) error {
+	s.switching.Lock()
+	defer s.switching.Unlock()
+	if err := s.failInterrupted(ctx); err != nil {
+		return err
+	}
+	t := s.opts.Router.Table()
+	for _, c := range []router.Color{router.Blue, router.Green} {
+		inst, ok := s.opts.Driver.Instance(string(c))
+		if ok && t.Upstreams[c] != inst.Addr && t.Upstreams[c] != "" {
+			s.opts.Router.SetUpstream(c, inst.Addr)
+		}
+	}
+	if _, ok := s.opts.Driver.Instance(string(t.Live)); !ok && t.Upstreams[t.Live] != "" {
+		s.log.Warn("the live color is not running: starting it", "color", t.Live)
+		addr, err := s.ensureRunning(ctx, t.Live)
+		if err != nil {
+			return fmt.Errorf("restart live color %s: %w", t.Live, err)
+		}
+		s.opts.Router.SetUpstream(t.Live, addr)
+	}
+	idle := t.Live.Other()
+	if _, ok := s.opts.Driver.Instance(string(idle)); !ok && t.Upstreams[idle] != "" {
+		// Rollback will start it on demand; until then preview has nothing.
+		s.opts.Router.SetUpstream(idle, "")
+	}
+	return s.persistRouting()
+}
+
+func (s *Service) failInterrupted(ctx context.Context) error {
+	d, err := s.opts.Store.ActiveDeployment(ctx, s.opts.App)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("find interrupted deployment: %w", err)
+	}
+	step := "queued"
+	if n := len(d.Steps); n > 0 {
+		step = d.Steps[n-1].Name
+		if d.Steps[n-1].EndedAt == nil {
+			now := s.now()
+			d.Steps[n-1].State, d.Steps[n-1].EndedAt = store.StepFailed, &now
+		}
+	}
+	slots, err := s.opts.Store.Slots(ctx, s.opts.App)
+	if err != nil {
+		return fmt.Errorf("find interrupted deployment's slot: %w", err)
+	}
+	// Stop the candidate unless its color serves another, earlier release.
+	slot := slots[d.Color]
+	if d.Color != "" && (router.Color(d.Color) != s.opts.Router.Table().Live || slot.DeploymentID == d.ID || slot.Version == "") {
+		d.LogTail = s.opts.Driver.Logs(d.Color, logTailLines)
+		s.clearSlot(ctx, router.Color(d.Color))
+	}
+	now := s.now()
+	d.State, d.FinishedAt = store.StateFailed, &now
+	d.Error = fmt.Sprintf("interrupted: bascule stopped during step %q; production traffic never moved", step)
+	s.saveDeployment(ctx, &d)
+	s.audit(ctx, "bascule", "deploy", d.Version, "failed", fmt.Sprintf("deployment #%d: %s", d.ID, d.Error))
+	return nil
+}

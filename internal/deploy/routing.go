@@ -1,0 +1,70 @@
+package deploy
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/bascule/bascule/internal/router"
+)
+
+// LoadRouting reads the persisted routing table. A missing file is not an
+// error: it returns an empty table with blue live.
+func LoadRouting(path string) (router.Table, error) {
+	t := router.Table{Live: router.Blue, Upstreams: map[router.Color]string{}}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return t, nil
+	}
+	if err != nil {
+		return t, fmt.Errorf("read routing table: %w", err)
+	}
+	if err := json.Unmarshal(b, &t); err != nil {
+		return t, fmt.Errorf("parse routing table %s: %w", path, err)
+	}
+	if _, err := router.ParseColor(string(t.Live)); err != nil {
+		return t, fmt.Errorf("parse routing table %s: %w", path, err)
+	}
+	if t.Upstreams == nil {
+		t.Upstreams = map[router.Color]string{}
+	}
+	return t, nil
+}
+
+// SaveRouting writes t atomically: a temporary file, fsync, rename. A crash
+// leaves either the old or the new table, never a torn one.
+func SaveRouting(path string, t router.Table) error {
+	b, err := json.MarshalIndent(t, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode routing table: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".routing-*")
+	if err != nil {
+		return fmt.Errorf("save routing table: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save routing table: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save routing table: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("save routing table: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("save routing table: %w", err)
+	}
+	return nil
+}
+
+func (s *Service) persistRouting() error {
+	if s.opts.RoutingPath == "" {
+		return nil
+	}
+	return SaveRouting(s.opts.RoutingPath, s.opts.Router.Table())
+}

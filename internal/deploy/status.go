@@ -1,0 +1,85 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/bascule/bascule/internal/router"
+	"github.com/bascule/bascule/internal/runtime"
+	"github.com/bascule/bascule/internal/store"
+)
+
+// ColorStatus is what one color runs.
+type ColorStatus struct {
+	Color        string `json:"color"`
+	Live         bool   `json:"live"`
+	Version      string `json:"version,omitempty"`
+	DeploymentID int64  `json:"deployment_id,omitempty"`
+	State        string `json:"state,omitempty"` // of its deployment
+	Addr         string `json:"addr,omitempty"`
+	PID          int    `json:"pid,omitempty"`
+	Running      bool   `json:"running"`
+	Healthy      bool   `json:"healthy"`
+	HealthError  string `json:"health_error,omitempty"`
+	InFlight     int64  `json:"in_flight"`
+}
+
+// Status is the state of both colors and the deployment in progress.
+type Status struct {
+	App        string            `json:"app"`
+	Live       string            `json:"live"`
+	Colors     []ColorStatus     `json:"colors"`
+	Deployment *store.Deployment `json:"deployment,omitempty"` // in progress, if any
+}
+
+// Status reports both colors. Running colors are probed once, in parallel.
+func (s *Service) Status(ctx context.Context) (Status, error) {
+	t := s.opts.Router.Table()
+	slots, err := s.opts.Store.Slots(ctx, s.opts.App)
+	if err != nil {
+		return Status{}, err
+	}
+	st := Status{App: s.opts.App, Live: string(t.Live)}
+	colors := []router.Color{router.Blue, router.Green}
+	st.Colors = make([]ColorStatus, len(colors))
+	var wg sync.WaitGroup
+	for i, c := range colors {
+		cs := ColorStatus{Color: string(c), Live: c == t.Live, Version: slots[string(c)].Version,
+			DeploymentID: slots[string(c)].DeploymentID, Addr: t.Upstreams[c]}
+		if d, err := s.opts.Store.Deployment(ctx, cs.DeploymentID); err == nil && cs.Version != "" {
+			cs.State = d.State
+		}
+		if cs.Addr != "" {
+			cs.InFlight = s.opts.Router.InFlight(cs.Addr)
+		}
+		inst, ok := s.opts.Driver.Instance(string(c))
+		if ok {
+			cs.Running, cs.PID = true, inst.PID
+			if cs.Addr == "" {
+				cs.Addr = inst.Addr
+			}
+		}
+		st.Colors[i] = cs
+		if ok {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				pctx, cancel := context.WithTimeout(ctx, s.probeTimeout())
+				defer cancel()
+				if err := runtime.Probe(pctx, inst.Addr, s.opts.Health); err != nil {
+					st.Colors[i].HealthError = err.Error()
+				} else {
+					st.Colors[i].Healthy = true
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if d, err := s.opts.Store.ActiveDeployment(ctx, s.opts.App); err == nil {
+		st.Deployment = &d
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return st, err
+	}
+	return st, nil
+}

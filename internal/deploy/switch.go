@@ -1,0 +1,114 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/bascule/bascule/internal/router"
+	"github.com/bascule/bascule/internal/store"
+)
+
+// GoLive switches all production traffic to the idle color, which must run
+// a healthy release. It returns a *ConflictError when nothing is ready or
+// another deployment or switch is under way.
+func (s *Service) GoLive(ctx context.Context, actor, reason string) (Status, error) {
+	return s.switchAction(ctx, actor, "go-live", reason)
+}
+
+// Rollback switches all production traffic back to the other color, which
+// still runs the previous release (it is started first if it is not
+// running). Like GoLive, it answers a *ConflictError when it cannot.
+func (s *Service) Rollback(ctx context.Context, actor, reason string) (Status, error) {
+	return s.switchAction(ctx, actor, "rollback", reason)
+}
+
+func (s *Service) switchAction(ctx context.Context, actor, action, reason string) (Status, error) {
+	if !s.switching.TryLock() {
+		err := s.activeConflict(ctx)
+		if ce, ok := err.(*ConflictError); ok && ce.Holder == nil {
+			ce.Msg = "another go-live or rollback is in progress: look at `bascule status` and try again"
+		}
+		s.audit(ctx, actor, action, "", "refused", err.Error())
+		return Status{}, err
+	}
+	defer s.switching.Unlock()
+	t := s.opts.Router.Table()
+	target := t.Live.Other()
+	slots, err := s.opts.Store.Slots(ctx, s.opts.App)
+	if err != nil {
+		return Status{}, err
+	}
+	if action == "go-live" && t.Upstreams[t.Live] != "" && slots[string(t.Live)].Version != "" {
+		// The first deployment goes straight to the live color; going live
+		// then only confirms it.
+		if d, ok := s.readyOn(ctx, slots[string(t.Live)]); ok {
+			s.markLive(ctx, d)
+			s.audit(ctx, actor, action, d.Version, "ok", reason)
+			return s.Status(ctx)
+		}
+	}
+	if slots[string(target)].Version == "" {
+		var err error
+		if action == "rollback" {
+			err = conflict("nothing to roll back to: the %s color runs no release", target)
+		} else {
+			err = conflict("nothing is ready to go live: the %s color runs no release (deploy one first)", target)
+		}
+		s.audit(ctx, actor, action, "", "refused", err.Error())
+		return Status{}, err
+	}
+	if err := s.switchLocked(ctx, target, actor, action, reason); err != nil {
+		return Status{}, err
+	}
+	return s.Status(ctx)
+}
+
+// readyOn returns the deployment recorded on slot if it is ready.
+func (s *Service) readyOn(ctx context.Context, slot store.Slot) (*store.Deployment, bool) {
+	d, err := s.opts.Store.Deployment(ctx, slot.DeploymentID)
+	if err != nil || d.State != store.StateReady {
+		return nil, false
+	}
+	return &d, true
+}
+
+// switchLocked switches to color and updates the deployments' states. The
+// caller holds s.switching.
+func (s *Service) switchLocked(ctx context.Context, color router.Color, actor, action, reason string) error {
+	before := s.opts.Router.Table()
+	slots, err := s.opts.Store.Slots(ctx, s.opts.App)
+	if err != nil {
+		return err
+	}
+	to, from := slots[string(color)], slots[string(before.Live)]
+	if err := s.switchTo(ctx, color); err != nil {
+		s.audit(ctx, actor, action, to.Version, "failed", err.Error())
+		return err
+	}
+	s.audit(ctx, actor, action, to.Version, "ok", fmt.Sprintf("%s → %s (%s): %s", before.Live, color, from.Version, reason))
+	s.log.Info("switched", "action", action, "to", color, "version", to.Version, "actor", actor)
+	if newer, err := s.opts.Store.Deployment(ctx, to.DeploymentID); err == nil && (from.DeploymentID == 0 || to.DeploymentID > from.DeploymentID) {
+		s.markLive(ctx, &newer)
+		return nil
+	}
+	// Going back to an older release: the newer one is rolled back.
+	if newer, err := s.opts.Store.Deployment(ctx, from.DeploymentID); err == nil && newer.State == store.StateLive {
+		newer.State = store.StateRolledBack
+		s.saveDeployment(ctx, &newer)
+	}
+	return nil
+}
+
+func (s *Service) markLive(ctx context.Context, d *store.Deployment) {
+	now := s.now()
+	d.State, d.FinishedAt = store.StateLive, &now
+	s.saveDeployment(ctx, d)
+}
+
+func (s *Service) saveDeployment(ctx context.Context, d *store.Deployment) {
+	d.UpdatedAt = s.now()
+	if err := s.opts.Store.UpdateDeployment(context.WithoutCancel(ctx), d); err != nil {
+		s.log.Error("persist deployment", "id", d.ID, "err", err)
+	}
+	s.events.publish(*d)
+}

@@ -1,0 +1,100 @@
+package router
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// benchUpstream answers every request with a short body, like a health page.
+func benchUpstream(b *testing.B) string {
+	b.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = io.WriteString(w, "ok")
+	}))
+	b.Cleanup(srv.Close)
+	return srv.Listener.Addr().String()
+}
+
+// benchRouter returns the base URL of a router (preview on, as in
+// production) in front of one upstream.
+func benchRouter(b *testing.B) string {
+	b.Helper()
+	r := New(Options{PreviewToken: "tok", PreviewHosts: []string{"preview.example.com"}})
+	r.Install(Table{Live: Blue, Upstreams: map[Color]string{Blue: benchUpstream(b)}})
+	srv := httptest.NewServer(r)
+	b.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// benchGet does one GET and drains the body so the connection is reused.
+func benchGet(b *testing.B, c *http.Client, url string) {
+	resp, err := c.Get(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b.Fatalf("status %d", resp.StatusCode)
+	}
+}
+
+func BenchmarkProxy(b *testing.B) {
+	url := benchRouter(b) + "/"
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	b.ReportAllocs()
+	for b.Loop() {
+		benchGet(b, c, url)
+	}
+}
+
+func BenchmarkProxyParallel(b *testing.B) {
+	url := benchRouter(b) + "/"
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			benchGet(b, c, url)
+		}
+	})
+}
+
+// BenchmarkDirect is the baseline: the same client and upstream without
+// the router, so the router's own cost is Proxy minus Direct.
+func BenchmarkDirect(b *testing.B) {
+	url := "http://" + benchUpstream(b) + "/"
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	b.ReportAllocs()
+	for b.Loop() {
+		benchGet(b, c, url)
+	}
+}
+
+// discardWriter is a ResponseWriter that keeps nothing, to measure the
+// router's handler alone.
+type discardWriter struct{ h http.Header }
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *discardWriter) WriteHeader(int)             {}
+
+// BenchmarkServeHTTP measures Router.ServeHTTP alone (routing, preview
+// matching, ReverseProxy, transport) with no client or server around it.
+func BenchmarkServeHTTP(b *testing.B) {
+	r := New(Options{PreviewToken: "tok"})
+	r.Install(Table{Live: Blue, Upstreams: map[Color]string{Blue: benchUpstream(b)}})
+	req := httptest.NewRequest("GET", "http://app.example/", nil)
+	req.Header.Set("Cookie", "session=abc; theme=dark")
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.h)
+		r.ServeHTTP(w, req)
+	}
+}
+
+// Flush makes discardWriter an http.Flusher, as the real server's writer is.
+func (w *discardWriter) Flush() {}

@@ -1,0 +1,73 @@
+package router
+
+import "context"
+
+// InFlight returns the number of requests (upgraded connections included)
+// currently in flight to the upstream at addr; 0 for an unknown address.
+func (r *Router) InFlight(addr string) int64 {
+	r.mu.Lock()
+	u := r.upstreams[addr]
+	r.mu.Unlock()
+	if u == nil {
+		return 0
+	}
+	return u.inflight.Load()
+}
+
+// Drain blocks until nothing is in flight to addr and returns nil. Call it
+// after routing away from addr (Switch or SetUpstream): while a color still
+// routes to addr, new requests keep arriving there.
+//
+// Upgraded connections (WebSocket etc.) are not cut when draining starts;
+// they stay open until they end or ctx is done. When ctx is done Drain
+// closes them forcibly and returns ctx.Err(); other requests still in flight
+// are left to finish or to their clients.
+func (r *Router) Drain(ctx context.Context, addr string) error {
+	r.mu.Lock()
+	u := r.upstreams[addr]
+	r.mu.Unlock()
+	if u == nil {
+		return nil
+	}
+	if err := u.wait(ctx); err != nil {
+		n := u.closeUpgraded()
+		r.log.Warn("drain: deadline reached", "upstream", addr, "in_flight", u.inflight.Load(), "upgraded_closed", n, "err", err)
+		return err
+	}
+	r.mu.Lock()
+	r.prune(r.snap.Load())
+	r.mu.Unlock()
+	return nil
+}
+
+// wait blocks until u has nothing in flight or ctx is done. The waiter is
+// registered before the count is read, so a release racing with it either
+// is seen in the count or sees the waiter and wakes it.
+func (u *upstream) wait(ctx context.Context) error {
+	u.waiters.Add(1)
+	defer u.waiters.Add(-1)
+	for {
+		zero := u.zeroChan()
+		if u.inflight.Load() == 0 {
+			return nil
+		}
+		select {
+		case <-zero:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// prune forgets upstreams that s does not route to and that have nothing in
+// flight or waiting, so a long run of deploys does not pile them up. A
+// request still holding an older snapshot cannot be lost: acquire re-checks
+// the snapshot after counting itself, and that check fails once s (which
+// does not reference the upstream) has been published. r.mu must be held.
+func (r *Router) prune(s *snapshot) {
+	for addr, u := range r.upstreams {
+		if !s.references(u) && u.inflight.Load() == 0 && u.waiters.Load() == 0 {
+			delete(r.upstreams, addr)
+		}
+	}
+}

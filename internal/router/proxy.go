@@ -1,0 +1,137 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"strings"
+	"sync"
+)
+
+// newUpstream builds the proxies for addr once, so the request path never
+// constructs one.
+func (r *Router) newUpstream(addr string) *upstream {
+	u := &upstream{addr: addr}
+	u.h1 = r.newProxy(u, r.h1)
+	u.h2c = r.newProxy(u, r.h2c)
+	u.proxy = u.h1
+	if r.allH2C {
+		u.proxy = u.h2c
+	}
+	return u
+}
+
+// newProxy returns a ReverseProxy to u over rt. Streaming responses are
+// flushed at once (SSE); upgrades are handled by ReverseProxy itself.
+func (r *Router) newProxy(u *upstream, rt http.RoundTripper) *httputil.ReverseProxy {
+	addr := u.addr
+	return &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			// What SetURL does for a target without path or query, minus
+			// its allocations; the Host header is kept for the app.
+			pr.Out.URL.Scheme = "http"
+			pr.Out.URL.Host = addr
+			setXForwarded(pr)
+			r.preview.strip(pr.Out.Header)
+		},
+		Transport:     rt,
+		FlushInterval: -1,
+		BufferPool:    r.buffers,
+		ErrorLog:      slog.NewLogLogger(r.log.Handler(), slog.LevelWarn),
+		ErrorHandler: func(w http.ResponseWriter, req *http.Request, err error) {
+			r.proxyError(w, req, u, err)
+		},
+	}
+}
+
+// setXForwarded does what ProxyRequest.SetXForwarded does (ReverseProxy has
+// already removed any client-sent X-Forwarded-* from Out, so a client cannot
+// spoof its address) with one allocation instead of three.
+func setXForwarded(pr *httputil.ProxyRequest) {
+	v := make([]string, 3)
+	v[1], v[2] = pr.In.Host, "http"
+	if pr.In.TLS != nil {
+		v[2] = "https"
+	}
+	h := pr.Out.Header
+	if ip, _, err := net.SplitHostPort(pr.In.RemoteAddr); err == nil {
+		v[0] = ip
+		h["X-Forwarded-For"] = v[0:1:1]
+	}
+	h["X-Forwarded-Host"] = v[1:2:2]
+	h["X-Forwarded-Proto"] = v[2:3:3]
+}
+
+// proxyError answers a request the upstream could not serve.
+func (r *Router) proxyError(w http.ResponseWriter, req *http.Request, u *upstream, err error) {
+	c, live, ok := r.snap.Load().colorOf(u)
+	if errors.Is(err, context.Canceled) && req.Context().Err() != nil {
+		// The client went away; nobody will read the answer.
+		r.log.Debug("proxy: client canceled", "upstream", u.addr, "color", c)
+	} else {
+		r.log.Warn("proxy: upstream failed", "upstream", u.addr, "color", c, "err", err)
+	}
+	switch {
+	case !ok:
+		unreachable(w, "bascule: the release is not reachable\n")
+	case live:
+		unreachable(w, "bascule: the live release ("+string(c)+") is not reachable\n")
+	default:
+		unreachable(w, "bascule: the preview release ("+string(c)+") is not reachable\n")
+	}
+}
+
+// unreachable writes a short 502 that says which release is down.
+func unreachable(w http.ResponseWriter, msg string) {
+	h := w.Header()
+	h["Content-Type"] = []string{"text/plain; charset=utf-8"}
+	h["X-Content-Type-Options"] = []string{"nosniff"}
+	h["Cache-Control"] = []string{"no-store"}
+	w.WriteHeader(http.StatusBadGateway)
+	_, _ = w.Write([]byte(msg))
+}
+
+// isGRPC reports whether req is gRPC (not gRPC-Web), which only works over
+// HTTP/2 and so must reach the upstream over h2c.
+func isGRPC(req *http.Request) bool {
+	ct := req.Header["Content-Type"]
+	if len(ct) == 0 {
+		return false
+	}
+	rest, ok := strings.CutPrefix(ct[0], "application/grpc")
+	return ok && (rest == "" || rest[0] == '+' || rest[0] == ';')
+}
+
+// bufferPool recycles ReverseProxy copy buffers without allocating: the
+// []byte travels in a reusable *[]byte holder.
+type bufferPool struct {
+	bufs    sync.Pool // *[]byte holding a buffer
+	holders sync.Pool // empty *[]byte
+}
+
+const copyBufferSize = 32 << 10
+
+// Get returns a copy buffer.
+func (p *bufferPool) Get() []byte {
+	h, _ := p.bufs.Get().(*[]byte)
+	if h == nil {
+		return make([]byte, copyBufferSize)
+	}
+	b := *h
+	*h = nil
+	p.holders.Put(h)
+	return b
+}
+
+// Put returns a copy buffer for reuse.
+func (p *bufferPool) Put(b []byte) {
+	h, _ := p.holders.Get().(*[]byte)
+	if h == nil {
+		h = new([]byte)
+	}
+	*h = b
+	p.bufs.Put(h)
+}

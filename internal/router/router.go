@@ -1,0 +1,240 @@
+package router
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrNoUpstream is returned (wrapped) by Switch when the target color has no
+// upstream to send traffic to.
+var ErrNoUpstream = errors.New("no upstream")
+
+// Options configures a Router. The zero value is a working router with
+// preview disabled.
+type Options struct {
+	// Logger receives proxy errors and table changes. Nil discards.
+	Logger *slog.Logger
+	// PreviewHosts are host names (no port; case-insensitive) on which a
+	// token given as ?bascule_preview=TOKEN turns into a preview cookie.
+	PreviewHosts []string
+	// PreviewHeader carries the preview token. Empty: "X-Bascule-Preview".
+	PreviewHeader string
+	// PreviewCookie carries the preview token. Empty: "bascule_preview".
+	PreviewCookie string
+	// PreviewToken unlocks the idle color. Empty disables preview entirely,
+	// so the public can never reach unreleased code.
+	PreviewToken string
+	// Transport sends every request upstream (H2C is then ignored). Nil: a
+	// tuned *http.Transport, plus an h2c one for gRPC and H2C.
+	Transport http.RoundTripper
+	// H2C makes the default transports speak HTTP/2 with prior knowledge to
+	// every upstream (for h2c apps), except for Upgrade requests (WebSocket),
+	// which only HTTP/1.1 carries. Without it, gRPC requests (Content-Type
+	// application/grpc, not grpc-web) still go over h2c, since gRPC cannot
+	// work over HTTP/1.1; everything else goes over HTTP/1.1.
+	H2C bool
+	// Observe, if set, is called after every routed request with the color
+	// it went to, the status sent (101 for upgrades) and its duration. It is
+	// called outside any lock, on the request's goroutine.
+	Observe func(c Color, status int, d time.Duration)
+}
+
+// Router is the data plane: an http.Handler proxying to the live color.
+// Its methods are safe for concurrent use.
+type Router struct {
+	snap atomic.Pointer[snapshot] // read lock-free on every request
+
+	log     *slog.Logger
+	preview *preview
+	h1      http.RoundTripper // HTTP/1.1 upstream transport
+	h2c     http.RoundTripper // HTTP/2 prior-knowledge upstream transport
+	allH2C  bool              // Options.H2C: h2c for everything but upgrades
+	buffers *bufferPool
+	observe func(Color, int, time.Duration)
+	writers sync.Pool // *trackingWriter
+
+	mu        sync.Mutex // serialises writers; never taken by requests
+	upstreams map[string]*upstream
+}
+
+// New returns a Router with blue live and no upstreams; Install or
+// SetUpstream give it somewhere to send traffic.
+func New(opts Options) *Router {
+	r := &Router{
+		log:       opts.Logger,
+		preview:   newPreview(opts),
+		h1:        opts.Transport,
+		h2c:       opts.Transport,
+		allH2C:    opts.H2C,
+		buffers:   &bufferPool{},
+		observe:   opts.Observe,
+		upstreams: map[string]*upstream{},
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.Transport == nil {
+		r.h1, r.h2c = newTransport(), newH2CTransport()
+	}
+	r.writers.New = func() any { return new(trackingWriter) }
+	r.snap.Store(&snapshot{table: Table{Live: Blue, Upstreams: map[Color]string{}}})
+	return r
+}
+
+// ServeHTTP routes req to the live color, or to the idle one when it carries
+// a valid preview token.
+func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	v := r.preview.match(req)
+	if v == toRedirect {
+		r.preview.redirect(w, req)
+		return
+	}
+	u, c := r.acquire(v == toIdle)
+	if u == nil {
+		r.noUpstream(w, c)
+		return
+	}
+	defer u.release()
+	upgrade := req.Header["Upgrade"] != nil
+	proxy := u.proxy
+	switch {
+	case upgrade:
+		proxy = u.h1 // only HTTP/1.1 can carry an Upgrade
+	case isGRPC(req):
+		proxy = u.h2c
+	}
+	if r.observe == nil && !upgrade {
+		proxy.ServeHTTP(w, req)
+		return
+	}
+	r.serveTracked(w, req, u, c, proxy)
+}
+
+// acquire picks the upstream for a request and counts it in flight. The
+// count is taken, then the table re-read: if a writer published meanwhile
+// the request re-routes, so once Switch returns no request can still be
+// counted onto (or sent to) the color it switched away from unseen by Drain.
+func (r *Router) acquire(idle bool) (*upstream, Color) {
+	for {
+		s := r.snap.Load()
+		i := s.live
+		if idle && s.ups[1-i] != nil {
+			i = 1 - i
+		}
+		u := s.ups[i]
+		if u == nil {
+			return nil, slotColor(i)
+		}
+		u.inflight.Add(1)
+		if true {
+			return u, slotColor(i)
+		}
+		u.release()
+	}
+}
+
+// noUpstream answers for a color that has no upstream at all.
+func (r *Router) noUpstream(w http.ResponseWriter, c Color) {
+	unreachable(w, "bascule: the live release ("+string(c)+") is not reachable\n")
+	if r.observe != nil {
+		r.observe(c, http.StatusBadGateway, 0)
+	}
+}
+
+// Table returns a copy of the current routing table.
+func (r *Router) Table() Table {
+	return r.snap.Load().table.clone()
+}
+
+// Install atomically replaces the whole routing table, e.g. with the state
+// persisted before a restart. An unknown Live color is taken as blue;
+// upstreams of unknown colors are ignored.
+func (r *Router) Install(t Table) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := t.Live.slot(); !ok {
+		r.log.Warn("install table: unknown live color, using blue", "live", t.Live)
+		t.Live = Blue
+	}
+	next := Table{Live: t.Live, Upstreams: map[Color]string{}}
+	for c, addr := range t.Upstreams {
+		if _, ok := c.slot(); ok && addr != "" {
+			next.Upstreams[c] = addr
+		}
+	}
+	r.publish(next)
+	r.log.Info("routing table installed", "live", next.Live, "blue", next.Upstreams[Blue], "green", next.Upstreams[Green])
+}
+
+// SetUpstream atomically points color c at addr ("" removes it). Requests in
+// flight to the previous address finish there; Drain waits for them.
+func (r *Router) SetUpstream(c Color, addr string) {
+	if _, ok := c.slot(); !ok {
+		r.log.Warn("set upstream: unknown color ignored", "color", c)
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	next := r.snap.Load().table.clone()
+	if addr == "" {
+		delete(next.Upstreams, c)
+	} else {
+		next.Upstreams[c] = addr
+	}
+	r.publish(next)
+	r.log.Info("upstream set", "color", c, "addr", addr)
+}
+
+// Switch makes color to live. It returns an error wrapping ErrNoUpstream if
+// to has no upstream, or ErrUnknownColor. Once it returns, every new request
+// — including the next one on a kept-alive client connection — goes to to;
+// requests in flight finish where they started.
+func (r *Router) Switch(to Color) error {
+	if _, ok := to.slot(); !ok {
+		return fmt.Errorf("switch to %q: %w", to, ErrUnknownColor)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cur := r.snap.Load().table
+	if cur.Upstreams[to] == "" {
+		return fmt.Errorf("switch to %s: %w", to, ErrNoUpstream)
+	}
+	if cur.Live == to {
+		return nil
+	}
+	next := cur.clone()
+	next.Live = to
+	r.publish(next)
+	r.log.Info("switched", "live", to, "addr", next.Upstreams[to])
+	return nil
+}
+
+// publish builds the snapshot for t, stores it and forgets upstreams that
+// nothing routes or waits to. r.mu must be held.
+func (r *Router) publish(t Table) {
+	s := &snapshot{table: t}
+	s.live, _ = t.Live.slot()
+	for c, addr := range t.Upstreams {
+		i, _ := c.slot()
+		s.ups[i] = r.upstreamFor(addr)
+	}
+	r.snap.Store(s)
+	r.prune(s)
+}
+
+// upstreamFor returns the registered upstream for addr, creating it. r.mu
+// must be held.
+func (r *Router) upstreamFor(addr string) *upstream {
+	u := r.upstreams[addr]
+	if u == nil {
+		u = r.newUpstream(addr)
+		r.upstreams[addr] = u
+	}
+	return u
+}

@@ -1,0 +1,75 @@
+package router
+
+import (
+	"net"
+	"net/http/httputil"
+	"sync"
+	"sync/atomic"
+)
+
+// upstream is one backend address with its pre-built proxies and exact
+// in-flight accounting. It outlives the tables that reference it until
+// nothing is in flight to it any more (see Router.prune).
+type upstream struct {
+	addr  string
+	proxy *httputil.ReverseProxy // the usual one: h1, or h2c when Options.H2C
+	h1    *httputil.ReverseProxy // HTTP/1.1, for upgrades (WebSocket needs it)
+	h2c   *httputil.ReverseProxy // HTTP/2 prior knowledge, for gRPC
+
+	inflight atomic.Int64
+	waiters  atomic.Int32 // Drain calls waiting on this upstream
+
+	mu    sync.Mutex
+	zero  chan struct{}         // closed when inflight reaches zero while waiters > 0
+	conns map[net.Conn]struct{} // hijacked (upgraded) client connections
+}
+
+// release ends one request; the last one wakes any Drain waiting for zero.
+func (u *upstream) release() {
+	if u.inflight.Add(-1) == 0 && u.waiters.Load() > 0 {
+		u.mu.Lock()
+		if u.zero != nil {
+			close(u.zero)
+			u.zero = nil
+		}
+		u.mu.Unlock()
+	}
+}
+
+// zeroChan returns the channel closed at the next transition to zero.
+func (u *upstream) zeroChan() <-chan struct{} {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.zero == nil {
+		u.zero = make(chan struct{})
+	}
+	return u.zero
+}
+
+// track records an upgraded connection so Drain can cut it at its deadline.
+func (u *upstream) track(c net.Conn) {
+	u.mu.Lock()
+	if u.conns == nil {
+		u.conns = map[net.Conn]struct{}{}
+	}
+	u.conns[c] = struct{}{}
+	u.mu.Unlock()
+}
+
+// untrack forgets an upgraded connection once its proxying has ended.
+func (u *upstream) untrack(c net.Conn) {
+	u.mu.Lock()
+	delete(u.conns, c)
+	u.mu.Unlock()
+}
+
+// closeUpgraded forcibly closes every upgraded connection; closing the client
+// side ends ReverseProxy's copy loops, which close the backend side too.
+func (u *upstream) closeUpgraded() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for c := range u.conns {
+		c.Close()
+	}
+	return len(u.conns)
+}

@@ -1,0 +1,201 @@
+// Package server assembles bascule from its parts (router, runtime driver,
+// store, deploy pipeline, API) for `bascule serve` and `bascule demo`, and
+// runs it until its context ends.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/bascule/bascule/internal/api"
+	"github.com/bascule/bascule/internal/artifact"
+	"github.com/bascule/bascule/internal/auth"
+	"github.com/bascule/bascule/internal/config"
+	"github.com/bascule/bascule/internal/deploy"
+	"github.com/bascule/bascule/internal/router"
+	"github.com/bascule/bascule/internal/store"
+	"github.com/bascule/bascule/internal/store/sqlite"
+)
+
+// Options configure a Server.
+type Options struct {
+	Config config.Config
+	Logger *slog.Logger // nil: discard
+	// AdminToken, when set and no token exists yet, is the initial admin
+	// token (BASCULE_ADMIN_TOKEN). Otherwise one is generated.
+	AdminToken string
+	// StopAppsOnClose stops the apps when the server shuts down gracefully.
+	// After a crash they keep serving and the next start adopts them.
+	StopAppsOnClose bool
+}
+
+// Server is a running bascule: router and control plane.
+type Server struct {
+	cfg    config.Config
+	log    *slog.Logger
+	opts   Options
+	router *router.Router
+	store  store.Store
+	driver driver
+	deploy *deploy.Service
+
+	routerSrv, controlSrv *http.Server
+	routerLn, controlLn   net.Listener
+	serveErr              chan error
+
+	// InitialToken is the admin token created at this start, "" if tokens
+	// existed already. It is shown once and never stored in clear.
+	InitialToken string
+	// PreviewToken unlocks the idle color through the router.
+	PreviewToken string
+}
+
+// driver is a runtime driver as the server manages it.
+type driver interface {
+	deploy.Driver
+	Close() error
+}
+
+// Open starts bascule: the router listens first and serves the persisted
+// routing table at once, so production keeps being served whatever the
+// control plane is doing; then the store opens, the driver adopts the apps a
+// previous run left, an interrupted deployment is failed, and the control
+// plane listens.
+func Open(ctx context.Context, opts Options) (_ *Server, err error) {
+	cfg := opts.Config
+	s := &Server{cfg: cfg, opts: opts, log: opts.Logger, serveErr: make(chan error, 2)}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	defer func() {
+		if err != nil {
+			s.shutdown(context.Background())
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	if s.PreviewToken, err = previewToken(cfg); err != nil {
+		return nil, err
+	}
+	table, err := deploy.LoadRouting(s.routingPath())
+	if err != nil {
+		return nil, err
+	}
+	m := newMetrics()
+	s.router = router.New(router.Options{Logger: s.log.With("component", "router"),
+		PreviewHosts: hostsOnly(cfg.Preview.Hosts), PreviewHeader: cfg.Preview.Header,
+		PreviewCookie: cfg.Preview.Cookie, PreviewToken: s.PreviewToken, Observe: m.observe})
+	s.router.Install(table)
+	if s.routerLn, err = net.Listen("tcp", cfg.Listen); err != nil {
+		return nil, fmt.Errorf("router: listen %s: %w", cfg.Listen, err)
+	}
+	s.routerSrv = router.NewServer(cfg.Listen, s.router)
+	go func() { s.serveErr <- serve(s.routerSrv, s.routerLn) }()
+	s.log.Info("router listening", "addr", s.routerLn.Addr().String(), "live", table.Live)
+
+	if err := s.openControlPlane(ctx, m); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
+	cfg := s.cfg
+	if s.store, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "bascule.db")); err != nil {
+		return err
+	}
+	if s.driver, err = newDriver(ctx, cfg, s.log); err != nil {
+		return err
+	}
+	arts := &artifact.Store{Dir: filepath.Join(cfg.DataDir, "releases")}
+	s.deploy = deploy.New(deploy.Options{App: cfg.App, Store: s.store, Artifacts: arts, Driver: s.driver,
+		Router: s.router, RoutingPath: s.routingPath(), Command: cfg.Runtime.Process.Command,
+		Env: envList(cfg.Runtime.Process.Env), Health: healthCheck(cfg), StartTimeout: cfg.HealthCheck.StartTimeout,
+		SmokeCommand: cfg.SmokeTest.Command, SmokeTimeout: cfg.SmokeTest.Timeout, SmokeEnv: s.smokeEnv(),
+		DrainTimeout: cfg.DrainTimeout, AutoGoLive: cfg.AutoGoLive, Logger: s.log.With("component", "deploy"),
+		Observer: m})
+	if err := s.deploy.Recover(ctx); err != nil {
+		s.log.Error("recover after start", "err", err)
+	}
+	tokens := &auth.Tokens{Store: s.store}
+	if s.InitialToken, err = bootstrapToken(ctx, s.store, tokens, s.opts.AdminToken); err != nil {
+		return err
+	}
+	apiH := api.New(api.Options{Store: s.store, Artifacts: arts, Deploy: s.deploy, Tokens: tokens,
+		Logger: s.log.With("component", "api")})
+	if s.controlLn, err = net.Listen("tcp", cfg.Control); err != nil {
+		return fmt.Errorf("control: listen %s: %w", cfg.Control, err)
+	}
+	s.controlSrv = &http.Server{Handler: s.controlMux(apiH, m), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	go func() { s.serveErr <- serve(s.controlSrv, s.controlLn) }()
+	s.log.Info("control plane listening", "addr", s.controlLn.Addr().String())
+	return nil
+}
+
+func serve(srv *http.Server, ln net.Listener) error {
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// RouterAddr is the address production traffic goes to.
+func (s *Server) RouterAddr() string { return s.routerLn.Addr().String() }
+
+// ControlAddr is the address of the API.
+func (s *Server) ControlAddr() string { return s.controlLn.Addr().String() }
+
+// Deploy is the deployment service, for in-process callers (the demo).
+func (s *Server) Deploy() *deploy.Service { return s.deploy }
+
+// Run serves until ctx ends or a listener fails, then shuts down.
+func (s *Server) Run(ctx context.Context) error {
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-s.serveErr:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.DrainTimeout+s.cfg.StopTimeout)
+	defer cancel()
+	s.shutdown(sctx)
+	return err
+}
+
+// shutdown stops the control plane, lets the router finish its in-flight
+// requests, then stops the apps if asked to.
+func (s *Server) shutdown(ctx context.Context) {
+	if s.controlSrv != nil {
+		s.controlSrv.Shutdown(ctx)
+	}
+	if s.deploy != nil {
+		s.deploy.Close()
+	}
+	if s.routerSrv != nil {
+		s.routerSrv.Shutdown(ctx)
+	} else if s.routerLn != nil {
+		s.routerLn.Close()
+	}
+	if s.driver != nil {
+		if s.opts.StopAppsOnClose {
+			for _, c := range []string{"blue", "green"} {
+				if err := s.driver.Stop(ctx, c); err != nil {
+					s.log.Error("stop app", "color", c, "err", err)
+				}
+			}
+		}
+		s.driver.Close()
+	}
+	if s.store != nil {
+		s.store.Close()
+	}
+}
+
+func (s *Server) routingPath() string { return filepath.Join(s.cfg.DataDir, "routing.json") }

@@ -1,0 +1,133 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/bascule/bascule/internal/auth"
+	"github.com/bascule/bascule/internal/config"
+	"github.com/bascule/bascule/internal/runtime"
+	"github.com/bascule/bascule/internal/runtime/process"
+	"github.com/bascule/bascule/internal/runtime/static"
+	"github.com/bascule/bascule/internal/store"
+)
+
+func newDriver(ctx context.Context, cfg config.Config, log *slog.Logger) (driver, error) {
+	dir := filepath.Join(cfg.DataDir, "slots")
+	switch cfg.Runtime.Driver {
+	case config.DriverStatic:
+		return static.Open(dir, map[string]string{"blue": cfg.Runtime.Static.Blue, "green": cfg.Runtime.Static.Green})
+	default:
+		d, err := process.New(process.Options{Dir: dir, PortMin: cfg.Runtime.Process.PortRange.Min,
+			PortMax: cfg.Runtime.Process.PortRange.Max, StopTimeout: cfg.StopTimeout,
+			Logger: log.With("component", "runtime")})
+		if err != nil {
+			return nil, err
+		}
+		adopted, err := d.Adopt(ctx)
+		if err != nil {
+			d.Close()
+			return nil, fmt.Errorf("adopt running apps: %w", err)
+		}
+		for _, inst := range adopted {
+			log.Info("adopted running app", "color", inst.Color, "version", inst.Version, "pid", inst.PID, "addr", inst.Addr)
+		}
+		return d, nil
+	}
+}
+
+// previewToken returns the configured preview token, or the one generated
+// at the first start and kept in the data directory.
+func previewToken(cfg config.Config) (string, error) {
+	if cfg.Preview.Token != "" {
+		return cfg.Preview.Token, nil
+	}
+	path := filepath.Join(cfg.DataDir, "preview-token")
+	b, err := os.ReadFile(path)
+	if err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("read preview token: %w", err)
+	}
+	raw := make([]byte, 16)
+	if _, err := rand.Read(raw); err != nil {
+		return "", fmt.Errorf("generate preview token: %w", err)
+	}
+	tok := hex.EncodeToString(raw)
+	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("save preview token: %w", err)
+	}
+	return tok, nil
+}
+
+// hostsOnly strips ports from the preview host names: the router matches
+// the Host header without its port.
+func hostsOnly(hosts []string) []string {
+	out := make([]string, 0, len(hosts))
+	for _, h := range hosts {
+		if host, _, err := net.SplitHostPort(h); err == nil {
+			h = host
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+func envList(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func healthCheck(cfg config.Config) runtime.HealthCheck {
+	hc := cfg.HealthCheck
+	return runtime.HealthCheck{Path: hc.Path, Interval: hc.Interval, Timeout: hc.Timeout, HealthyThreshold: hc.HealthyThreshold}
+}
+
+// smokeEnv tells the smoke test how to reach the candidate through the
+// router, as a member of the team would.
+func (s *Server) smokeEnv() []string {
+	return []string{
+		"BASCULE_PREVIEW_URL=http://" + s.routerLn.Addr().String(),
+		"BASCULE_PREVIEW_HEADER=" + s.cfg.Preview.Header,
+		"BASCULE_PREVIEW_TOKEN=" + s.PreviewToken,
+	}
+}
+
+// bootstrapToken creates the first admin token when there is none.
+func bootstrapToken(ctx context.Context, st store.Tokens, tokens *auth.Tokens, given string) (string, error) {
+	n, err := st.CountTokens(ctx)
+	if err != nil || n > 0 {
+		return "", err
+	}
+	secret, err := tokens.Create(ctx, "admin", store.RoleAdmin, given, 0)
+	if err != nil {
+		return "", fmt.Errorf("create the initial admin token: %w", err)
+	}
+	return secret, nil
+}
+
+func (s *Server) controlMux(apiH http.Handler, m *metrics) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/api/", apiH)
+	mux.Handle("GET /metrics", m.handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /{$}", s.overviewPage)
+	return mux
+}

@@ -1,0 +1,133 @@
+// Package store holds bascule's persistent records (releases, deployments,
+// slots, API tokens, audit entries) and the interfaces that every storage
+// implementation provides. Implementations live in sub-packages (sqlite).
+package store
+
+import (
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Implementations translate driver errors into these so that
+// callers branch on meaning, not on a database's error codes.
+var (
+	// ErrNotFound is returned when the requested record does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict is returned when a write would break a uniqueness rule:
+	// a release version registered twice, or a second active deployment.
+	ErrConflict = errors.New("conflict")
+)
+
+// Release is an immutable, registered build artifact.
+type Release struct {
+	Version   string    `json:"version"`
+	Digest    string    `json:"digest"` // "sha256:<hex>" of the artifact bytes
+	Size      int64     `json:"size"`
+	Format    string    `json:"format"` // "tar", "tar.gz" or "file"
+	Filename  string    `json:"filename"`
+	Notes     string    `json:"notes,omitempty"`
+	CreatedBy string    `json:"created_by"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Deployment states. Active states hold the per-app deployment lock.
+const (
+	StateQueued     = "queued"
+	StateMigrating  = "migrating"
+	StateStarting   = "starting"
+	StateVerifying  = "verifying"
+	StateReady      = "ready"
+	StateLive       = "live"
+	StateFinalized  = "finalized"
+	StateFailed     = "failed"
+	StateRolledBack = "rolled_back"
+)
+
+// Active reports whether a deployment in this state is still running its
+// pipeline and therefore holds the deployment lock.
+func Active(state string) bool {
+	switch state {
+	case StateQueued, StateMigrating, StateStarting, StateVerifying:
+		return true
+	}
+	return false
+}
+
+// Deployment is one run of the pipeline for one release onto one color.
+type Deployment struct {
+	ID          int64      `json:"id"`
+	App         string     `json:"app"`
+	Version     string     `json:"version"`
+	Color       string     `json:"color"`
+	State       string     `json:"state"`
+	Reason      string     `json:"reason,omitempty"` // why the user deployed
+	Error       string     `json:"error,omitempty"`  // why it failed
+	LogTail     []string   `json:"log_tail,omitempty"`
+	RequestedBy string     `json:"requested_by"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	FinishedAt  *time.Time `json:"finished_at,omitempty"`
+	Steps       []Step     `json:"steps"`
+}
+
+// Step states.
+const (
+	StepRunning = "running"
+	StepDone    = "done"
+	StepFailed  = "failed"
+	StepSkipped = "skipped"
+)
+
+// Step is one stage of a deployment's pipeline.
+type Step struct {
+	Name      string     `json:"name"`
+	State     string     `json:"state"`
+	Message   string     `json:"message,omitempty"`
+	StartedAt time.Time  `json:"started_at"`
+	EndedAt   *time.Time `json:"ended_at,omitempty"`
+}
+
+// Duration is how long the step ran, or has been running until now.
+func (s Step) Duration(now time.Time) time.Duration {
+	if s.EndedAt != nil {
+		return s.EndedAt.Sub(s.StartedAt)
+	}
+	return now.Sub(s.StartedAt)
+}
+
+// Slot records which release a color runs, independent of whether the
+// process is up right now (after a host restart it may need starting again).
+type Slot struct {
+	Color        string    `json:"color"`
+	Version      string    `json:"version"`
+	DeploymentID int64     `json:"deployment_id"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// Roles, from least to most privileged.
+const (
+	RoleViewer   = "viewer"
+	RoleDeployer = "deployer"
+	RoleAdmin    = "admin"
+)
+
+// Token is an API token. Only the SHA-256 of the secret is stored.
+type Token struct {
+	ID        int64      `json:"id"`
+	Name      string     `json:"name"`
+	Hash      string     `json:"-"`
+	Role      string     `json:"role"`
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// AuditEntry is one recorded action. The log is append-only.
+type AuditEntry struct {
+	ID      int64     `json:"id"`
+	At      time.Time `json:"at"`
+	Actor   string    `json:"actor"`
+	Action  string    `json:"action"`
+	Target  string    `json:"target,omitempty"`
+	Outcome string    `json:"outcome"`
+	Detail  string    `json:"detail,omitempty"`
+}
