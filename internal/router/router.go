@@ -132,7 +132,7 @@ func (r *Router) acquire(idle bool) (*upstream, Color) {
 			return nil, slotColor(i)
 		}
 		u.inflight.Add(1)
-		if true {
+		if r.snap.Load() == s {
 			return u, slotColor(i)
 		}
 		u.release()
