@@ -222,13 +222,16 @@ func (s *Service) switchTo(ctx context.Context, color router.Color) error {
 }
 
 // waitRequestsDone waits until no request is in flight to addr, up to the
-// drain timeout. The old color keeps running: nothing is cut.
+// drain timeout. The old color keeps running: nothing is cut. Upgraded
+// connections (WebSockets) are not waited for: they may last for hours and
+// stay connected to the old color, which still runs; they are closed when
+// that color is replaced, after its drain timeout.
 func (s *Service) waitRequestsDone(ctx context.Context, addr string) {
 	deadline := time.NewTimer(s.opts.DrainTimeout)
 	defer deadline.Stop()
 	tick := time.NewTicker(2 * time.Millisecond)
 	defer tick.Stop()
-	for s.opts.Router.InFlight(addr) > 0 {
+	for s.opts.Router.InFlight(addr)-s.opts.Router.Upgraded(addr) > 0 {
 		select {
 		case <-ctx.Done():
 			return

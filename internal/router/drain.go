@@ -71,3 +71,18 @@ func (r *Router) prune(s *snapshot) {
 		}
 	}
 }
+
+// Upgraded returns the number of upgraded connections (WebSocket etc.) open
+// to the upstream at addr. They are part of InFlight; a caller that waits
+// for plain requests to finish subtracts them.
+func (r *Router) Upgraded(addr string) int64 {
+	r.mu.Lock()
+	u := r.upstreams[addr]
+	r.mu.Unlock()
+	if u == nil {
+		return 0
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return int64(len(u.conns))
+}

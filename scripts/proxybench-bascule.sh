@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Plugs bascule into ../shared/bench/proxybench.sh with the static driver:
+# blue is $UP_V1, green is $UP_V2 (upstreams the harness runs). See the
+# README's benchmarking section for the command line.
+#   start   run `bascule serve` in the foreground on $PROXY_ADDR
+#   point   register v1 and v2, make v1 live on blue, deploy v2 ready on green
+#   switch  go live with green (the harness times this)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+bin=${BASCULE_BIN:-$here/../bin/bascule}
+dir=${BENCH_TMP:?run me from proxybench.sh}/bascule
+port=${PROXY_PORT:?}
+export BASCULE_URL=http://127.0.0.1:$((port + 1))
+export BASCULE_TOKEN=bsc_proxybench-only-token-00000000000000
+
+case "${1:-}" in
+start)
+  mkdir -p "$dir"
+  cat > "$dir/bascule.yaml" <<YAML
+app: bench
+listen: ${PROXY_ADDR:?}
+control: 127.0.0.1:$((port + 1))
+data_dir: $dir/data
+runtime:
+  driver: static
+  static:
+    blue: ${UP_V1:?}
+    green: ${UP_V2:?}
+health_check:
+  path: /up
+  interval: 50ms
+drain_timeout: 10s
+YAML
+  BASCULE_ADMIN_TOKEN=$BASCULE_TOKEN exec "$bin" serve -c "$dir/bascule.yaml" ;;
+point)
+  mkdir -p "$dir"
+  echo v1 > "$dir/v1"; echo v2 > "$dir/v2"
+  "$bin" release add v1 "$dir/v1" && "$bin" release add v2 "$dir/v2"
+  if ! "$bin" status | grep -q 'LIVE  v1'; then
+    "$bin" deploy v1 && "$bin" go-live
+  fi
+  "$bin" status | grep -q 'green  idle  v2' || "$bin" deploy v2
+  ;;
+switch)
+  exec "$bin" go-live ;;
+*)
+  echo "usage: $0 start|point|switch" >&2; exit 2 ;;
+esac
