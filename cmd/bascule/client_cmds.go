@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -26,13 +25,16 @@ func (c *cli) releaseCommand() *cobra.Command {
 		Short: "Register a release artifact (a file, or a directory packed reproducibly)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			body, name, err := readArtifact(args[1])
+			f, name, cleanup, err := openArtifact(args[1])
 			if err != nil {
 				return err
 			}
-			sum := sha256.Sum256(body)
-			digest := "sha256:" + hex.EncodeToString(sum[:])
-			rel, created, err := c.client().AddRelease(cmd.Context(), args[0], name, digest, bytes.NewReader(body))
+			defer cleanup()
+			digest, err := fileDigest(f)
+			if err != nil {
+				return err
+			}
+			rel, created, err := c.client().AddRelease(cmd.Context(), args[0], name, digest, f)
 			if err != nil {
 				return err
 			}
@@ -73,22 +75,47 @@ func (c *cli) releaseCommand() *cobra.Command {
 	return cmd
 }
 
-// readArtifact reads a file as is, or packs a directory reproducibly so
-// that the same tree always gives the same digest.
-func readArtifact(path string) ([]byte, string, error) {
+// openArtifact opens a file as is, or packs a directory reproducibly into a
+// temporary file, so that the same tree always gives the same digest. The
+// upload then streams from disk: artifacts can be large.
+func openArtifact(path string) (*os.File, string, func(), error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, "", fmt.Errorf("read artifact: %w", err)
+		return nil, "", nil, fmt.Errorf("read artifact: %w", err)
 	}
 	if !st.IsDir() {
-		b, err := os.ReadFile(path)
-		return b, filepath.Base(path), err
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("read artifact: %w", err)
+		}
+		return f, filepath.Base(path), func() { f.Close() }, nil
 	}
-	var buf bytes.Buffer
-	if err := artifact.PackDir(&buf, path); err != nil {
-		return nil, "", err
+	f, err := os.CreateTemp("", "bascule-release-*.tar.gz")
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("pack %s: %w", path, err)
 	}
-	return buf.Bytes(), filepath.Base(filepath.Clean(path)) + ".tar.gz", nil
+	cleanup := func() { f.Close(); os.Remove(f.Name()) }
+	if err := artifact.PackDir(f, path); err != nil {
+		cleanup()
+		return nil, "", nil, err
+	}
+	return f, filepath.Base(filepath.Clean(path)) + ".tar.gz", cleanup, nil
+}
+
+// fileDigest hashes f from its start and rewinds it, so the server can
+// check that the bytes it received are the bytes that were read here.
+func fileDigest(f *os.File) (string, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("hash artifact: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func shortDigest(d string) string {

@@ -40,7 +40,7 @@ const previewToken = "preview-secret"
 
 // instance is one `bascule serve` process.
 type instance struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	config  string
 	listen  string
@@ -68,7 +68,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -80,7 +80,7 @@ func freeAddr(t *testing.T) string {
 
 // newInstance writes a config for the sample app and picks addresses; extra
 // YAML is appended to the config.
-func newInstance(t *testing.T, extra string) *instance {
+func newInstance(t testing.TB, extra string) *instance {
 	t.Helper()
 	dir := t.TempDir()
 	self, err := os.Executable()
@@ -215,7 +215,7 @@ func get(t *testing.T, c *http.Client, url string, header ...string) (string, in
 	return resp.Header.Get("X-Release"), resp.StatusCode
 }
 
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {

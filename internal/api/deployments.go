@@ -115,12 +115,12 @@ func (h *Handler) deploymentEvents(w http.ResponseWriter, r *http.Request, _ aut
 	send(d)
 	keepAlive := time.NewTicker(15 * time.Second)
 	defer keepAlive.Stop()
-	for store.Active(d.State) {
+	for store.Active(d.State) || h.opts.Deploy.Running(id) {
 		select {
 		case <-r.Context().Done():
 			return nil
 		case u := <-updates:
-			if u.UpdatedAt.Before(d.UpdatedAt) {
+			if u.UpdatedAt.Before(d.UpdatedAt) && store.Active(u.State) {
 				continue // published before our first read
 			}
 			d = u

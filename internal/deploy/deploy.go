@@ -84,6 +84,9 @@ type Service struct {
 	// second click gets a clear conflict instead of queueing behind a deploy.
 	switching sync.Mutex
 
+	runMu   sync.Mutex
+	running map[int64]bool // deployments whose pipeline has not returned
+
 	ctx    context.Context // cancelled by Close; pipelines run under it
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -108,7 +111,7 @@ func New(opts Options) *Service {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Service{opts: opts, log: log, events: newBroker(), ctx: ctx, cancel: cancel}
+	return &Service{opts: opts, log: log, events: newBroker(), running: map[int64]bool{}, ctx: ctx, cancel: cancel}
 }
 
 // Close stops running pipelines (they end failed, "interrupted") and waits.
@@ -134,13 +137,31 @@ func conflict(format string, args ...any) error {
 
 func (s *Service) now() time.Time { return time.Now().UTC() }
 
-// Wait blocks until the pipeline of deployment id is no longer active.
+// Running reports whether the pipeline of deployment id is still going:
+// its state may already be ready while an automatic go-live runs.
+func (s *Service) Running(id int64) bool {
+	s.runMu.Lock()
+	defer s.runMu.Unlock()
+	return s.running[id]
+}
+
+func (s *Service) setRunning(id int64, on bool) {
+	s.runMu.Lock()
+	defer s.runMu.Unlock()
+	if on {
+		s.running[id] = true
+	} else {
+		delete(s.running, id)
+	}
+}
+
+// Wait blocks until the pipeline of deployment id has ended.
 func (s *Service) Wait(ctx context.Context, id int64) (store.Deployment, error) {
 	ch, cancel := s.events.subscribe(id)
 	defer cancel()
 	for {
 		d, err := s.opts.Store.Deployment(ctx, id)
-		if err != nil || !store.Active(d.State) {
+		if err != nil || (!store.Active(d.State) && !s.Running(id)) {
 			return d, err
 		}
 		select {

@@ -48,10 +48,14 @@ func (s *Service) Deploy(ctx context.Context, version, reason, actor string) (st
 		return d, fmt.Errorf("create deployment: %w", err)
 	}
 	s.audit(ctx, actor, "deploy", version, "started", fmt.Sprintf("deployment #%d: %s", d.ID, reason))
+	s.setRunning(d.ID, true)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		s.run(s.ctx, &d)
+		s.setRunning(d.ID, false)
+		// Wake the followers, who stop once the pipeline has ended.
+		s.events.publish(d)
 	}()
 	return d, nil
 }
@@ -90,6 +94,10 @@ func (s *Service) run(ctx context.Context, d *store.Deployment) {
 			p.endStep(store.StepFailed, err.Error())
 			return
 		}
+		// switchLocked recorded the deployment live in the store; the
+		// pipeline's copy must say so too before it is saved again.
+		now := s.now()
+		d.State, d.FinishedAt = store.StateLive, &now
 		p.endStep(store.StepDone, "all production traffic on "+d.Color)
 		return
 	}
@@ -163,7 +171,8 @@ func (p *pipeline) execute(ctx context.Context) error {
 		}
 		p.done(lastLine(out))
 	}
-	p.d.State = store.StateReady
+	now := s.now()
+	p.d.State, p.d.FinishedAt = store.StateReady, &now
 	return nil
 }
 

@@ -87,7 +87,7 @@ func (s *Service) switchLocked(ctx context.Context, color router.Color, actor, a
 	}
 	s.audit(ctx, actor, action, to.Version, "ok", fmt.Sprintf("%s → %s (%s): %s", before.Live, color, from.Version, reason))
 	s.log.Info("switched", "action", action, "to", color, "version", to.Version, "actor", actor)
-	if newer, err := s.opts.Store.Deployment(ctx, to.DeploymentID); err == nil && (from.DeploymentID == 0 || to.DeploymentID > from.DeploymentID) {
+	if newer, err := s.opts.Store.Deployment(ctx, to.DeploymentID); err == nil && (from.DeploymentID == 0 || to.DeploymentID >= from.DeploymentID) {
 		s.markLive(ctx, &newer)
 		return nil
 	}
@@ -100,8 +100,11 @@ func (s *Service) switchLocked(ctx context.Context, color router.Color, actor, a
 }
 
 func (s *Service) markLive(ctx context.Context, d *store.Deployment) {
-	now := s.now()
-	d.State, d.FinishedAt = store.StateLive, &now
+	if d.FinishedAt == nil {
+		now := s.now()
+		d.FinishedAt = &now
+	}
+	d.State = store.StateLive
 	s.saveDeployment(ctx, d)
 }
 
