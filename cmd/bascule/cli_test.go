@@ -39,6 +39,12 @@ func TestCLIDeployShowsStepsAndOutcome(t *testing.T) {
 	if out, code = runCLI(t, in, "go-live"); code != 0 || !strings.Contains(out, "v1 is live on blue") {
 		t.Errorf("go-live = %d %q", code, out)
 	}
+	if out, code = runCLI(t, in, "finalize", "-m", "v1 is good"); code != 0 || !strings.Contains(out, "v1 is live on blue (finalized)") {
+		t.Errorf("finalize = %d %q", code, out)
+	}
+	if out, code = runCLI(t, in, "finalize"); code != 1 || !strings.Contains(out, "already finalized") {
+		t.Errorf("finalize twice = %d %q, want a refusal", code, out)
+	}
 	out, code = runCLI(t, in, "status")
 	if code != 0 || !strings.Contains(out, "blue   LIVE  v1") {
 		t.Errorf("status = %d\n%s", code, out)

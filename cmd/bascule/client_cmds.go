@@ -227,14 +227,14 @@ func firstLine(s string) string {
 	return s
 }
 
-func (c *cli) switchCommand(use, short string, do func(*cli, *cobra.Command, string) (deploy.Status, error)) *cobra.Command {
+func (c *cli) switchCommand(use, short string, do func(cmd *cobra.Command, reason string) (deploy.Status, error)) *cobra.Command {
 	var reason string
 	cmd := &cobra.Command{
 		Use:   use,
 		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := do(c, cmd, reason)
+			st, err := do(cmd, reason)
 			if err != nil {
 				return err
 			}
@@ -243,8 +243,11 @@ func (c *cli) switchCommand(use, short string, do func(*cli, *cobra.Command, str
 			}
 			for _, cs := range st.Colors {
 				if cs.Live {
-					c.printf("%s is live on %s.\n", cs.Version, cs.Color)
+					c.printf("%s is live on %s (%s).\n", cs.Version, cs.Color, cs.State)
 				}
+			}
+			if st.RollbackBlocked != "" {
+				c.printf("rollback is now refused: %s\n", st.RollbackBlocked)
 			}
 			return nil
 		},
@@ -256,15 +259,25 @@ func (c *cli) switchCommand(use, short string, do func(*cli, *cobra.Command, str
 
 func (c *cli) goLiveCommand() *cobra.Command {
 	return c.switchCommand("go-live", "Switch all production traffic to the ready color",
-		func(c *cli, cmd *cobra.Command, reason string) (deploy.Status, error) {
+		func(cmd *cobra.Command, reason string) (deploy.Status, error) {
 			return c.client().GoLive(cmd.Context(), reason)
 		})
 }
 
 func (c *cli) rollbackCommand() *cobra.Command {
-	return c.switchCommand("rollback", "Switch all production traffic back to the previous color",
-		func(c *cli, cmd *cobra.Command, reason string) (deploy.Status, error) {
-			return c.client().Rollback(cmd.Context(), reason)
+	var force bool
+	cmd := c.switchCommand("rollback", "Switch all production traffic back to the previous color",
+		func(cmd *cobra.Command, reason string) (deploy.Status, error) {
+			return c.client().Rollback(cmd.Context(), reason, force)
+		})
+	cmd.Flags().BoolVar(&force, "force", false, "roll back even though the live release is finalized (recorded in the audit log)")
+	return cmd
+}
+
+func (c *cli) finalizeCommand() *cobra.Command {
+	return c.switchCommand("finalize", "Run the contract migrations of the live release; rollback to the one before is then refused",
+		func(cmd *cobra.Command, reason string) (deploy.Status, error) {
+			return c.client().Finalize(cmd.Context(), reason)
 		})
 }
 

@@ -30,7 +30,7 @@ func TestDeployPreviewGoLiveRollback(t *testing.T) {
 	for _, s := range d.Steps {
 		names = append(names, s.Name+":"+s.State)
 	}
-	if got := strings.Join(names, " "); got != "fetch:done migrate:skipped replace:done start:done health:done smoke:skipped" {
+	if got := strings.Join(names, " "); got != "finalize:done fetch:done migrate:skipped replace:done start:done health:done smoke:skipped" {
 		t.Errorf("steps = %s", got)
 	}
 	if rel, _ := get(t, c, prod); rel != "v1" {
@@ -53,7 +53,7 @@ func TestDeployPreviewGoLiveRollback(t *testing.T) {
 	if rel, _ := get(t, c, prod); rel != "v2" {
 		t.Errorf("production after go-live = %s, want v2", rel)
 	}
-	st, err := in.cl.Rollback(ctx, "oops")
+	st, err := in.cl.Rollback(ctx, "oops", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestOneDeploymentAtATime(t *testing.T) {
 	in.start()
 	ctx := context.Background()
 	var ae *client.Error
-	if _, err := in.cl.Rollback(ctx, ""); !errors.As(err, &ae) || ae.Status != 409 || !strings.Contains(ae.Message, "nothing to roll back to") {
+	if _, err := in.cl.Rollback(ctx, "", false); !errors.As(err, &ae) || ae.Status != 409 || !strings.Contains(ae.Message, "nothing to roll back to") {
 		t.Errorf("rollback with nothing = %v, want 409 nothing to roll back to", err)
 	}
 	if _, err := in.cl.GoLive(ctx, ""); !errors.As(err, &ae) || ae.Status != 409 {
@@ -233,7 +233,7 @@ func TestZeroInterruption(t *testing.T) {
 		if i%2 == 0 {
 			_, err = in.cl.GoLive(ctx, "load test")
 		} else {
-			_, err = in.cl.Rollback(ctx, "load test")
+			_, err = in.cl.Rollback(ctx, "load test", false)
 		}
 		if err != nil {
 			t.Fatalf("switch %d: %v", i, err)

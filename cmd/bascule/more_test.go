@@ -54,7 +54,7 @@ func TestRollbackStartsAStoppedColor(t *testing.T) {
 		st, _ := in.cl.Status(ctx)
 		return !st.Colors[0].Running
 	})
-	if _, err := in.cl.Rollback(ctx, "v2 is broken"); err != nil {
+	if _, err := in.cl.Rollback(ctx, "v2 is broken", false); err != nil {
 		t.Fatalf("rollback to a stopped color = %v, want it started first", err)
 	}
 	if rel, code := get(t, http.DefaultClient, "http://"+in.listen+"/"); rel != "v1" || code != 200 {

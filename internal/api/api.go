@@ -72,6 +72,7 @@ func (h *Handler) table() []route {
 		{"GET /api/v1/deployments/{id}/events", store.RoleViewer, h.deploymentEvents},
 		{"POST /api/v1/go-live", store.RoleDeployer, h.goLive},
 		{"POST /api/v1/rollback", store.RoleDeployer, h.rollback},
+		{"POST /api/v1/finalize", store.RoleDeployer, h.finalize},
 		{"GET /api/v1/audit", store.RoleViewer, h.listAudit},
 	}
 }

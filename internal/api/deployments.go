@@ -137,25 +137,42 @@ func (h *Handler) deploymentEvents(w http.ResponseWriter, r *http.Request, _ aut
 
 type switchRequest struct {
 	Reason string `json:"reason"`
+	Force  bool   `json:"force"` // rollback only: switch back despite a finalized release
 }
 
 func (h *Handler) goLive(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	return h.switchColor(w, r, p, h.opts.Deploy.GoLive)
+	return h.switchColor(w, r, p, func(ctx context.Context, actor string, req switchRequest) (deploy.Status, error) {
+		if req.Force {
+			return deploy.Status{}, errorf(http.StatusBadRequest, "bad_request", `"force" applies to rollback only`)
+		}
+		return h.opts.Deploy.GoLive(ctx, actor, req.Reason)
+	})
 }
 
 func (h *Handler) rollback(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	return h.switchColor(w, r, p, h.opts.Deploy.Rollback)
+	return h.switchColor(w, r, p, func(ctx context.Context, actor string, req switchRequest) (deploy.Status, error) {
+		return h.opts.Deploy.Rollback(ctx, actor, req.Reason, req.Force)
+	})
+}
+
+func (h *Handler) finalize(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	return h.switchColor(w, r, p, func(ctx context.Context, actor string, req switchRequest) (deploy.Status, error) {
+		if req.Force {
+			return deploy.Status{}, errorf(http.StatusBadRequest, "bad_request", `"force" applies to rollback only`)
+		}
+		return h.opts.Deploy.Finalize(ctx, actor, req.Reason)
+	})
 }
 
 func (h *Handler) switchColor(w http.ResponseWriter, r *http.Request, p auth.Principal,
-	do func(ctx context.Context, actor, reason string) (deploy.Status, error)) error {
+	do func(ctx context.Context, actor string, req switchRequest) (deploy.Status, error)) error {
 	var req switchRequest
 	if r.ContentLength != 0 {
 		if err := h.decode(w, r, &req); err != nil {
 			return err
 		}
 	}
-	st, err := do(r.Context(), p.Name, req.Reason)
+	st, err := do(r.Context(), p.Name, req)
 	if err != nil {
 		return err
 	}

@@ -145,10 +145,17 @@ func (c *Client) GoLive(ctx context.Context, reason string) (deploy.Status, erro
 	return st, c.postJSON(ctx, "/api/v1/go-live", map[string]string{"reason": reason}, &st)
 }
 
-// Rollback switches production back to the previous color.
-func (c *Client) Rollback(ctx context.Context, reason string) (deploy.Status, error) {
+// Rollback switches production back to the previous color. force switches
+// back even though the live release is finalized.
+func (c *Client) Rollback(ctx context.Context, reason string, force bool) (deploy.Status, error) {
 	var st deploy.Status
-	return st, c.postJSON(ctx, "/api/v1/rollback", map[string]string{"reason": reason}, &st)
+	return st, c.postJSON(ctx, "/api/v1/rollback", map[string]any{"reason": reason, "force": force}, &st)
+}
+
+// Finalize runs the contract migrations of the live release.
+func (c *Client) Finalize(ctx context.Context, reason string) (deploy.Status, error) {
+	var st deploy.Status
+	return st, c.postJSON(ctx, "/api/v1/finalize", map[string]string{"reason": reason}, &st)
 }
 
 // Follow calls fn with each update of deployment id, from the server's

@@ -65,6 +65,22 @@ type Options struct {
 	AutoGoLive   bool
 	Logger       *slog.Logger
 	Observer     Observer // optional: told of every finished pipeline
+	// Migrations runs the releases' database migrations; nil when the app
+	// has no database (the migrate step is then skipped).
+	Migrations Migrations
+}
+
+// Migrations runs a release's database migrations in two phases. Expand
+// runs before the release starts and must keep the live release working;
+// it runs the compatibility gates first and refuses a release that would
+// break it. Contract runs when the release is finalized and removes what
+// only the previous release needed. Both read the migrations from the
+// unpacked release directory; progress receives one line per event (file
+// applied, finding accepted with its reason, …); the returned summary is
+// recorded in the deployment.
+type Migrations interface {
+	Expand(ctx context.Context, version, dir string, progress func(string)) (summary string, err error)
+	Contract(ctx context.Context, version, dir string, progress func(string)) (summary string, err error)
 }
 
 // Observer is told how each pipeline ended (ready or failed) and how long

@@ -13,13 +13,14 @@ import (
 
 // Pipeline step names, in order.
 const (
-	StepFetch   = "fetch"   // verify the artifact's digest and unpack it
-	StepMigrate = "migrate" // expand migrations (none yet: skipped)
-	StepReplace = "replace" // drain and stop what ran on the target color
-	StepStart   = "start"
-	StepHealth  = "health"
-	StepSmoke   = "smoke"
-	StepGoLive  = "go-live" // only when the app switches automatically
+	StepFetch    = "fetch"    // verify the artifact's digest and unpack it
+	StepFinalize = "finalize" // contract migrations of the release that was live
+	StepMigrate  = "migrate"  // lint, shadow replay and expand migrations
+	StepReplace  = "replace"  // drain and stop what ran on the target color
+	StepStart    = "start"
+	StepHealth   = "health"
+	StepSmoke    = "smoke"
+	StepGoLive   = "go-live" // only when the app switches automatically
 )
 
 // logTailLines is how much of the app's log a failed deployment keeps.
@@ -119,17 +120,21 @@ func (p *pipeline) execute(ctx context.Context) error {
 	}
 	p.color = s.targetColor()
 	p.d.Color = string(p.color)
-	s.supersede(ctx, p.d)
+	s.abandonReady(ctx, p.d)
+	if err := p.finalizePrevious(ctx); err != nil {
+		return err
+	}
 
 	p.begin(StepFetch, store.StateMigrating)
-	dir, err := s.opts.Artifacts.Unpack(ctx, rel.Digest, rel.Format, rel.Filename)
+	dir, err := s.unpack(ctx, rel)
 	if err != nil {
 		return fmt.Errorf("fetch %s: %w", rel.Version, err)
 	}
 	p.done(fmt.Sprintf("%s verified, unpacked", rel.Digest[:min(len(rel.Digest), 19)]))
 
-	p.begin(StepMigrate, store.StateMigrating)
-	p.endStep(store.StepSkipped, "this release ships no migrations")
+	if err := p.migrate(ctx, rel.Version, dir); err != nil {
+		return err
+	}
 
 	p.begin(StepReplace, store.StateStarting)
 	msg, err := s.replace(ctx, p.color, p.d.ID)

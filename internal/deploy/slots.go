@@ -23,36 +23,6 @@ func (s *Service) targetColor() router.Color {
 	return t.Live.Other()
 }
 
-// supersede closes the books of earlier deployments when a new one starts:
-// a release that was ready but never went live is abandoned (its color is
-// about to be replaced), and the live one is finalized.
-func (s *Service) supersede(ctx context.Context, d *store.Deployment) {
-	recent, err := s.opts.Store.ListDeployments(ctx, s.opts.App, 20)
-	if err != nil {
-		s.log.Error("list deployments", "err", err)
-		return
-	}
-	now := s.now()
-	for i := range recent {
-		old := &recent[i]
-		switch {
-		case old.ID == d.ID:
-			continue
-		case old.State == store.StateReady && old.Color == d.Color:
-			old.State, old.Error = store.StateFailed, fmt.Sprintf("superseded by deployment #%d before going live", d.ID)
-		case old.State == store.StateLive:
-			old.State = store.StateFinalized
-		default:
-			continue
-		}
-		old.UpdatedAt, old.FinishedAt = now, &now
-		if err := s.opts.Store.UpdateDeployment(ctx, old); err != nil {
-			s.log.Error("update superseded deployment", "id", old.ID, "err", err)
-		}
-		s.events.publish(*old)
-	}
-}
-
 // replace takes the target color out of the router, lets its in-flight
 // requests finish (up to the drain timeout) and stops what ran there.
 func (s *Service) replace(ctx context.Context, color router.Color, id int64) (string, error) {
@@ -105,7 +75,9 @@ type healthWaiter interface {
 func (s *Service) waitHealthy(ctx context.Context, color router.Color, addr string) error {
 	hctx, cancel := context.WithTimeout(ctx, s.opts.StartTimeout)
 	defer cancel()
-	wait := func() error { return runtime.WaitHealthy(hctx, addr, s.opts.Health, s.opts.Driver.Exited(string(color))) }
+	wait := func() error {
+		return runtime.WaitHealthy(hctx, addr, s.opts.Health, s.opts.Driver.Exited(string(color)))
+	}
 	// The process driver knows how its app ended: its error names the exit
 	// status and the last log line.
 	if hw, ok := s.opts.Driver.(healthWaiter); ok {

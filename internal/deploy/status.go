@@ -31,6 +31,9 @@ type Status struct {
 	Live       string            `json:"live"`
 	Colors     []ColorStatus     `json:"colors"`
 	Deployment *store.Deployment `json:"deployment,omitempty"` // in progress, if any
+	// RollbackBlocked says why switching back would break the other
+	// release (the live one is finalized); empty when rollback is safe.
+	RollbackBlocked string `json:"rollback_blocked,omitempty"`
 }
 
 // Status reports both colors. Running colors are probed once, in parallel.
@@ -76,6 +79,7 @@ func (s *Service) Status(ctx context.Context) (Status, error) {
 		}
 	}
 	wg.Wait()
+	st.RollbackBlocked = s.rollbackBlocked(ctx, t.Live.Other())
 	if d, err := s.opts.Store.ActiveDeployment(ctx, s.opts.App); err == nil {
 		st.Deployment = &d
 	} else if !errors.Is(err, store.ErrNotFound) {

@@ -12,17 +12,19 @@ import (
 // a healthy release. It returns a *ConflictError when nothing is ready or
 // another deployment or switch is under way.
 func (s *Service) GoLive(ctx context.Context, actor, reason string) (Status, error) {
-	return s.switchAction(ctx, actor, "go-live", reason)
+	return s.switchAction(ctx, actor, "go-live", reason, false)
 }
 
 // Rollback switches all production traffic back to the other color, which
 // still runs the previous release (it is started first if it is not
-// running). Like GoLive, it answers a *ConflictError when it cannot.
-func (s *Service) Rollback(ctx context.Context, actor, reason string) (Status, error) {
-	return s.switchAction(ctx, actor, "rollback", reason)
+// running. Like GoLive, it answers a *ConflictError when it cannot, and
+// when the live release is finalized (its contract migrations ran), unless
+// force is set: the warning is then recorded in the audit log.
+func (s *Service) Rollback(ctx context.Context, actor, reason string, force bool) (Status, error) {
+	return s.switchAction(ctx, actor, "rollback", reason, force)
 }
 
-func (s *Service) switchAction(ctx context.Context, actor, action, reason string) (Status, error) {
+func (s *Service) switchAction(ctx context.Context, actor, action, reason string, force bool) (Status, error) {
 	if !s.switching.TryLock() {
 		err := s.activeConflict(ctx)
 		if ce, ok := err.(*ConflictError); ok && ce.Holder == nil {
@@ -56,6 +58,14 @@ func (s *Service) switchAction(ctx context.Context, actor, action, reason string
 		}
 		s.audit(ctx, actor, action, "", "refused", err.Error())
 		return Status{}, err
+	}
+	if why := s.rollbackBlocked(ctx, target); why != "" {
+		if !force {
+			err := conflict("%s", why)
+			s.audit(ctx, actor, action, slots[string(target)].Version, "refused", why)
+			return Status{}, err
+		}
+		reason = "FORCED despite: " + why + ". Reason given: " + reason
 	}
 	if err := s.switchLocked(ctx, target, actor, action, reason); err != nil {
 		return Status{}, err
