@@ -1,0 +1,62 @@
+package migrate
+
+import (
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+)
+
+// Rules about whole tables: dropping, renaming, truncating. They break the
+// live release, which keeps using the table until the switch and again after
+// a rollback.
+
+func (l *linter) checkDrop(s *pg_query.DropStmt) {
+	switch s.GetRemoveType() {
+	case pg_query.ObjectType_OBJECT_TABLE:
+		for _, obj := range s.GetObjects() {
+			if t := nameKey(obj); !l.seen.tables[t] {
+				l.report(RuleDropTable,
+					"DROP TABLE "+quote(t)+" breaks the live release, which still reads and writes it (and a rollback would need it back)",
+					"stop using the table in this release, then drop it in a contract migration (contract/NNN_drop_"+t+".sql), which runs at finalize")
+			}
+		}
+	case pg_query.ObjectType_OBJECT_INDEX:
+		l.checkDropIndex(s)
+	}
+}
+
+func (l *linter) checkRename(s *pg_query.RenameStmt) {
+	table := relKey(s.GetRelation())
+	if l.seen.tables[table] {
+		if s.GetRenameType() == pg_query.ObjectType_OBJECT_TABLE {
+			renamed := &pg_query.RangeVar{Schemaname: s.GetRelation().GetSchemaname(), Relname: s.GetNewname()}
+			l.seen.tables[relKey(renamed)] = true
+		}
+		return
+	}
+	switch {
+	case s.GetRenameType() == pg_query.ObjectType_OBJECT_TABLE:
+		l.report(RuleRenameTable,
+			"renaming "+quote(table)+" to "+quote(s.GetNewname())+" breaks the live release, which still queries the old name",
+			"create "+quote(s.GetNewname())+" beside the old table, write to both from this release and backfill; drop "+quote(table)+" in a contract migration once no release uses it")
+	case s.GetRenameType() == pg_query.ObjectType_OBJECT_COLUMN && s.GetRelationType() == pg_query.ObjectType_OBJECT_TABLE:
+		l.report(RuleRenameColumn,
+			"renaming "+column(table, s.GetSubname())+" to "+quote(s.GetNewname())+" breaks the live release, which still reads and writes the old name",
+			"add column "+quote(s.GetNewname())+", write both columns from this release and backfill; drop "+quote(s.GetSubname())+" in a contract migration once no release uses it")
+	}
+}
+
+func (l *linter) checkTruncate(s *pg_query.TruncateStmt) {
+	var tables []string
+	for _, n := range s.GetRelations() {
+		if t := relKey(n.GetRangeVar()); !l.seen.tables[t] {
+			tables = append(tables, quote(t))
+		}
+	}
+	if len(tables) == 0 {
+		return
+	}
+	l.report(RuleTruncate,
+		"TRUNCATE "+strings.Join(tables, ", ")+" deletes every row the live release still serves, under an ACCESS EXCLUSIVE lock, and a rollback cannot bring them back",
+		"delete the data in a contract migration once no release needs it, or in small batches (DELETE … WHERE id IN (SELECT … LIMIT 1000)) from a job")
+}

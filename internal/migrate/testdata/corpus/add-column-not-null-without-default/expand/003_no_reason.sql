@@ -1,0 +1,3 @@
+ALTER TABLE orders
+    -- bascule:allow add-column-not-null-without-default
+    ADD COLUMN channel text NOT NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE events ADD COLUMN jitter double precision DEFAULT random();

@@ -1,0 +1,1 @@
+ALTER TABLE invoices ADD CONSTRAINT invoices_total_check CHECK (total >= 0);

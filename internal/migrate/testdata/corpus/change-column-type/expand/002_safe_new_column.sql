@@ -1,0 +1,1 @@
+ALTER TABLE orders ADD COLUMN amount_numeric numeric(12, 2);

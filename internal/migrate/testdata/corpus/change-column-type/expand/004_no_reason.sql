@@ -1,0 +1,2 @@
+-- bascule:allow change-column-type
+ALTER TABLE orders ALTER COLUMN quantity TYPE bigint;

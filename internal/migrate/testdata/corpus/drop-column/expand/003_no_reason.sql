@@ -1,0 +1,2 @@
+/* bascule:allow drop-column */
+ALTER TABLE users DROP COLUMN nickname;

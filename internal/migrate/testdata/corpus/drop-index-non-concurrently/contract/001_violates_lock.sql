@@ -1,0 +1,1 @@
+DROP INDEX public.users_email_lower_idx;

@@ -1,0 +1,2 @@
+-- +goose NO TRANSACTION
+DROP INDEX CONCURRENTLY IF EXISTS orders_legacy_idx;

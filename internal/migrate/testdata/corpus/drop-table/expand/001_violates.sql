@@ -1,0 +1,2 @@
+-- Sessions moved to Redis in this release.
+DROP TABLE legacy_sessions;

@@ -1,0 +1,2 @@
+-- bascule:allow drop-table
+DROP TABLE audit_2020;

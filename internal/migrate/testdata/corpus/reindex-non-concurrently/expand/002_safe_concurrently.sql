@@ -1,0 +1,2 @@
+-- +goose NO TRANSACTION
+REINDEX INDEX CONCURRENTLY orders_customer_id_idx;

@@ -1,0 +1,2 @@
+-- bascule:allow reindex-non-concurrently
+REINDEX TABLE orders;

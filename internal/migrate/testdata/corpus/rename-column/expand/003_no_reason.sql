@@ -1,0 +1,2 @@
+-- bascule:allow rename-column
+ALTER TABLE users RENAME COLUMN zip TO postal_code;

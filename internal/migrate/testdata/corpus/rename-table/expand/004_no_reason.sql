@@ -1,0 +1,2 @@
+-- bascule:allow rename-table
+ALTER TABLE coupon RENAME TO coupons;

@@ -1,0 +1,2 @@
+-- bascule:allow set-not-null
+ALTER TABLE orders ALTER COLUMN placed_at SET NOT NULL;

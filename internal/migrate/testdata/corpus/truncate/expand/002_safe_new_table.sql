@@ -1,0 +1,2 @@
+CREATE TABLE price_import (sku text, price numeric);
+TRUNCATE price_import;

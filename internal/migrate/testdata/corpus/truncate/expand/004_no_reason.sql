@@ -1,0 +1,2 @@
+-- bascule:allow truncate
+TRUNCATE rate_limits, login_attempts;
