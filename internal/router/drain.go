@@ -68,6 +68,9 @@ func (r *Router) prune(s *snapshot) {
 	for addr, u := range r.upstreams {
 		if !s.references(u) && u.inflight.Load() == 0 && u.waiters.Load() == 0 {
 			delete(r.upstreams, addr)
+			if u.pool != nil {
+				u.pool.close()
+			}
 		}
 	}
 }

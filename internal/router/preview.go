@@ -153,10 +153,16 @@ func (p *preview) strip(h http.Header) {
 		return
 	}
 	delete(h, p.header)
+	stripCookie(h, p.cookie)
+}
+
+// stripCookie removes cookie name from h's Cookie lines. It allocates only
+// when the cookie is there.
+func stripCookie(h http.Header, name string) {
 	lines := h["Cookie"]
 	for i, line := range lines {
-		if _, ok := cookieValue(line, p.cookie); ok {
-			h["Cookie"] = withoutCookie(lines, i, p.cookie)
+		if _, ok := cookieValue(line, name); ok {
+			h["Cookie"] = withoutCookie(lines, i, name)
 			return
 		}
 	}

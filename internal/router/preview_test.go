@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -164,4 +165,26 @@ func FuzzPreviewMatch(f *testing.F) {
 			t.Errorf("normalizeHost(%q) = %q is not idempotent", host, n)
 		}
 	})
+}
+
+func TestStripCookiesNeverReachTheApp(t *testing.T) {
+	var got []string
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Values("Cookie")
+	}))
+	defer up.Close()
+	r := New(Options{StripCookies: []string{"bascule_session"}})
+	r.Install(Table{Live: Blue, Upstreams: map[Color]string{Blue: up.Listener.Addr().String()}})
+	front := httptest.NewServer(r)
+	defer front.Close()
+	req, _ := http.NewRequest(http.MethodGet, front.URL+"/", nil)
+	req.Header.Set("Cookie", "cart=42; bascule_session=secret; theme=dark")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if len(got) != 1 || got[0] != "cart=42; theme=dark" {
+		t.Errorf("app received Cookie %q, want the session cookie removed and the app's own kept", got)
+	}
 }

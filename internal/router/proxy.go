@@ -18,8 +18,12 @@ func (r *Router) newUpstream(addr string) *upstream {
 	u.h1 = r.newProxy(u, r.h1)
 	u.h2c = r.newProxy(u, r.h2c)
 	u.proxy = u.h1
-	if r.allH2C {
+	switch {
+	case r.allH2C:
 		u.proxy = u.h2c
+	case r.ownTransport:
+		u.pool = newH1Pool(addr)
+		u.proxy = r.newProxy(u, u.pool)
 	}
 	return u
 }
@@ -36,9 +40,12 @@ func (r *Router) newProxy(u *upstream, rt http.RoundTripper) *httputil.ReversePr
 			pr.Out.URL.Host = addr
 			setXForwarded(pr)
 			r.preview.strip(pr.Out.Header)
+			for _, name := range r.stripCookies {
+				stripCookie(pr.Out.Header, name)
+			}
 		},
 		Transport:     rt,
-		FlushInterval: -1,
+		FlushInterval: 0, // streaming (SSE, unknown length) is flushed at once by ReverseProxy itself
 		BufferPool:    r.buffers,
 		ErrorLog:      slog.NewLogLogger(r.log.Handler(), slog.LevelWarn),
 		ErrorHandler: func(w http.ResponseWriter, req *http.Request, err error) {

@@ -27,6 +27,10 @@ type Options struct {
 	PreviewHeader string
 	// PreviewCookie carries the preview token. Empty: "bascule_preview".
 	PreviewCookie string
+	// StripCookies names cookies removed from every request before it is
+	// proxied, such as the control plane's session cookie: browsers share
+	// cookies across ports of one host, and the app must never see it.
+	StripCookies []string
 	// PreviewToken unlocks the idle color. Empty disables preview entirely,
 	// so the public can never reach unreleased code.
 	PreviewToken string
@@ -52,12 +56,15 @@ type Router struct {
 
 	log     *slog.Logger
 	preview *preview
-	h1      http.RoundTripper // HTTP/1.1 upstream transport
-	h2c     http.RoundTripper // HTTP/2 prior-knowledge upstream transport
-	allH2C  bool              // Options.H2C: h2c for everything but upgrades
-	buffers *bufferPool
-	observe func(Color, int, time.Duration)
-	writers sync.Pool // *trackingWriter
+	// stripCookies are removed from every proxied request (Options.StripCookies).
+	stripCookies []string
+	h1           http.RoundTripper // HTTP/1.1 upstream transport
+	ownTransport bool              // no Options.Transport: plain requests take the h1Pool fast path
+	h2c          http.RoundTripper // HTTP/2 prior-knowledge upstream transport
+	allH2C       bool              // Options.H2C: h2c for everything but upgrades
+	buffers      *bufferPool
+	observe      func(Color, int, time.Duration)
+	writers      sync.Pool // *trackingWriter
 
 	mu        sync.Mutex // serialises writers; never taken by requests
 	upstreams map[string]*upstream
@@ -67,20 +74,22 @@ type Router struct {
 // SetUpstream give it somewhere to send traffic.
 func New(opts Options) *Router {
 	r := &Router{
-		log:       opts.Logger,
-		preview:   newPreview(opts),
-		h1:        opts.Transport,
-		h2c:       opts.Transport,
-		allH2C:    opts.H2C,
-		buffers:   &bufferPool{},
-		observe:   opts.Observe,
-		upstreams: map[string]*upstream{},
+		log:          opts.Logger,
+		preview:      newPreview(opts),
+		stripCookies: opts.StripCookies,
+		h1:           opts.Transport,
+		h2c:          opts.Transport,
+		allH2C:       opts.H2C,
+		buffers:      &bufferPool{},
+		observe:      opts.Observe,
+		upstreams:    map[string]*upstream{},
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if opts.Transport == nil {
 		r.h1, r.h2c = newTransport(), newH2CTransport()
+		r.ownTransport = true
 	}
 	r.writers.New = func() any { return new(trackingWriter) }
 	r.snap.Store(&snapshot{table: Table{Live: Blue, Upstreams: map[Color]string{}}})
@@ -108,6 +117,8 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		proxy = u.h1 // only HTTP/1.1 can carry an Upgrade
 	case isGRPC(req):
 		proxy = u.h2c
+	case req.Header["Expect"] != nil:
+		proxy = u.h1 // http.Transport knows how to wait for 100 Continue
 	}
 	if r.observe == nil && !upgrade {
 		proxy.ServeHTTP(w, req)

@@ -15,6 +15,7 @@ type upstream struct {
 	proxy *httputil.ReverseProxy // the usual one: h1, or h2c when Options.H2C
 	h1    *httputil.ReverseProxy // HTTP/1.1, for upgrades (WebSocket needs it)
 	h2c   *httputil.ReverseProxy // HTTP/2 prior knowledge, for gRPC
+	pool  *h1Pool                // the default transport's fast HTTP/1.1 path; nil with Options.Transport
 
 	inflight atomic.Int64
 	waiters  atomic.Int32 // Drain calls waiting on this upstream

@@ -1,0 +1,276 @@
+package router
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// h1Pool is a minimal HTTP/1.1 client for the proxy's hot path: one
+// upstream address, a stack of idle keep-alive connections, and each request
+// written and its response read on the calling goroutine. http.Transport
+// hands every request to two goroutines per connection (its read and write
+// loops) and back through channels; when the router and the app share one
+// core, that hand-off costs more than the proxying itself. Upgrades, gRPC
+// and "Expect: 100-continue" keep using http.Transport.
+type h1Pool struct {
+	addr        string
+	dialer      net.Dialer
+	maxIdle     int
+	idleTimeout time.Duration
+
+	mu     sync.Mutex
+	idle   []*h1Conn
+	closed bool
+}
+
+func newH1Pool(addr string) *h1Pool {
+	return &h1Pool{addr: addr, dialer: net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second},
+		maxIdle: 1024, idleTimeout: 60 * time.Second}
+}
+
+type h1Conn struct {
+	reused   bool  // served a request before: it may have gone stale
+	nread    int64 // bytes received on the connection
+	sent     int64 // nread when the current request was sent
+	nc       net.Conn
+	br       *bufio.Reader
+	bw       *bufio.Writer
+	lastUsed time.Time
+}
+
+// errStale marks a pooled connection the upstream closed while it was idle:
+// nothing was sent, so any request may be retried on a new one.
+var errStale = errors.New("stale keep-alive connection")
+
+// RoundTrip sends req and returns the response whose body streams from the
+// connection; the connection goes back to the pool once the body is read to
+// its end and closed.
+func (p *h1Pool) RoundTrip(req *http.Request) (*http.Response, error) {
+	replay, err := replayable(req)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		pc, err := p.get(req.Context())
+		if err != nil {
+			return nil, err
+		}
+		if replay != nil {
+			req.Body = io.NopCloser(bytes.NewReader(replay))
+		}
+		resp, err := p.send(pc, req, replay != nil)
+		if errors.Is(err, errStale) {
+			continue
+		}
+		return resp, err
+	}
+}
+
+// maxReplay bounds the request bodies kept in memory so that a request can
+// be sent again on a new connection when its pooled one turns out stale.
+const maxReplay = 64 << 10
+
+// replayable reads a small request body of known length into memory and
+// returns it; nil for no body or one too large (or of unknown length) to
+// keep, which then streams and is never retried.
+func replayable(req *http.Request) ([]byte, error) {
+	if req.Body == nil || req.Body == http.NoBody || req.ContentLength <= 0 || req.ContentLength > maxReplay {
+		return nil, nil
+	}
+	b := make([]byte, req.ContentLength)
+	_, err := io.ReadFull(req.Body, b)
+	req.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read request body: %w", err)
+	}
+	return b, nil
+}
+
+// get pops an idle connection that is still open, or dials a new one.
+func (p *h1Pool) get(ctx context.Context) (*h1Conn, error) {
+	now := time.Now()
+	for {
+		p.mu.Lock()
+		n := len(p.idle)
+		if n == 0 {
+			p.mu.Unlock()
+			break
+		}
+		pc := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		if now.Sub(pc.lastUsed) < p.idleTimeout && pc.alive() {
+			pc.reused = true
+			return pc, nil
+		}
+		pc.nc.Close()
+	}
+	nc, err := p.dialer.DialContext(ctx, "tcp", p.addr)
+	if err != nil {
+		return nil, err
+	}
+	pc := &h1Conn{nc: nc, bw: bufio.NewWriterSize(nc, 16<<10)}
+	pc.br = bufio.NewReaderSize(countingReader{pc}, 16<<10)
+	return pc, nil
+}
+
+// countingReader counts the bytes an upstream sent on a connection, so a
+// retry is only considered when it sent nothing in answer.
+type countingReader struct{ pc *h1Conn }
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.pc.nc.Read(p)
+	c.pc.nread += int64(n)
+	return n, err
+}
+
+// alive reports whether an idle connection is still open: a non-blocking
+// peek that would block means no EOF and no unexpected bytes are waiting.
+// (A read deadline in the past cannot tell: Go fails such a read before it
+// reaches the socket.)
+func (pc *h1Conn) alive() bool {
+	if pc.br.Buffered() > 0 {
+		return false // the upstream sent something unasked: do not trust it
+	}
+	sc, ok := pc.nc.(syscall.Conn)
+	if !ok {
+		return true
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	var buf [1]byte
+	wouldBlock := false
+	err = raw.Read(func(fd uintptr) bool {
+		_, _, rerr := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		wouldBlock = rerr == syscall.EAGAIN
+		return true
+	})
+	return err == nil && wouldBlock
+}
+
+var aLongTimeAgo = time.Unix(1, 0)
+
+// send writes req on pc and reads the response head. A request cancelled
+// by its client aborts the connection through a deadline.
+func (p *h1Pool) send(pc *h1Conn, req *http.Request, replay bool) (*http.Response, error) {
+	pc.sent = pc.nread
+	stop := context.AfterFunc(req.Context(), func() { pc.nc.SetDeadline(aLongTimeAgo) })
+	if err := req.Write(pc.bw); err != nil {
+		return nil, p.abort(pc, req, stop, err)
+	}
+	if err := pc.bw.Flush(); err != nil {
+		return nil, p.abort(pc, req, stop, p.staleOr(pc, req, replay, err))
+	}
+	for {
+		resp, err := http.ReadResponse(pc.br, req)
+		if err != nil {
+			return nil, p.abort(pc, req, stop, p.staleOr(pc, req, replay, err))
+		}
+		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
+			continue // interim responses (103 Early Hints) are not forwarded
+		}
+		resp.Body = &h1Body{rc: resp.Body, pc: pc, pool: p, stop: stop, keep: !resp.Close && !req.Close}
+		return resp, nil
+	}
+}
+
+func (p *h1Pool) abort(pc *h1Conn, req *http.Request, stop func() bool, err error) error {
+	stop()
+	pc.nc.Close()
+	if ctxErr := req.Context().Err(); ctxErr != nil {
+		return ctxErr
+	}
+	return err
+}
+
+// staleOr turns err into errStale when a reused connection turned out to be
+// closed by the upstream before it answered a single byte, and the request
+// can be sent again: it has no body or its body was kept (replay). The race
+// is narrow (alive checked the connection just before) but real when apps
+// close idle connections, and a failed request is what bascule promises
+// never to cause. An upstream that closed an idle connection had not read
+// the request, so sending it again, whatever its method, is what
+// http.Transport does for that case too.
+func (p *h1Pool) staleOr(pc *h1Conn, req *http.Request, replay bool, err error) error {
+	hasBody := req.Body != nil && req.Body != http.NoBody
+	if !pc.reused || (hasBody && !replay) || pc.nread != pc.sent {
+		return err
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return errStale
+	}
+	return err
+}
+
+// put returns a connection to the pool, or closes it when the pool is full.
+func (p *h1Pool) put(pc *h1Conn) {
+	pc.lastUsed = time.Now()
+	p.mu.Lock()
+	if !p.closed && len(p.idle) < p.maxIdle {
+		p.idle = append(p.idle, pc)
+		p.mu.Unlock()
+		return
+	}
+	p.mu.Unlock()
+	pc.nc.Close()
+}
+
+// close closes the idle connections; busy ones close when their body does.
+func (p *h1Pool) close() {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle, p.closed = nil, true
+	p.mu.Unlock()
+	for _, pc := range idle {
+		pc.nc.Close()
+	}
+}
+
+// h1Body is a response body that gives its connection back to the pool
+// once read to the end; closed early, it closes the connection instead of
+// draining it (it may be an endless stream).
+type h1Body struct {
+	rc   io.ReadCloser
+	pc   *h1Conn
+	pool *h1Pool
+	stop func() bool
+	keep bool
+	eof  bool
+	done bool
+}
+
+func (b *h1Body) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if err == io.EOF {
+		b.eof = true
+	}
+	return n, err
+}
+
+func (b *h1Body) Close() error {
+	if b.done {
+		return nil
+	}
+	b.done = true
+	reusable := b.eof && b.keep && b.stop()
+	if !reusable {
+		b.stop()
+		b.pc.nc.Close()
+	}
+	err := b.rc.Close()
+	if reusable {
+		b.pool.put(b.pc)
+	}
+	return err
+}

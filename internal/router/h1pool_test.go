@@ -1,0 +1,203 @@
+package router
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// routerTo returns a router server in front of handler h (a real upstream).
+func routerTo(t *testing.T, up *httptest.Server) *httptest.Server {
+	t.Helper()
+	r := New(Options{})
+	r.Install(Table{Live: Blue, Upstreams: map[Color]string{Blue: up.Listener.Addr().String()}})
+	front := httptest.NewServer(r)
+	t.Cleanup(front.Close)
+	return front
+}
+
+// TestH1PoolSurvivesUpstreamClosingIdleConnections: the app closes every
+// keep-alive connection after one request (as apps with a short idle
+// timeout do under light load). No request through the router may fail.
+func TestH1PoolSurvivesUpstreamClosingIdleConnections(t *testing.T) {
+	var conns atomic.Int64
+	up := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "%s %s", r.Method, body)
+	}))
+	up.Config.ConnState = func(c net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+		if s == http.StateIdle {
+			c.Close() // close right after answering, while bascule pools it
+		}
+	}
+	up.Start()
+	defer up.Close()
+	front := routerTo(t, up)
+	for i := 0; i < 200; i++ {
+		method, body := http.MethodGet, ""
+		if i%2 == 1 {
+			method, body = http.MethodPost, "order-"+fmt.Sprint(i)
+		}
+		req, _ := http.NewRequest(method, front.URL+"/", strings.NewReader(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(got) != method+" "+body {
+			t.Fatalf("request %d (%s) = %d %q, want 200 %q: a stale pooled connection leaked a failure", i, method, resp.StatusCode, got, method+" "+body)
+		}
+	}
+	if conns.Load() < 100 {
+		t.Errorf("upstream saw %d connections; the test did not exercise closed idle connections", conns.Load())
+	}
+}
+
+func TestH1PoolReusesConnections(t *testing.T) {
+	var conns atomic.Int64
+	up := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	up.Config.ConnState = func(c net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	up.Start()
+	defer up.Close()
+	front := routerTo(t, up)
+	for i := 0; i < 50; i++ {
+		resp, err := http.Get(front.URL + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("50 sequential requests opened %d upstream connections, want 1 (kept alive)", n)
+	}
+}
+
+// TestH1PoolChunkedBodiesAndStreams: a request body of unknown length goes
+// up chunked, and a streamed response comes back as it is produced.
+func TestH1PoolChunkedBodiesAndStreams(t *testing.T) {
+	release := make(chan struct{})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "got %d bytes, te=%v\n", len(body), r.TransferEncoding)
+		w.(http.Flusher).Flush()
+		<-release
+		io.WriteString(w, "end\n")
+	}))
+	defer up.Close()
+	front := routerTo(t, up)
+	pr, pw := io.Pipe()
+	go func() {
+		pw.Write([]byte(strings.Repeat("x", 100_000)))
+		pw.Close()
+	}()
+	req, _ := http.NewRequest(http.MethodPost, front.URL+"/", pr)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	line, err := br.ReadString('\n')
+	if err != nil || line != "got 100000 bytes, te=[chunked]\n" {
+		t.Fatalf("first line = %q, %v; want it before the upstream finished", line, err)
+	}
+	close(release)
+	if rest, _ := io.ReadAll(br); string(rest) != "end\n" {
+		t.Errorf("rest = %q", rest)
+	}
+}
+
+// TestH1PoolClientGoneClosesUpstream: a client that leaves mid-stream must
+// not leave the upstream connection pooled half-read.
+func TestH1PoolClientGoneClosesUpstream(t *testing.T) {
+	upstreamDone := make(chan struct{})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/stream" {
+			defer close(upstreamDone)
+			for {
+				if _, err := io.WriteString(w, "tick\n"); err != nil {
+					return
+				}
+				w.(http.Flusher).Flush()
+				select {
+				case <-r.Context().Done():
+					return
+				case <-time.After(5 * time.Millisecond):
+				}
+			}
+		}
+		io.WriteString(w, "plain")
+	}))
+	defer up.Close()
+	front := routerTo(t, up)
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, front.URL+"/stream", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bufio.NewReader(resp.Body).ReadString('\n')
+	cancel()
+	resp.Body.Close()
+	select {
+	case <-upstreamDone:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the upstream stream was not ended after its client left")
+	}
+	resp, err = http.Get(front.URL + "/plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "plain" {
+		t.Errorf("next request = %q, want plain (no half-read connection reused)", b)
+	}
+}
+
+func TestH1PoolHeadAndConnectionClose(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Connection", "close")
+		w.Header().Set("Content-Length", "5")
+		if r.Method != http.MethodHead {
+			io.WriteString(w, "hello")
+		}
+	}))
+	defer up.Close()
+	front := routerTo(t, up)
+	for _, m := range []string{http.MethodHead, http.MethodGet, http.MethodHead, http.MethodGet} {
+		req, _ := http.NewRequest(m, front.URL+"/", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", m, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want := "hello"
+		if m == http.MethodHead {
+			want = ""
+		}
+		if resp.StatusCode != 200 || string(b) != want {
+			t.Errorf("%s = %d %q, want 200 %q", m, resp.StatusCode, b, want)
+		}
+	}
+}
