@@ -107,6 +107,7 @@ bascule demo is running: the sample shop, v1 live on blue, v2 registered.
   preview      http://preview.localhost:%[2]s/?bascule_preview=%[3]s
                (or any URL with the header  %[4]s: %[3]s)
   control/API  http://%[5]s/
+  login        admin / %[8]s  (web UI; shown once)
   data         %[6]s
 
   export BASCULE_URL=http://%[5]s BASCULE_TOKEN=%[7]s
@@ -118,7 +119,7 @@ Then, in another terminal:
   bascule status; bascule history
 
 Ctrl-C stops the demo and its apps.
-`, srv.RouterAddr(), port, srv.PreviewToken, cfg.Preview.Header, srv.ControlAddr(), cfg.DataDir, token)
+`, srv.RouterAddr(), port, srv.PreviewToken, cfg.Preview.Header, srv.ControlAddr(), cfg.DataDir, token, dash(srv.InitialPassword))
 	return nil
 }
 

@@ -29,6 +29,9 @@ func (c *cli) sampleAppCommand() *cobra.Command {
 			if o.Release == "" {
 				o.Release = c.getenv("BASCULE_RELEASE")
 			}
+			if o.DB.Table != "" && o.DB.URL == "" {
+				o.DB.URL = c.getenv("DATABASE_URL")
+			}
 			port := c.getenv("PORT")
 			if port == "" {
 				return fmt.Errorf("sample-app: PORT is not set")
@@ -41,8 +44,10 @@ func (c *cli) sampleAppCommand() *cobra.Command {
 }
 
 // parseReleaseFile reads release.txt: the version on the first line, then
-// optional "key=value" lines that make a deliberately broken release:
-// crash=MESSAGE, unhealthy=true, start_delay=DURATION.
+// optional "key=value" lines that make a deliberately broken release
+// (crash=MESSAGE, unhealthy=true, start_delay=DURATION) or one that uses a
+// database table (db_table=NAME, db_columns=A,B, db_url=URL or else
+// $DATABASE_URL).
 func parseReleaseFile(s string, o *sampleapp.Options) error {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	if o.Release == "" {
@@ -61,6 +66,12 @@ func parseReleaseFile(s string, o *sampleapp.Options) error {
 				return fmt.Errorf("release.txt: start_delay: %w", err)
 			}
 			o.StartDelay = d
+		case "db_url":
+			o.DB.URL = v
+		case "db_table":
+			o.DB.Table = v
+		case "db_columns":
+			o.DB.Columns = strings.Split(v, ",")
 		case "":
 		default:
 			return fmt.Errorf("release.txt: unknown key %q", k)

@@ -79,7 +79,8 @@ func (c *cli) serveCommand() *cobra.Command {
 func (c *cli) serve(ctx context.Context, cfg config.Config, verbose, stopApps bool, ready func(*server.Server) error) error {
 	log := c.logger(verbose)
 	srv, err := server.Open(ctx, server.Options{Config: cfg, Logger: log,
-		AdminToken: c.getenv("BASCULE_ADMIN_TOKEN"), StopAppsOnClose: stopApps})
+		AdminToken: c.getenv("BASCULE_ADMIN_TOKEN"), AdminPassword: c.getenv("BASCULE_ADMIN_PASSWORD"),
+		StopAppsOnClose: stopApps})
 	if err != nil {
 		return err
 	}
@@ -89,6 +90,10 @@ func (c *cli) serve(ctx context.Context, cfg config.Config, verbose, stopApps bo
 		if err := os.WriteFile(tokenFile, []byte(srv.InitialToken+"\n"), 0o600); err == nil {
 			fmt.Fprintf(c.stderr, "initial admin token (shown once, also in %s; delete that file once saved):\n  %s\n", tokenFile, srv.InitialToken)
 		}
+	}
+	if srv.InitialPassword != "" && ready == nil && c.getenv("BASCULE_ADMIN_PASSWORD") == "" {
+		// Shown once, on the terminal only: it is stored hashed.
+		fmt.Fprintf(c.stderr, "initial web UI login (shown once): user admin, password %s\n", srv.InitialPassword)
 	}
 	if ready != nil {
 		if err := ready(srv); err != nil {

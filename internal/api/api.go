@@ -8,6 +8,7 @@ import (
 	"github.com/bascule/bascule/internal/artifact"
 	"github.com/bascule/bascule/internal/auth"
 	"github.com/bascule/bascule/internal/deploy"
+	"github.com/bascule/bascule/internal/flag"
 	"github.com/bascule/bascule/internal/store"
 )
 
@@ -16,8 +17,15 @@ type Options struct {
 	Store     store.Store
 	Artifacts *artifact.Store
 	Deploy    *deploy.Service
-	Tokens    *auth.Tokens
-	Logger    *slog.Logger // nil: discard
+	// Auth authenticates every request (API token or session cookie with
+	// its CSRF token) and manages users and tokens.
+	Auth *auth.Authenticator
+	// Flags serves and changes the feature flags; nil answers 503.
+	Flags *flag.Service
+	// Migrations reads the app database's migration history; nil when the
+	// app has no database.
+	Migrations Migrations
+	Logger     *slog.Logger // nil: discard
 	// MaxBodyBytes bounds JSON bodies; default 1 MiB. Artifact uploads are
 	// bounded by the artifact store instead.
 	MaxBodyBytes int64
@@ -66,6 +74,8 @@ func (h *Handler) table() []route {
 		{"GET /api/v1/releases", store.RoleViewer, h.listReleases},
 		{"GET /api/v1/releases/{version}", store.RoleViewer, h.getRelease},
 		{"POST /api/v1/releases", store.RoleDeployer, h.addRelease},
+		{"POST /api/v1/releases/{version}/lint", store.RoleDeployer, h.lintRelease},
+		{"GET /api/v1/migrations", store.RoleViewer, h.listMigrations},
 		{"GET /api/v1/deployments", store.RoleViewer, h.listDeployments},
 		{"POST /api/v1/deployments", store.RoleDeployer, h.createDeployment},
 		{"GET /api/v1/deployments/{id}", store.RoleViewer, h.getDeployment},
@@ -74,6 +84,32 @@ func (h *Handler) table() []route {
 		{"POST /api/v1/rollback", store.RoleDeployer, h.rollback},
 		{"POST /api/v1/finalize", store.RoleDeployer, h.finalize},
 		{"GET /api/v1/audit", store.RoleViewer, h.listAudit},
+		{"GET /api/v1/users", store.RoleAdmin, h.listUsers},
+		{"POST /api/v1/users", store.RoleAdmin, h.createUser},
+		{"PUT /api/v1/users/{name}", store.RoleAdmin, h.updateUser},
+		{"DELETE /api/v1/users/{name}", store.RoleAdmin, h.deleteUser},
+		{"GET /api/v1/tokens", store.RoleAdmin, h.listTokens},
+		{"POST /api/v1/tokens", store.RoleAdmin, h.createToken},
+		{"DELETE /api/v1/tokens/{id}", store.RoleAdmin, h.revokeToken},
+		{"GET /api/v1/flags/snapshot", store.RoleEvaluator, h.fl(h.flagSnapshot)},
+		{"GET /api/v1/flags/stream", store.RoleEvaluator, h.fl(h.flagStream)},
+		{"GET /api/v1/flags", store.RoleViewer, h.fl(h.listFlags)},
+		{"POST /api/v1/flags", store.RoleDeployer, h.fl(h.createFlag)},
+		{"GET /api/v1/flags/{key}", store.RoleViewer, h.fl(h.getFlag)},
+		{"PUT /api/v1/flags/{key}", store.RoleDeployer, h.fl(h.putFlag)},
+		{"DELETE /api/v1/flags/{key}", store.RoleDeployer, h.fl(h.deleteFlag)},
+		{"POST /api/v1/flags/{key}/enable", store.RoleDeployer, h.fl(h.enableFlag)},
+		{"POST /api/v1/flags/{key}/disable", store.RoleDeployer, h.fl(h.disableFlag)},
+		{"POST /api/v1/flags/{key}/rollout", store.RoleDeployer, h.fl(h.rolloutFlag)},
+		{"GET /api/v1/flags/{key}/history", store.RoleViewer, h.fl(h.flagHistory)},
+		{"POST /api/v1/flags/apply", store.RoleDeployer, h.fl(h.applyFlags)},
+		{"GET /api/v1/flags/export", store.RoleViewer, h.fl(h.exportFlags)},
+		{"GET /api/v1/flags/stale", store.RoleViewer, h.fl(h.staleFlags)},
+		{"GET /api/v1/segments", store.RoleViewer, h.fl(h.listSegments)},
+		{"POST /api/v1/segments", store.RoleDeployer, h.fl(h.createSegment)},
+		{"GET /api/v1/segments/{key}", store.RoleViewer, h.fl(h.getSegment)},
+		{"PUT /api/v1/segments/{key}", store.RoleDeployer, h.fl(h.putSegment)},
+		{"DELETE /api/v1/segments/{key}", store.RoleDeployer, h.fl(h.deleteSegment)},
 	}
 }
 

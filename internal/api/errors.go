@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/bascule/bascule/internal/artifact"
 	"github.com/bascule/bascule/internal/auth"
@@ -32,6 +34,8 @@ func errorf(status int, code, format string, args ...any) *Error {
 func toError(err error) (*Error, bool) {
 	var ae *Error
 	var ce *deploy.ConflictError
+	var ie *auth.InputError
+	var rl *auth.RateLimitError
 	switch {
 	case errors.As(err, &ae):
 		return ae, true
@@ -48,9 +52,17 @@ func toError(err error) (*Error, bool) {
 	case errors.Is(err, store.ErrConflict):
 		return errorf(http.StatusConflict, "conflict", "%v", err), true
 	case errors.Is(err, auth.ErrUnauthenticated):
-		return errorf(http.StatusUnauthorized, "unauthenticated", "a valid API token is required: Authorization: Bearer TOKEN"), true
+		return errorf(http.StatusUnauthorized, "unauthenticated", "log in, or send a valid API token: Authorization: Bearer TOKEN"), true
 	case errors.Is(err, auth.ErrForbidden):
 		return errorf(http.StatusForbidden, "forbidden", "%v", err), true
+	case errors.Is(err, auth.ErrCSRF):
+		return errorf(http.StatusForbidden, "csrf", "%v", err), true
+	case errors.As(err, &rl):
+		return errorf(http.StatusTooManyRequests, "rate_limited", "%v", rl), true
+	case errors.As(err, &ie):
+		return errorf(http.StatusBadRequest, "bad_request", "%s", ie.Msg), true
+	case errors.Is(err, auth.ErrLastAdmin):
+		return errorf(http.StatusConflict, "last_admin", "%v", auth.ErrLastAdmin), true
 	case errors.Is(err, artifact.ErrTooLarge):
 		return errorf(http.StatusRequestEntityTooLarge, "too_large", "%v", err), true
 	case errors.Is(err, artifact.ErrDigestMismatch):
@@ -66,6 +78,10 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	}
 	if e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="bascule"`)
+	}
+	var rl *auth.RateLimitError
+	if errors.As(err, &rl) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(rl.RetryAfter.Round(time.Second)/time.Second)))
 	}
 	writeJSON(w, e.Status, map[string]*Error{"error": e})
 }

@@ -4,21 +4,27 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/bascule/bascule/internal/auth"
 )
 
 // guard authenticates the request and checks the route's role before the
-// handler runs.
+// handler runs. Refused attempts to change something are audited: a
+// forged form or a viewer trying to deploy is worth knowing about.
 func (h *Handler) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := h.authenticate(r)
+		p, err := h.opts.Auth.Authenticate(r)
+		if errors.Is(err, auth.ErrCSRF) {
+			h.audit(r, p, "denied", r.Method+" "+r.URL.Path, "csrf", "no valid CSRF token")
+		}
 		if err != nil {
 			h.writeError(w, r, err)
 			return
 		}
 		if !p.Can(rt.role) {
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				h.audit(r, p, "denied", r.Method+" "+r.URL.Path, "forbidden", "needs the "+rt.role+" role, has "+p.Role)
+			}
 			h.writeError(w, r, fmt.Errorf("%w: %s needs the %s role; %s has %s", auth.ErrForbidden, rt.pattern, rt.role, p.Name, p.Role))
 			return
 		}
@@ -26,17 +32,4 @@ func (h *Handler) guard(rt route) http.Handler {
 			h.writeError(w, r, err)
 		}
 	})
-}
-
-func (h *Handler) authenticate(r *http.Request) (auth.Principal, error) {
-	v := r.Header.Get("Authorization")
-	scheme, secret, ok := strings.Cut(v, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
-		return auth.Principal{}, auth.ErrUnauthenticated
-	}
-	p, err := h.opts.Tokens.Authenticate(r.Context(), strings.TrimSpace(secret))
-	if err != nil && !errors.Is(err, auth.ErrUnauthenticated) {
-		return p, err
-	}
-	return p, err
 }

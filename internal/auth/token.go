@@ -1,5 +1,7 @@
-// Package auth holds who may act: API tokens (stored hashed), roles, and the
-// principal a request acts as.
+// Package auth holds who may act and how they prove it: users with roles
+// and argon2id passwords, browser sessions with CSRF tokens, API tokens
+// (stored hashed), login rate limiting, and the one Authenticator that the
+// API and the web UI both use to turn a request into a Principal.
 package auth
 
 import (
@@ -10,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -41,26 +44,48 @@ func HashSecret(secret string) string {
 	return hex.EncodeToString(h[:])
 }
 
+// How a principal proved who it is.
+const (
+	ViaToken   = "token"   // an Authorization: Bearer API token
+	ViaSession = "session" // a session cookie set at login
+)
+
 // Principal is who a request acts as.
 type Principal struct {
+	// Name is what the audit log and deployments record: the user name
+	// for a session, "token:<name>" for an API token.
 	Name string
 	Role string
+	// User is the logged-in user's name; "" for an API token.
+	User string
+	// Via is ViaToken or ViaSession.
+	Via string
+	// SessionID identifies the session (it is the SHA-256 of the cookie
+	// value, so it is safe to log); "" for an API token.
+	SessionID string
+	// CSRFToken is the session's token, which the web UI puts in every
+	// form (field csrf_token) or sends as the X-CSRF-Token header; "" for
+	// an API token.
+	CSRFToken string
 }
 
 // rank orders roles by privilege.
 func rank(role string) int {
 	switch role {
-	case store.RoleViewer:
+	case store.RoleEvaluator:
 		return 1
-	case store.RoleDeployer:
+	case store.RoleViewer:
 		return 2
-	case store.RoleAdmin:
+	case store.RoleDeployer:
 		return 3
+	case store.RoleAdmin:
+		return 4
 	}
 	return 0
 }
 
-// ValidRole reports whether role is one of viewer, deployer, admin.
+// ValidRole reports whether role is one of evaluator (tokens only),
+// viewer, deployer, admin.
 func ValidRole(role string) bool { return rank(role) > 0 }
 
 // Can reports whether p holds at least role.
@@ -84,37 +109,59 @@ func (t *Tokens) Authenticate(ctx context.Context, secret string) (Principal, er
 	if err != nil {
 		return Principal{}, fmt.Errorf("authenticate token: %w", err)
 	}
-	now := time.Now()
-	if t.Now != nil {
-		now = t.Now()
-	}
-	if tok.ExpiresAt != nil && now.After(*tok.ExpiresAt) {
+	if tok.ExpiresAt != nil && !t.now().Before(*tok.ExpiresAt) {
 		return Principal{}, ErrUnauthenticated
 	}
-	return Principal{Name: "token:" + tok.Name, Role: tok.Role}, nil
+	return Principal{Name: "token:" + tok.Name, Role: tok.Role, Via: ViaToken}, nil
 }
+
+// tokenNameRE is what a token's name may be: it shows in the audit log
+// as "token:<name>".
+var tokenNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 
 // Create makes a token and returns its secret, which is shown once and
 // never stored. A given secret (from BASCULE_ADMIN_TOKEN) is used as is.
 func (t *Tokens) Create(ctx context.Context, name, role, secret string, ttl time.Duration) (string, error) {
-	if !ValidRole(role) {
-		return "", fmt.Errorf("create token: unknown role %q (viewer, deployer or admin)", role)
+	_, secret, err := t.issue(ctx, name, role, secret, ttl)
+	return secret, err
+}
+
+// Issue makes a token with a new random secret and returns the stored
+// record and the secret, which is shown once and never stored. ttl <= 0
+// means it never expires. A bad name or role gives an *InputError.
+func (t *Tokens) Issue(ctx context.Context, name, role string, ttl time.Duration) (store.Token, string, error) {
+	return t.issue(ctx, name, role, "", ttl)
+}
+
+func (t *Tokens) issue(ctx context.Context, name, role, secret string, ttl time.Duration) (store.Token, string, error) {
+	if !tokenNameRE.MatchString(name) {
+		return store.Token{}, "", inputErrorf("token name %q: want 1-64 letters, digits, '.', '_', '@', '-', starting with a letter or digit", name)
+	}
+	if err := validateTokenRole(role); err != nil {
+		return store.Token{}, "", err
 	}
 	if secret == "" {
 		var err error
 		if secret, err = NewSecret(); err != nil {
-			return "", err
+			return store.Token{}, "", err
 		}
 	} else if !strings.HasPrefix(secret, tokenPrefix) || len(secret) < len(tokenPrefix)+20 {
-		return "", fmt.Errorf("create token: a given token must start with %q and have at least 20 more characters", tokenPrefix)
+		return store.Token{}, "", fmt.Errorf("create token: a given token must start with %q and have at least 20 more characters", tokenPrefix)
 	}
-	tok := &store.Token{Name: name, Hash: HashSecret(secret), Role: role, CreatedAt: time.Now().UTC()}
+	tok := store.Token{Name: name, Hash: HashSecret(secret), Role: role, CreatedAt: t.now()}
 	if ttl > 0 {
 		exp := tok.CreatedAt.Add(ttl)
 		tok.ExpiresAt = &exp
 	}
-	if err := t.Store.CreateToken(ctx, tok); err != nil {
-		return "", err
+	if err := t.Store.CreateToken(ctx, &tok); err != nil {
+		return store.Token{}, "", fmt.Errorf("create token: %w", err)
 	}
-	return secret, nil
+	return tok, secret, nil
+}
+
+func (t *Tokens) now() time.Time {
+	if t.Now != nil {
+		return t.Now().UTC()
+	}
+	return time.Now().UTC()
 }

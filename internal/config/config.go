@@ -108,12 +108,12 @@ type Database struct {
 	URLEnv string // environment variable URL was read from, if any
 }
 
-// Migrate configures migrations. Only its shape is checked for now.
+// Migrate configures the app database's migrations (see package migrate).
 type Migrate struct {
-	LockTimeout     time.Duration // how long a migration may wait for a lock; default 5s
+	LockTimeout     time.Duration // how long a migration statement may wait for a lock; default 500ms
 	ExpandCommand   []string      // optional command run for the expand phase
 	ContractCommand []string      // optional command run for the contract phase
-	ShadowURL       string        // optional scratch database to rehearse migrations on
+	ShadowURL       string        // optional: where shadow databases are made to rehearse the expand step
 }
 
 // Store is where bascule keeps its own state.
@@ -148,7 +148,7 @@ func Default() Config {
 		SmokeTest:    SmokeTest{Timeout: 60 * time.Second},
 		DrainTimeout: 30 * time.Second,
 		StopTimeout:  10 * time.Second,
-		Migrate:      Migrate{LockTimeout: 5 * time.Second},
+		Migrate:      Migrate{LockTimeout: 500 * time.Millisecond},
 		Store:        Store{Driver: DriverSQLite},
 	}
 }

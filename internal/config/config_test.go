@@ -60,7 +60,7 @@ func TestLoadFull(t *testing.T) {
 		DrainTimeout: 30 * time.Second,
 		StopTimeout:  10 * time.Second,
 		Database:     Database{Driver: DriverPostgres, URL: "postgres://shop@127.0.0.1/shop", URLEnv: "DATABASE_URL"},
-		Migrate:      Migrate{LockTimeout: 500 * time.Millisecond, ExpandCommand: []string{}, ContractCommand: []string{}},
+		Migrate:      Migrate{LockTimeout: 2 * time.Second, ExpandCommand: []string{}, ContractCommand: []string{}},
 		Store:        Store{Driver: DriverSQLite},
 		Path:         "testdata/full.yaml",
 	}
@@ -91,7 +91,7 @@ func TestDefault(t *testing.T) {
 		SmokeTest:    SmokeTest{Timeout: 60 * time.Second},
 		DrainTimeout: 30 * time.Second,
 		StopTimeout:  10 * time.Second,
-		Migrate:      Migrate{LockTimeout: 5 * time.Second},
+		Migrate:      Migrate{LockTimeout: 500 * time.Millisecond},
 		Store:        Store{Driver: DriverSQLite},
 	}
 	if diff := cmp.Diff(want, Default()); diff != "" {

@@ -89,15 +89,25 @@
 // When the section is present, driver and one of url / url_env are required.
 //
 //	driver   "postgres" or "sqlite".
-//	url      connection string (postgres:// URL or key=value string for postgres), or
+//	url      connection string (postgres:// URL or key=value string for postgres;
+//	         for sqlite a file path, "file:PATH" or "sqlite:PATH"), or
 //	url_env  the environment variable holding it.
 //
-// migrate — optional; only its shape is checked for now.
+// migrate — optional; how the app database's migrations run.
 //
-//	lock_timeout      longest wait for a lock. Default 5s.
-//	expand_command    argv run for the expand phase.
-//	contract_command  argv run for the contract phase.
-//	shadow_url        scratch database to rehearse migrations on.
+//	lock_timeout      longest wait of a migration statement for a lock, before
+//	                  it gives up (and is retried): production queries queue
+//	                  behind it no longer than that. Default 500ms.
+//	expand_command    argv of the user's own migration tool for the expand
+//	                  phase, run from the release directory with DATABASE_URL
+//	                  set, instead of bascule applying migrations/expand; it
+//	                  is rehearsed on a shadow database first.
+//	contract_command  the same for the contract phase.
+//	shadow_url        where the expand step is rehearsed. postgres: a server
+//	                  (URL of any database on it) where bascule may create and
+//	                  drop scratch databases; default the app database's
+//	                  server. sqlite: a directory; default the system's
+//	                  temporary directory.
 //
 // store — where bascule keeps its own state.
 //

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/bascule/bascule/internal/store"
@@ -37,6 +38,9 @@ func (b *broker) subscribe(id int64) (<-chan store.Deployment, func()) {
 }
 
 func (b *broker) publish(d store.Deployment) {
+	// The pipeline keeps appending to and ending its steps in place, so
+	// subscribers get their own copy of them, not a view of its array.
+	d.Steps = slices.Clone(d.Steps)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for ch := range b.subs[d.ID] {

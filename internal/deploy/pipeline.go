@@ -50,15 +50,18 @@ func (s *Service) Deploy(ctx context.Context, version, reason, actor string) (st
 	}
 	s.audit(ctx, actor, "deploy", version, "started", fmt.Sprintf("deployment #%d: %s", d.ID, reason))
 	s.setRunning(d.ID, true)
+	// The pipeline works on its own copy: the caller reads the queued one
+	// while the pipeline changes it.
+	queued, running := d, d
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.run(s.ctx, &d)
-		s.setRunning(d.ID, false)
+		s.run(s.ctx, &running)
+		s.setRunning(running.ID, false)
 		// Wake the followers, who stop once the pipeline has ended.
-		s.events.publish(d)
+		s.events.publish(running)
 	}()
-	return d, nil
+	return queued, nil
 }
 
 func (s *Service) activeConflict(ctx context.Context) error {

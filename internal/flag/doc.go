@@ -84,4 +84,16 @@
 // weights are stored in units of 0.001 %. A split's variants take bucket
 // ranges in the order of their names, so the order they are written in never
 // matters.
+//
+// # Serving and changing flags
+//
+// A Service holds the snapshot being served behind an atomic pointer and
+// makes every change the same way: an edit of a private Draft, validated as
+// a whole new snapshot, written to the store as the next version (every
+// change is a whole new version; store.Flags refuses a write that does not
+// follow the latest, which is how two editors, or two bascule instances,
+// cannot overwrite each other), then served, audited and announced to
+// streams (Service.Current). Stale lists the release flags ready to remove,
+// and Service.Observe counts evaluations per flag and variant without a
+// lock, for Prometheus.
 package flag

@@ -42,10 +42,15 @@ type OFREPOptions struct {
 	// EventStreamURL, when set, is announced in every bulk response as an
 	// `eventStreams` entry of type "sse", so providers re-fetch as soon as
 	// the configuration changes instead of polling. Serving that stream is
-	// not this handler's job.
+	// not this handler's job. A URL starting with "/" is made absolute
+	// with the request's host, as clients connect to it as given.
 	EventStreamURL string
 	// Now is the clock for scheduled rollouts; nil means time.Now.
 	Now func() time.Time
+	// Observe, when set, is called with every result served, for metrics.
+	// It runs on the hot path: it must be cheap and safe for concurrent use
+	// (Service.Observe is).
+	Observe func(Result)
 }
 
 // maxRequestBody bounds an evaluation request; a context is a few hundred bytes.
@@ -104,7 +109,7 @@ func (h *ofrepHandler) single(w http.ResponseWriter, r *http.Request) {
 	if s == nil {
 		return
 	}
-	res := EvaluateAt(s, key, ctx, h.opts.Now())
+	res := h.evaluate(s, key, ctx, h.opts.Now())
 	switch res.ErrorCode {
 	case "":
 		body, err := appendResult(nil, res)
@@ -135,7 +140,7 @@ func (h *ofrepHandler) bulk(w http.ResponseWriter, r *http.Request) {
 	now := h.opts.Now()
 	buf := h.buffers.Get().(*[]byte)
 	defer h.buffers.Put(buf)
-	body, err := appendBulk((*buf)[:0], s, func(key string) Result { return EvaluateAt(s, key, ctx, now) }, h.opts.EventStreamURL)
+	body, err := appendBulk((*buf)[:0], s, func(key string) Result { return h.evaluate(s, key, ctx, now) }, h.streamURL(r))
 	if err != nil {
 		h.internal(w, fmt.Errorf("encode bulk evaluation: %w", err))
 		return
@@ -148,6 +153,27 @@ func (h *ofrepHandler) bulk(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeBody(w, http.StatusOK, body)
+}
+
+func (h *ofrepHandler) evaluate(s *Snapshot, key string, ctx EvalContext, now time.Time) Result {
+	res := EvaluateAt(s, key, ctx, now)
+	if h.opts.Observe != nil {
+		h.opts.Observe(res)
+	}
+	return res
+}
+
+// streamURL is EventStreamURL, made absolute for a path.
+func (h *ofrepHandler) streamURL(r *http.Request) string {
+	u := h.opts.EventStreamURL
+	if !strings.HasPrefix(u, "/") {
+		return u
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + u
 }
 
 // bulkETag hashes the snapshot version and the response body. The body is a

@@ -22,12 +22,13 @@ import (
 // other fields let the demo (and the tests) show what bascule does with a
 // broken release.
 type Options struct {
-	Release     string
-	Color       string
-	Unhealthy   bool          // /healthz answers 500
-	StartDelay  time.Duration // wait before listening, like a slow boot
-	Crash       string        // if set, print it and exit 1 at start
-	Grace       time.Duration // shutdown grace; default 30s
+	Release    string
+	Color      string
+	Unhealthy  bool          // /healthz answers 500
+	StartDelay time.Duration // wait before listening, like a slow boot
+	Crash      string        // if set, print it and exit 1 at start
+	Grace      time.Duration // shutdown grace; default 30s
+	DB         DB            // optional: serve /rows from a table of this database
 }
 
 // Handler returns the app's handler.
@@ -56,6 +57,11 @@ func Handler(o Options) http.Handler {
 		w.Header().Set("X-Release", release)
 		fmt.Fprintf(w, "%s slept %dms\n", release, ms)
 	})
+	if o.DB.URL != "" {
+		t := &rows{release: release, cfg: o.DB}
+		mux.HandleFunc("POST /rows", t.insert)
+		mux.HandleFunc("GET /rows", t.list)
+	}
 	mux.HandleFunc("GET /events", func(w http.ResponseWriter, r *http.Request) { events(w, r, release) })
 	mux.HandleFunc("GET /ws", func(w http.ResponseWriter, r *http.Request) { echo(w, r, release) })
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

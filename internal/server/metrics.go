@@ -3,10 +3,13 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/bascule/bascule/internal/router"
+	"github.com/bascule/bascule/internal/web"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -19,16 +22,22 @@ type metrics struct {
 	latency   map[router.Color]prometheus.Observer
 	deploys   *prometheus.CounterVec
 	deployDur *prometheus.HistogramVec
+	// counts are the same requests as plain atomics, which the web UI's
+	// charts read every second without gathering the registry.
+	counts map[router.Color]*colorCounts
 }
+
+type colorCounts struct{ requests, errors atomic.Uint64 }
 
 func newMetrics() *metrics {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	req := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bascule_requests_total",
 		Help: "Requests routed, by color and status class (1xx-5xx; 0 when no response)."}, []string{"color", "code"})
 	lat := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "bascule_request_duration_seconds",
 		Help: "Time to serve routed requests, by color.", Buckets: prometheus.DefBuckets}, []string{"color"})
 	m := &metrics{reg: reg, requests: map[router.Color]*[6]prometheus.Counter{}, latency: map[router.Color]prometheus.Observer{},
+		counts: map[router.Color]*colorCounts{},
 		deploys: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bascule_deployments_total",
 			Help: "Deployments finished, by outcome."}, []string{"outcome"}),
 		deployDur: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "bascule_deployment_duration_seconds",
@@ -45,6 +54,7 @@ func newMetrics() *metrics {
 			byClass[class] = req.WithLabelValues(string(c), label)
 		}
 		m.requests[c] = &byClass
+		m.counts[c] = &colorCounts{}
 		m.latency[c] = lat.WithLabelValues(string(c))
 	}
 	return m
@@ -61,6 +71,20 @@ func (m *metrics) observe(c router.Color, status int, d time.Duration) {
 	}
 	byClass[class].Inc()
 	m.latency[c].Observe(d.Seconds())
+	n := m.counts[c]
+	n.requests.Add(1)
+	if class == 5 || class == 0 {
+		n.errors.Add(1)
+	}
+}
+
+// colorStats reads the per-color counters for the web UI.
+func (m *metrics) colorStats() map[string]web.ColorStats {
+	out := make(map[string]web.ColorStats, len(m.counts))
+	for c, n := range m.counts {
+		out[string(c)] = web.ColorStats{Requests: n.requests.Load(), Errors: n.errors.Load()}
+	}
+	return out
 }
 
 // DeploymentFinished records a deployment's outcome and duration.

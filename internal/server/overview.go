@@ -1,9 +1,31 @@
 package server
 
-import "net/http"
+import (
+	"net"
+	"net/http"
+	"net/url"
 
-// overviewPage is a placeholder until the web UI lands.
-func (s *Server) overviewPage(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write([]byte(`<!doctype html><title>bascule</title><p>bascule control plane. API under /api/v1.`))
+	"github.com/bascule/bascule/internal/web"
+)
+
+// webUI is the control room, on every control-plane path the API, OFREP,
+// /metrics and /healthz do not claim.
+func (s *Server) webUI(m *metrics) http.Handler {
+	return web.New(web.Options{Auth: s.auth, Store: s.store, Deploy: s.deploy, Flags: s.flags,
+		Stats: m.colorStats, PreviewURL: s.previewURL(), Logger: s.log.With("component", "web")})
+}
+
+// previewURL opens the idle color in a browser: the first preview host, on
+// the router's port unless the host names one, with the preview token,
+// which the router turns into a cookie. "" when no preview host is set.
+func (s *Server) previewURL() string {
+	if len(s.cfg.Preview.Hosts) == 0 || s.PreviewToken == "" {
+		return ""
+	}
+	host := s.cfg.Preview.Hosts[0]
+	if _, _, err := net.SplitHostPort(host); err != nil {
+		_, port, _ := net.SplitHostPort(s.routerLn.Addr().String())
+		host = net.JoinHostPort(host, port)
+	}
+	return "http://" + host + "/?bascule_preview=" + url.QueryEscape(s.PreviewToken)
 }

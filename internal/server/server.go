@@ -19,9 +19,9 @@ import (
 	"github.com/bascule/bascule/internal/auth"
 	"github.com/bascule/bascule/internal/config"
 	"github.com/bascule/bascule/internal/deploy"
+	"github.com/bascule/bascule/internal/flag"
 	"github.com/bascule/bascule/internal/router"
 	"github.com/bascule/bascule/internal/store"
-	"github.com/bascule/bascule/internal/store/sqlite"
 )
 
 // Options configure a Server.
@@ -31,6 +31,10 @@ type Options struct {
 	// AdminToken, when set and no token exists yet, is the initial admin
 	// token (BASCULE_ADMIN_TOKEN). Otherwise one is generated.
 	AdminToken string
+	// AdminPassword, when set and no user exists yet, is the password of
+	// the initial "admin" user (BASCULE_ADMIN_PASSWORD). Otherwise one is
+	// generated.
+	AdminPassword string
 	// StopAppsOnClose stops the apps when the server shuts down gracefully.
 	// After a crash they keep serving and the next start adopts them.
 	StopAppsOnClose bool
@@ -45,6 +49,8 @@ type Server struct {
 	store  store.Store
 	driver driver
 	deploy *deploy.Service
+	auth   *auth.Authenticator
+	flags  *flag.Service
 
 	routerSrv, controlSrv *http.Server
 	routerLn, controlLn   net.Listener
@@ -53,6 +59,9 @@ type Server struct {
 	// InitialToken is the admin token created at this start, "" if tokens
 	// existed already. It is shown once and never stored in clear.
 	InitialToken string
+	// InitialPassword is the password of the "admin" user created at this
+	// start, "" if users existed already. It is shown once, stored hashed.
+	InitialPassword string
 	// PreviewToken unlocks the idle color through the router.
 	PreviewToken string
 }
@@ -92,7 +101,8 @@ func Open(ctx context.Context, opts Options) (_ *Server, err error) {
 	m := newMetrics()
 	s.router = router.New(router.Options{Logger: s.log.With("component", "router"),
 		PreviewHosts: hostsOnly(cfg.Preview.Hosts), PreviewHeader: cfg.Preview.Header,
-		PreviewCookie: cfg.Preview.Cookie, PreviewToken: s.PreviewToken, Observe: m.observe})
+		PreviewCookie: cfg.Preview.Cookie, PreviewToken: s.PreviewToken, Observe: m.observe,
+		StripCookies: []string{auth.CookieName}})
 	s.router.Install(table)
 	if s.routerLn, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("router: listen %s: %w", cfg.Listen, err)
@@ -109,28 +119,35 @@ func Open(ctx context.Context, opts Options) (_ *Server, err error) {
 
 func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 	cfg := s.cfg
-	if s.store, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "bascule.db")); err != nil {
+	if s.store, err = openStore(ctx, cfg); err != nil {
 		return err
 	}
 	if s.driver, err = newDriver(ctx, cfg, s.log); err != nil {
 		return err
 	}
 	arts := &artifact.Store{Dir: filepath.Join(cfg.DataDir, "releases")}
+	mig := newMigrator(cfg, s.log)
 	s.deploy = deploy.New(deploy.Options{App: cfg.App, Store: s.store, Artifacts: arts, Driver: s.driver,
 		Router: s.router, RoutingPath: s.routingPath(), Command: cfg.Runtime.Process.Command,
-		Env: envList(cfg.Runtime.Process.Env), Health: healthCheck(cfg), StartTimeout: cfg.HealthCheck.StartTimeout,
+		Env: appEnv(cfg), Health: healthCheck(cfg), StartTimeout: cfg.HealthCheck.StartTimeout,
 		SmokeCommand: cfg.SmokeTest.Command, SmokeTimeout: cfg.SmokeTest.Timeout, SmokeEnv: s.smokeEnv(),
 		DrainTimeout: cfg.DrainTimeout, AutoGoLive: cfg.AutoGoLive, Logger: s.log.With("component", "deploy"),
-		Observer: m})
+		Observer: m, Migrations: deployMigrations(mig)})
 	if err := s.deploy.Recover(ctx); err != nil {
 		s.log.Error("recover after start", "err", err)
 	}
-	tokens := &auth.Tokens{Store: s.store}
-	if s.InitialToken, err = bootstrapToken(ctx, s.store, tokens, s.opts.AdminToken); err != nil {
+	s.auth = auth.New(auth.Options{Store: s.store, Logger: s.log.With("component", "auth")})
+	if s.InitialToken, err = bootstrapToken(ctx, s.store, s.auth.Tokens(), s.opts.AdminToken); err != nil {
 		return err
 	}
-	apiH := api.New(api.Options{Store: s.store, Artifacts: arts, Deploy: s.deploy, Tokens: tokens,
-		Logger: s.log.With("component", "api")})
+	if s.InitialPassword, err = bootstrapAdmin(ctx, s.auth.Users(), s.opts.AdminPassword); err != nil {
+		return err
+	}
+	if err := s.openFlags(ctx, m); err != nil {
+		return err
+	}
+	apiH := api.New(api.Options{Store: s.store, Artifacts: arts, Deploy: s.deploy, Auth: s.auth,
+		Flags: s.flags, Migrations: apiMigrations(mig), Logger: s.log.With("component", "api")})
 	if s.controlLn, err = net.Listen("tcp", cfg.Control); err != nil {
 		return fmt.Errorf("control: listen %s: %w", cfg.Control, err)
 	}
@@ -172,6 +189,9 @@ func (s *Server) Run(ctx context.Context) error {
 // shutdown stops the control plane, lets the router finish its in-flight
 // requests, then stops the apps if asked to.
 func (s *Server) shutdown(ctx context.Context) {
+	if s.flags != nil {
+		s.flags.Close() // end flag streams, or Shutdown would wait for them
+	}
 	if s.controlSrv != nil {
 		s.controlSrv.Shutdown(ctx)
 	}

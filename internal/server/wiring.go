@@ -20,6 +20,8 @@ import (
 	"github.com/bascule/bascule/internal/runtime/process"
 	"github.com/bascule/bascule/internal/runtime/static"
 	"github.com/bascule/bascule/internal/store"
+	"github.com/bascule/bascule/internal/store/postgres"
+	"github.com/bascule/bascule/internal/store/sqlite"
 )
 
 func newDriver(ctx context.Context, cfg config.Config, log *slog.Logger) (driver, error) {
@@ -84,6 +86,26 @@ func hostsOnly(hosts []string) []string {
 	return out
 }
 
+// openStore opens bascule's own store: a SQLite file in the data directory
+// by default, or PostgreSQL so that several instances share it.
+func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+	if cfg.Store.Driver == config.DriverPostgres {
+		return postgres.Open(ctx, cfg.Store.URL)
+	}
+	return sqlite.Open(ctx, filepath.Join(cfg.DataDir, "bascule.db"))
+}
+
+// appEnv is the environment bascule adds for the apps: runtime.process.env,
+// plus DATABASE_URL from database.url unless env sets it, so the release
+// talks to the database its migrations ran against.
+func appEnv(cfg config.Config) []string {
+	env := envList(cfg.Runtime.Process.Env)
+	if _, set := cfg.Runtime.Process.Env["DATABASE_URL"]; !set && cfg.Database.URL != "" {
+		env = append(env, "DATABASE_URL="+cfg.Database.URL)
+	}
+	return env
+}
+
 func envList(m map[string]string) []string {
 	out := make([]string, 0, len(m))
 	for k, v := range m {
@@ -121,13 +143,33 @@ func bootstrapToken(ctx context.Context, st store.Tokens, tokens *auth.Tokens, g
 	return secret, nil
 }
 
+// bootstrapAdmin creates the "admin" user when there is no user, with the
+// given password or a generated one, which it returns to be shown once.
+func bootstrapAdmin(ctx context.Context, users *auth.Users, given string) (string, error) {
+	list, err := users.List(ctx)
+	if err != nil || len(list) > 0 {
+		return "", err
+	}
+	password := given
+	if password == "" {
+		if password, err = auth.GeneratePassword(); err != nil {
+			return "", err
+		}
+	}
+	if _, err := users.Create(ctx, "admin", store.RoleAdmin, password); err != nil {
+		return "", fmt.Errorf("create the initial admin user: %w", err)
+	}
+	return password, nil
+}
+
 func (s *Server) controlMux(apiH http.Handler, m *metrics) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiH)
+	s.mountFlags(mux, apiH)
 	mux.Handle("GET /metrics", m.handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
-	mux.HandleFunc("GET /{$}", s.overviewPage)
+	mux.Handle("/", s.webUI(m))
 	return mux
 }

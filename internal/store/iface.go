@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Releases stores registered release artifacts' metadata.
 type Releases interface {
@@ -45,6 +48,48 @@ type Tokens interface {
 	TokenByHash(ctx context.Context, hash string) (Token, error)
 	// CountTokens returns how many tokens exist.
 	CountTokens(ctx context.Context) (int, error)
+	// ListTokens returns all tokens, oldest first (by ID).
+	ListTokens(ctx context.Context) ([]Token, error)
+	// DeleteToken revokes the token with that ID, or returns ErrNotFound.
+	DeleteToken(ctx context.Context, id int64) error
+}
+
+// Users stores the people who log in. Names are unique.
+type Users interface {
+	// CreateUser inserts u and sets its ID. It returns ErrConflict if the
+	// name is taken.
+	CreateUser(ctx context.Context, u *User) error
+	// User returns the user with that name, or ErrNotFound.
+	User(ctx context.Context, name string) (User, error)
+	// ListUsers returns all users ordered by name.
+	ListUsers(ctx context.Context) ([]User, error)
+	// UpdateUser writes u's role, password hash and disabled time, finding
+	// the user by u.Name. It returns ErrNotFound for an unknown name.
+	UpdateUser(ctx context.Context, u User) error
+	// DeleteUser deletes the user and all their sessions, or returns
+	// ErrNotFound.
+	DeleteUser(ctx context.Context, name string) error
+}
+
+// Sessions stores browser sessions, keyed by the SHA-256 of their ID.
+type Sessions interface {
+	// CreateSession inserts s. It returns ErrConflict if the hash exists.
+	CreateSession(ctx context.Context, s Session) error
+	// Session returns the session with that ID hash, or ErrNotFound. It
+	// does not check expiry: the caller decides.
+	Session(ctx context.Context, idHash string) (Session, error)
+	// TouchSession sets the session's LastSeen and ExpiresAt, or returns
+	// ErrNotFound.
+	TouchSession(ctx context.Context, idHash string, lastSeen, expiresAt time.Time) error
+	// DeleteSession deletes the session; deleting an absent one is not an
+	// error (logging out twice is fine).
+	DeleteSession(ctx context.Context, idHash string) error
+	// DeleteUserSessions deletes every session of the user (password
+	// changed, user disabled).
+	DeleteUserSessions(ctx context.Context, user string) error
+	// DeleteExpiredSessions deletes the sessions whose ExpiresAt is not
+	// after now.
+	DeleteExpiredSessions(ctx context.Context, now time.Time) error
 }
 
 // Audit is the append-only audit log.
@@ -61,6 +106,9 @@ type Store interface {
 	Deployments
 	Slots
 	Tokens
+	Users
+	Sessions
 	Audit
+	Flags
 	Close() error
 }

@@ -1,6 +1,7 @@
 // Package store holds bascule's persistent records (releases, deployments,
-// slots, API tokens, audit entries) and the interfaces that every storage
-// implementation provides. Implementations live in sub-packages (sqlite).
+// slots, users, sessions, API tokens, audit entries) and the interfaces
+// that every storage implementation provides. Implementations live in
+// sub-packages (sqlite, postgres).
 package store
 
 import (
@@ -106,9 +107,12 @@ type Slot struct {
 
 // Roles, from least to most privileged.
 const (
-	RoleViewer   = "viewer"
-	RoleDeployer = "deployer"
-	RoleAdmin    = "admin"
+	// RoleEvaluator may only evaluate flags (OFREP, the flag snapshot and
+	// its stream): the role of API keys built into applications.
+	RoleEvaluator = "evaluator"
+	RoleViewer    = "viewer"
+	RoleDeployer  = "deployer"
+	RoleAdmin     = "admin"
 )
 
 // Token is an API token. Only the SHA-256 of the secret is stored.
@@ -130,4 +134,28 @@ type AuditEntry struct {
 	Target  string    `json:"target,omitempty"`
 	Outcome string    `json:"outcome"`
 	Detail  string    `json:"detail,omitempty"`
+}
+
+// User is a person who logs in to the web UI. The password is stored only
+// as an encoded argon2id hash; a disabled user can no longer log in.
+type User struct {
+	ID           int64      `json:"id"`
+	Name         string     `json:"name"`
+	Role         string     `json:"role"`
+	PasswordHash string     `json:"-"`
+	CreatedAt    time.Time  `json:"created_at"`
+	DisabledAt   *time.Time `json:"disabled_at,omitempty"`
+}
+
+// Session is a logged-in browser session. Only the SHA-256 of its ID is
+// stored, so a copy of the database does not let anyone log in.
+type Session struct {
+	IDHash    string    `json:"-"`
+	User      string    `json:"user"`
+	CSRFToken string    `json:"-"`
+	CreatedAt time.Time `json:"created_at"`
+	LastSeen  time.Time `json:"last_seen"`
+	// ExpiresAt is when the session stops being valid: the earlier of its
+	// absolute and its idle expiry, moved forward by each TouchSession.
+	ExpiresAt time.Time `json:"expires_at"`
 }

@@ -20,6 +20,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Slots", func(t *testing.T) { testSlots(t, open(t)) })
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, open(t)) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open(t)) })
+	t.Run("Users", func(t *testing.T) { testUsers(t, open(t)) })
+	t.Run("UpdateUser", func(t *testing.T) { testUpdateUser(t, open(t)) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
+	t.Run("SessionSweeps", func(t *testing.T) { testSessionSweeps(t, open(t)) })
+	t.Run("TokenListRevoke", func(t *testing.T) { testTokenListRevoke(t, open(t)) })
+	t.Run("FlagVersions", func(t *testing.T) { testFlagVersions(t, open(t)); testFlagRace(t, open(t)) })
 }
 
 var t0 = time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)

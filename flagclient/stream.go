@@ -1,0 +1,153 @@
+package flagclient
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/bascule/bascule/internal/flag"
+)
+
+// streamIdleTimeout drops a stream on which nothing, not even a ": ping"
+// comment, has arrived for that long: the connection is presumed dead (a
+// half-open TCP connection never reports an error by itself). It also bounds
+// the wait for the stream's response headers.
+const streamIdleTimeout = 2 * time.Minute
+
+// errStreamUnsupported marks a server (or proxy) that does not serve the
+// stream at all, as opposed to one that failed to: the client then polls at
+// PollInterval instead of retrying with backoff.
+var errStreamUnsupported = errors.New("flag stream not supported by the server")
+
+// errStreamIdle is why a silent stream was dropped.
+var errStreamIdle = fmt.Errorf("flag stream silent for %s", streamIdleTimeout)
+
+// stream follows the server's event stream until it ends, installing every
+// snapshot it carries. established says whether the stream was opened at all;
+// err says why it ended or could not be opened.
+func (c *Client) stream(ctx context.Context) (established bool, err error) {
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var idle atomic.Bool
+	watchdog := time.AfterFunc(streamIdleTimeout, func() { idle.Store(true); cancel() })
+	defer watchdog.Stop()
+
+	resp, err := c.openStream(sctx)
+	if err != nil {
+		if idle.Load() {
+			err = errStreamIdle
+		}
+		return false, err
+	}
+	defer resp.Body.Close()
+	c.log.Debug("flag stream connected", "url", c.streamURL, "version", c.Version())
+	err = c.readEvents(resp.Body, func() { watchdog.Reset(streamIdleTimeout) })
+	if idle.Load() {
+		err = errStreamIdle
+	}
+	return true, err
+}
+
+// openStream connects, resuming after the current version (Last-Event-ID),
+// and checks that the answer is an event stream.
+func (c *Client) openStream(ctx context.Context) (*http.Response, error) {
+	req, err := c.newRequest(ctx, c.streamURL)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Cache-Control", "no-cache")
+	if s := c.snap.Load(); s != nil {
+		req.Header.Set("Last-Event-ID", strconv.FormatInt(s.Version, 10))
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("connect flag stream: %w", err)
+	}
+	if err := checkStream(resp); err != nil {
+		resp.Body.Close()
+		return nil, err
+	}
+	return resp, nil
+}
+
+func checkStream(resp *http.Response) error {
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotAcceptable, http.StatusNotImplemented:
+		return fmt.Errorf("%w: %w", errStreamUnsupported, statusError(resp))
+	default:
+		return fmt.Errorf("connect flag stream: %w", statusError(resp))
+	}
+	ct := resp.Header.Get("Content-Type")
+	if mt, _, _ := mime.ParseMediaType(ct); mt != "text/event-stream" {
+		return fmt.Errorf("%w: content type %q", errStreamUnsupported, ct)
+	}
+	return nil
+}
+
+// sseEvent is one server-sent event being assembled.
+type sseEvent struct {
+	name string
+	data []byte
+}
+
+// readEvents parses server-sent events (the WHATWG format: field lines, a
+// blank line ends an event, lines starting with ':' are comments) and
+// applies every "snapshot" event. alive is called for each line received.
+func (c *Client) readEvents(body io.Reader, alive func()) error {
+	sc := bufio.NewScanner(body)
+	sc.Buffer(make([]byte, 0, 64<<10), maxSnapshotBytes)
+	var ev sseEvent
+	for sc.Scan() {
+		alive()
+		line := sc.Bytes()
+		if len(line) == 0 {
+			c.dispatch(ev)
+			ev = sseEvent{}
+			continue
+		}
+		if line[0] == ':' {
+			continue // a comment: the server's keep-alive ping
+		}
+		field, value, _ := bytes.Cut(line, []byte(":"))
+		value = bytes.TrimPrefix(value, []byte(" "))
+		switch string(field) {
+		case "event":
+			ev.name = string(value)
+		case "data":
+			if ev.data != nil {
+				ev.data = append(ev.data, '\n')
+			}
+			ev.data = append(ev.data, value...)
+		}
+		// "id" needs no handling: the snapshot carries its version, which is
+		// what the client sends back as Last-Event-ID.
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read flag stream: %w", err)
+	}
+	return errors.New("flag stream closed by the server")
+}
+
+// dispatch installs the snapshot an event carries. A snapshot that does not
+// decode is logged and skipped: the client keeps serving the last good one.
+func (c *Client) dispatch(ev sseEvent) {
+	if ev.name != "snapshot" || ev.data == nil {
+		return
+	}
+	s, err := flag.DecodeSnapshot(ev.data)
+	if err != nil {
+		c.log.Error("ignoring a flag snapshot that does not decode", "err", err)
+		return
+	}
+	c.apply(s, ev.data, true)
+}

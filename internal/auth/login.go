@@ -1,0 +1,151 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/bascule/bascule/internal/store"
+)
+
+// Login checks a user's password and, if it is right, starts a new session
+// and sets its cookie on w. Any session the browser came with ends: the
+// session ID changes at login, so an ID planted beforehand is worthless.
+// It returns ErrUnauthenticated for a wrong password, an unknown or
+// disabled user (the same answer, to not reveal which names exist); a
+// *RateLimitError (errors.Is ErrRateLimited) after too many failures for
+// the name or the client address, without checking the password; and an
+// error wrapping ErrCSRF when the form was posted from another site. Every
+// attempt is recorded in the audit log, never with the password.
+func (a *Authenticator) Login(ctx context.Context, w http.ResponseWriter, r *http.Request, name, password string) error {
+	name = auditName(name)
+	ip := a.opts.ClientIP(r)
+	if crossSite(r) {
+		a.audit(ctx, name, "login", "refused", "cross-site form from "+ip)
+		return fmt.Errorf("log in: %w: the login form was posted from another site", ErrCSRF)
+	}
+	if err := a.checkLimits(name, ip); err != nil {
+		a.audit(ctx, name, "login", "rate_limited", "from "+ip)
+		return err
+	}
+	usr, err := a.users.Verify(ctx, name, password)
+	if errors.Is(err, ErrUnauthenticated) {
+		a.byUser.Fail(name)
+		a.byIP.Fail(ip)
+		a.audit(ctx, name, "login", "failed", "from "+ip)
+		return ErrUnauthenticated
+	}
+	if err != nil {
+		return fmt.Errorf("log in: %w", err)
+	}
+	a.byUser.Reset(name)
+	if c, err := r.Cookie(CookieName); err == nil {
+		if err := a.sessions.Delete(ctx, c.Value); err != nil {
+			return fmt.Errorf("log in: %w", err)
+		}
+	}
+	id, _, err := a.sessions.Create(ctx, usr.Name)
+	if err != nil {
+		return fmt.Errorf("log in: %w", err)
+	}
+	http.SetCookie(w, a.cookie(r, id, int(a.sessions.maxAge()/time.Second)))
+	// Logins are rare enough to carry the sweep of expired sessions,
+	// which saves a background goroutine.
+	if err := a.sessions.Sweep(ctx); err != nil {
+		a.log.Error("sweep expired sessions", "err", err)
+	}
+	a.audit(ctx, usr.Name, "login", "ok", "from "+ip)
+	return nil
+}
+
+// Logout ends the request's session and clears its cookie. For an unsafe
+// method it first checks the CSRF token, like Authenticate, so that another
+// site cannot log the user out; a request with no live session only gets
+// its cookie cleared.
+func (a *Authenticator) Logout(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	c, err := r.Cookie(CookieName)
+	if err != nil {
+		return nil
+	}
+	sess, err := a.opts.Store.Session(ctx, HashSecret(c.Value))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("log out: %w", err)
+	}
+	if err == nil && !safeMethod(r.Method) {
+		if err := checkCSRF(r, sess.CSRFToken); err != nil {
+			return fmt.Errorf("log out: %w", err)
+		}
+	}
+	http.SetCookie(w, a.cookie(r, "", -1))
+	if sess.IDHash == "" {
+		return nil
+	}
+	if err := a.opts.Store.DeleteSession(ctx, sess.IDHash); err != nil {
+		return fmt.Errorf("log out: %w", err)
+	}
+	a.audit(ctx, sess.User, "logout", "ok", "from "+a.opts.ClientIP(r))
+	return nil
+}
+
+// cookie is the session cookie; maxAge < 0 deletes it.
+func (a *Authenticator) cookie(r *http.Request, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{Name: CookieName, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil || a.opts.SecureCookie}
+}
+
+func (a *Authenticator) checkLimits(name, ip string) error {
+	wait, okUser := a.byUser.Check(name)
+	waitIP, okIP := a.byIP.Check(ip)
+	if okUser && okIP {
+		return nil
+	}
+	wait = max(wait, waitIP)
+	return &RateLimitError{RetryAfter: max(wait, time.Second)}
+}
+
+// auditName normalises a typed user name and bounds what a stranger can
+// write into the audit log and the limiter's keys.
+func auditName(name string) string {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if len(name) > 64 {
+		name = name[:64]
+	}
+	return name
+}
+
+// crossSite reports a login form posted by another site ("login CSRF":
+// logging the victim into the attacker's account). There is no session
+// yet, hence no token: the browser's Sec-Fetch-Site, or else Origin, says.
+func crossSite(r *http.Request) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site == "cross-site"
+	}
+	origin := r.Header.Get("Origin")
+	switch origin {
+	case "":
+		return false // not a browser, or an old one: nothing to go by
+	case "null":
+		return true // a sandboxed or privacy-sensitive context, never our page
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return true
+	}
+	return u.Host != r.Host && u.Host != r.Header.Get("X-Forwarded-Host")
+}
+
+func (a *Authenticator) audit(ctx context.Context, actor, action, outcome, detail string) {
+	now := time.Now
+	if a.opts.Now != nil {
+		now = a.opts.Now
+	}
+	e := &store.AuditEntry{At: now().UTC(), Actor: actor, Action: action, Outcome: outcome, Detail: detail}
+	if err := a.opts.Store.AppendAudit(ctx, e); err != nil {
+		a.log.Error("append audit", "action", action, "err", err)
+	}
+}

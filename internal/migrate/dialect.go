@@ -1,0 +1,82 @@
+package migrate
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+)
+
+// HistoryTable is the table in the app's database that records every
+// applied migration file. Inspection leaves it out of the app's schema: it
+// is bascule's, and no release depends on it.
+const HistoryTable = "bascule_migrations"
+
+// ErrLocked means another run holds the migration lock of the database and
+// did not release it within the wait.
+var ErrLocked = errors.New("another migration run holds the migration lock")
+
+// Dialect is what the runner, the gates and the status need of one database
+// engine. The packages postgres and sqlite below this one implement it; a
+// MySQL dialect would implement the same methods. It is wider than the
+// usual one-method interface because it is the whole of what differs
+// between engines, and keeping it in one place is what keeps the runner,
+// the shadow gate and the diff engine-neutral.
+type Dialect interface {
+	// Name is the driver's name in bascule.yaml: "postgres", "sqlite".
+	Name() string
+	// Open connects to the database at url (the form database.url takes
+	// for this driver).
+	Open(ctx context.Context, url string) (*sql.DB, error)
+	// Lock takes the migration lock of db, which two runs migrating the
+	// same database (two bascule instances, say) both need. When another
+	// run holds it, Lock tells note who, waits at most wait, then fails
+	// with an error wrapping ErrLocked. unlock releases the lock.
+	Lock(ctx context.Context, db *sql.DB, wait time.Duration, note func(string)) (unlock func() error, err error)
+	// Session prepares conn to apply migrations: a statement on it gives
+	// up waiting for a lock after lockTimeout, so production queries never
+	// queue behind it for longer.
+	Session(ctx context.Context, conn *sql.Conn, lockTimeout time.Duration) error
+	// IsLockTimeout reports whether err is a statement that gave up
+	// waiting for a lock (and is worth retrying).
+	IsLockTimeout(err error) bool
+	// ErrorPosition returns the 1-based character position in the
+	// statement at which err occurred, or 0 when the engine does not say.
+	ErrorPosition(err error) int
+	// Placeholder returns the n-th (1-based) bind parameter marker.
+	Placeholder(n int) string
+	// HistoryDDL creates HistoryTable if it does not exist.
+	HistoryDDL() string
+	// Inspect reads the app's schema: tables, views, columns, indexes and
+	// constraints, without bascule's own tables.
+	Inspect(ctx context.Context, db *sql.DB) (*Schema, error)
+	// Shadow creates a scratch database with db's schema but none of its
+	// data, except the rows of HistoryTable, so that the same migrations
+	// are pending there as in production.
+	Shadow(ctx context.Context, db *sql.DB, opts ShadowOptions) (*Shadow, error)
+}
+
+// ShadowOptions say where a dialect creates a shadow database.
+type ShadowOptions struct {
+	// LiveURL is the production database's URL.
+	LiveURL string
+	// At is migrate.shadow_url: for PostgreSQL a server (any database on
+	// it) where bascule may create and drop scratch databases, for SQLite
+	// a directory. Empty: the production server, or the system's
+	// temporary directory.
+	At string
+	// Note receives what the copy had to leave out (an object it could
+	// not recreate), for the deployment record; nil discards.
+	Note func(string)
+}
+
+// Shadow is a scratch database created by Dialect.Shadow.
+type Shadow struct {
+	// URL connects to it, in the same form as the production URL, so a
+	// user's migration command can be pointed at it through DATABASE_URL.
+	URL string
+	// Name says what it is in messages: a database name, a file.
+	Name string
+	// Drop removes it.
+	Drop func(ctx context.Context) error
+}

@@ -1,0 +1,149 @@
+package migrate
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// LintError refuses migrations with blocking lint findings.
+type LintError struct{ Report Report }
+
+func (e *LintError) Error() string {
+	var b strings.Builder
+	errs, _, _ := e.Report.counts()
+	fmt.Fprintf(&b, "lint refused the migrations: %d %s", errs, plural(errs, "error"))
+	for _, f := range e.Report.Findings {
+		if f.blocking() {
+			fmt.Fprintf(&b, "\n  %s:%d: %s: %s\n    fix: %s", f.File, f.Line, f.Rule, f.Message, f.Fix)
+		}
+	}
+	return b.String()
+}
+
+// BreakageError refuses an expand step that, replayed on a shadow copy of
+// the schema, would break the live release. Production is untouched.
+type BreakageError struct {
+	Breakages []Breakage
+}
+
+func (e *BreakageError) Error() string {
+	return fmt.Sprintf("the expand step would break the live release (found by replaying it on a shadow copy of the schema; "+
+		"production is untouched):\n%s", formatBreakages(e.Breakages))
+}
+
+// For adapts a report to the database the migrations run on. PostgreSQL
+// gets it as it is. On other engines the locking rules say nothing (SQLite
+// locks the whole database for any write and has no CONCURRENTLY), and a
+// statement PostgreSQL's parser refuses may well be valid there, so it is
+// only a warning: the shadow replay runs it on the real engine.
+func (r Report) For(driver string) Report {
+	if driver == "" || driver == "postgres" {
+		return r
+	}
+	out := Report{Files: r.Files}
+	for _, f := range r.Findings {
+		info, known := lookupRule(f.Rule)
+		switch {
+		case known && info.locking:
+			continue
+		case f.Rule == RuleParseError:
+			f.Severity = SeverityWarning
+			f.Message = "PostgreSQL's parser refuses this statement, so the lint could not check it (the shadow replay runs it on " +
+				driver + "): " + f.Message
+		}
+		out.Findings = append(out.Findings, f)
+	}
+	return out
+}
+
+// lintGate refuses rep's blocking findings and puts the others in the
+// deployment record: progress gets each with its reason, the returned note
+// sums them up for the summary.
+func (m *Migrator) lintGate(rep Report, progress func(string)) (string, error) {
+	rep = rep.For(m.Driver())
+	if rep.HasErrors() {
+		return "", &LintError{Report: rep}
+	}
+	var accepted, warned []string
+	for _, f := range rep.Findings {
+		where := fmt.Sprintf("%s:%d %s", f.File, f.Line, f.Rule)
+		if f.Allowed {
+			progress(fmt.Sprintf("lint: %s accepted: %s", where, f.AllowReason))
+			accepted = append(accepted, fmt.Sprintf("%s (%s)", where, f.AllowReason))
+		} else {
+			progress(fmt.Sprintf("lint: %s warning: %s", where, f.Message))
+			warned = append(warned, where)
+		}
+	}
+	var parts []string
+	if n := len(accepted); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s accepted: %s", n, plural(n, "finding"), strings.Join(accepted, ", ")))
+	}
+	if n := len(warned); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s: %s", n, plural(n, "warning"), strings.Join(warned, ", ")))
+	}
+	if len(parts) == 0 {
+		return "", nil
+	}
+	return "lint: " + strings.Join(parts, "; "), nil
+}
+
+// shadowGate rehearses the expand step (the pending files todo, or the
+// expand command) on a shadow copy of the live schema and refuses it when
+// the schema after it would break the live release. The shadow is dropped
+// whatever happens.
+func (m *Migrator) shadowGate(ctx context.Context, db *sql.DB, version, dir string, todo []*File, progress func(string)) (err error) {
+	start := time.Now()
+	d := m.opts.Dialect
+	live, err := d.Inspect(ctx, db)
+	if err != nil {
+		return fmt.Errorf("shadow: inspect the live schema: %w", err)
+	}
+	sh, err := d.Shadow(ctx, db, ShadowOptions{LiveURL: m.opts.URL, At: m.opts.ShadowURL,
+		Note: func(s string) { progress("shadow: " + s) }})
+	if err != nil {
+		return fmt.Errorf("shadow: copy the live schema: %w", err)
+	}
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if derr := sh.Drop(dctx); derr != nil {
+			m.log.Error("drop shadow database", "shadow", sh.Name, "err", derr)
+		}
+	}()
+	after, err := m.rehearse(ctx, sh, version, dir, todo, progress)
+	if err != nil {
+		return err
+	}
+	if breaks := Diff(live, after); len(breaks) > 0 {
+		return &BreakageError{Breakages: breaks}
+	}
+	progress(fmt.Sprintf("shadow: expand step rehearsed on %s in %s (%s); nothing the live release uses changes",
+		sh.Name, time.Since(start).Round(time.Millisecond), live.Changes(after)))
+	return nil
+}
+
+// rehearse runs the expand step on the shadow and returns its schema after.
+func (m *Migrator) rehearse(ctx context.Context, sh *Shadow, version, dir string, todo []*File, progress func(string)) (*Schema, error) {
+	d := m.opts.Dialect
+	sdb, err := d.Open(ctx, sh.URL)
+	if err != nil {
+		return nil, fmt.Errorf("shadow: %w", err)
+	}
+	defer sdb.Close()
+	if cmd := m.opts.ExpandCommand; len(cmd) > 0 {
+		if err := runCommand(ctx, cmd, dir, sh.URL, "expand_command on the shadow", progress); err != nil {
+			return nil, fmt.Errorf("shadow: %w (production is untouched)", err)
+		}
+	} else if _, err := m.runner.applyLocked(ctx, sdb, todo, version, nil); err != nil {
+		return nil, fmt.Errorf("shadow: replay the expand migrations: %w (production is untouched)", err)
+	}
+	after, err := d.Inspect(ctx, sdb)
+	if err != nil {
+		return nil, fmt.Errorf("shadow: inspect the schema after the expand step: %w", err)
+	}
+	return after, nil
+}
