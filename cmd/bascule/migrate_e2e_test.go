@@ -186,6 +186,17 @@ func TestMigrationsEndToEnd(t *testing.T) {
 	if got := in.write("four"); got != "v2 wrote four" {
 		t.Errorf("write after the refused rollback = %q, want v2 still serving", got)
 	}
+	// Forced back to v1 and forward again, v2 is still finalized: rollback
+	// stays refused (going live again must not forget the contract ran).
+	if _, err := in.cl.Rollback(ctx, "forced", true); err != nil {
+		t.Fatalf("Rollback --force = %v", err)
+	}
+	if _, err := in.cl.GoLive(ctx, "forward again"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = in.cl.Rollback(ctx, "again", false); !errors.As(err, &ce) || ce.Status != http.StatusConflict {
+		t.Errorf("Rollback after a forced round trip = %v, want still refused", err)
+	}
 
 	in.addDBRelease("v2b", pgURL, []string{"name"}, map[string]string{
 		"migrations/expand/001_items.sql":         itemsV1,

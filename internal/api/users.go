@@ -180,15 +180,7 @@ func (h *Handler) revokeToken(w http.ResponseWriter, r *http.Request, p auth.Pri
 	if err != nil || id < 1 {
 		return errorf(http.StatusBadRequest, "bad_request", "token id %q is not a number", r.PathValue("id"))
 	}
-	target := fmt.Sprintf("#%d", id)
-	if list, err := h.opts.Store.ListTokens(r.Context()); err == nil {
-		for _, t := range list {
-			if t.ID == id {
-				target += " " + t.Name
-			}
-		}
-	}
-	err = h.opts.Store.DeleteToken(r.Context(), id)
+	target, err := h.opts.Auth.Tokens().Revoke(r.Context(), id)
 	h.auditResult(r, p, "token.revoke", target, "", err)
 	if errors.Is(err, store.ErrNotFound) {
 		return errorf(http.StatusNotFound, "not_found", "no token with id %d", id)

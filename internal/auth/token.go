@@ -165,3 +165,18 @@ func (t *Tokens) now() time.Time {
 	}
 	return time.Now().UTC()
 }
+
+// Revoke deletes the token with id: requests carrying it fail from now on.
+// It returns how the audit log names it ("#7 ci-deploy"), also when it
+// fails; ErrNotFound (from the store) when there is no such token.
+func (t *Tokens) Revoke(ctx context.Context, id int64) (string, error) {
+	target := fmt.Sprintf("#%d", id)
+	if list, err := t.Store.ListTokens(ctx); err == nil {
+		for _, tok := range list {
+			if tok.ID == id {
+				target += " " + tok.Name
+			}
+		}
+	}
+	return target, t.Store.DeleteToken(ctx, id)
+}

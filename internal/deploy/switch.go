@@ -110,6 +110,11 @@ func (s *Service) switchLocked(ctx context.Context, color router.Color, actor, a
 }
 
 func (s *Service) markLive(ctx context.Context, d *store.Deployment) {
+	if d.State == store.StateFinalized || d.State == store.StateLive {
+		// Going back to a finalized release: it stays finalized, which is
+		// what keeps rollback past it refused.
+		return
+	}
 	if d.FinishedAt == nil {
 		now := s.now()
 		d.FinishedAt = &now

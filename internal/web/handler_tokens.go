@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -42,15 +41,7 @@ func (h *Handler) revokeToken(w http.ResponseWriter, r *http.Request, p auth.Pri
 	if err != nil || id < 1 {
 		return &pageError{Status: http.StatusNotFound, Msg: "There is no such token."}
 	}
-	target := fmt.Sprintf("#%d", id)
-	if list, err := h.opts.Store.ListTokens(r.Context()); err == nil {
-		for _, t := range list {
-			if t.ID == id {
-				target += " " + t.Name
-			}
-		}
-	}
-	err = h.opts.Store.DeleteToken(r.Context(), id)
+	target, err := h.opts.Auth.Tokens().Revoke(r.Context(), id)
 	h.auditResult(r, p, "token.revoke", target, "", err)
 	if errors.Is(err, store.ErrNotFound) {
 		err = &pageError{Status: http.StatusNotFound, Msg: "There is no token " + target + "; was it revoked already?"}
