@@ -108,7 +108,11 @@ func (p *h1Pool) get(ctx context.Context) (*h1Conn, error) {
 		pc := p.idle[n-1]
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
-		if now.Sub(pc.lastUsed) < p.idleTimeout && pc.alive() {
+		idle := now.Sub(pc.lastUsed)
+		// The peek costs a syscall, so it is spent only on connections idle
+		// long enough for an app's idle timeout to have closed them; a
+		// connection closed sooner is caught by the retry in staleOr.
+		if idle < p.idleTimeout && (idle < checkIdleAfter || pc.alive()) {
 			pc.reused = true
 			return pc, nil
 		}
@@ -160,6 +164,10 @@ func (pc *h1Conn) alive() bool {
 }
 
 var aLongTimeAgo = time.Unix(1, 0)
+
+// checkIdleAfter is how long a pooled connection may sit idle before it is
+// checked for a close by the upstream before reuse.
+const checkIdleAfter = 250 * time.Millisecond
 
 // send writes req on pc and reads the response head. A request cancelled
 // by its client aborts the connection through a deadline.
