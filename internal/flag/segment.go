@@ -65,7 +65,8 @@ const targetingKeyAttribute = "targetingKey"
 
 // compiledSegment is a Segment prepared for evaluation without allocation.
 type compiledSegment struct {
-	keys  map[string]struct{}
+	keys  map[string]struct{} // many listed keys: hashed
+	few   []string            // up to maxScanKeys listed keys: compared in turn, faster than hashing
 	any   bool
 	conds []compiledCondition
 }
@@ -82,9 +83,14 @@ type compiledCondition struct {
 }
 
 func compileSegment(s *Segment) *compiledSegment {
-	c := &compiledSegment{keys: make(map[string]struct{}, len(s.Keys)), any: s.Match == MatchAny}
-	for _, k := range s.Keys {
-		c.keys[k] = struct{}{}
+	c := &compiledSegment{any: s.Match == MatchAny}
+	if len(s.Keys) <= maxScanKeys {
+		c.few = s.Keys
+	} else {
+		c.keys = make(map[string]struct{}, len(s.Keys))
+		for _, k := range s.Keys {
+			c.keys[k] = struct{}{}
+		}
 	}
 	for _, cond := range s.Conditions {
 		c.conds = append(c.conds, compileCondition(cond))
@@ -117,11 +123,13 @@ func compileCondition(cond Condition) compiledCondition {
 }
 
 // matches reports whether the context is in the segment.
+// maxScanKeys is how many listed keys a segment compares one by one before
+// it hashes them instead.
+const maxScanKeys = 8
+
 func (s *compiledSegment) matches(ctx *EvalContext) bool {
-	if ctx.TargetingKey != "" {
-		if _, ok := s.keys[ctx.TargetingKey]; ok {
-			return true
-		}
+	if ctx.TargetingKey != "" && s.listed(ctx.TargetingKey) {
+		return true
 	}
 	if len(s.conds) == 0 {
 		return false
@@ -136,6 +144,19 @@ func (s *compiledSegment) matches(ctx *EvalContext) bool {
 		}
 	}
 	return !s.any
+}
+
+func (s *compiledSegment) listed(key string) bool {
+	if s.keys != nil {
+		_, ok := s.keys[key]
+		return ok
+	}
+	for _, k := range s.few {
+		if k == key {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *compiledCondition) matches(ctx *EvalContext) bool {

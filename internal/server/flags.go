@@ -34,15 +34,16 @@ func (s *Server) openFlags(ctx context.Context, m *metrics) (err error) {
 func (s *Server) mountFlags(mux *http.ServeMux, apiH http.Handler) {
 	ofrep := flag.NewOFREPHandler(s.flags, flag.OFREPOptions{Logger: s.log.With("component", "ofrep"),
 		EventStreamURL: flagStreamPath + "?format=ofrep", Observe: s.flags.Observe})
-	mux.Handle("/ofrep/v1/", apiKeyAuth(newKeyCache(s.auth.Tokens()), ofrep))
+	limit := newKeyLimiter(ofrepRate, ofrepBurst)
+	mux.Handle("/ofrep/v1/", apiKeyAuth(newKeyCache(s.auth.Tokens()), rateLimited(limit, ofrep)))
 	mux.Handle("GET "+flagStreamPath, apiKeyAsBearer(apiH))
 }
 
 // apiKeyAuth admits requests with a bascule API token whose role may
 // evaluate flags, given as `Authorization: Bearer KEY` or `X-API-Key: KEY`.
 // Refusals use OFREP's error shape: 401 without a valid key, 403 for a key
-// whose role does not include evaluation. Rate limiting (429) is left to a
-// proxy in front.
+// whose role does not include evaluation. Rate limiting (429) comes after
+// authentication, so unknown keys cannot fill the limiter.
 func apiKeyAuth(tokens *keyCache, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := apiKey(r)
