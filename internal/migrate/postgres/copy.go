@@ -197,7 +197,7 @@ type ddl struct{ what, sql string }
 
 func (c *copier) read(ctx context.Context, query string) ([]ddl, error) {
 	var out []ddl
-	err := eachRow(ctx, c.live, query, func(rows *sql.Rows) error {
+	err := migrate.EachRow(ctx, c.live, query, func(rows *sql.Rows) error {
 		var d ddl
 		if err := rows.Scan(&d.what, &d.sql); err != nil {
 			return err

@@ -87,7 +87,7 @@ func (b *builder) schema() *migrate.Schema {
 }
 
 func (b *builder) columns(ctx context.Context, db *sql.DB) error {
-	return eachRow(ctx, db, columnsQuery, func(rows *sql.Rows) error {
+	return migrate.EachRow(ctx, db, columnsQuery, func(rows *sql.Rows) error {
 		var table string
 		var view bool
 		var name, typ, def sql.NullString
@@ -105,7 +105,7 @@ func (b *builder) columns(ctx context.Context, db *sql.DB) error {
 }
 
 func (b *builder) indexes(ctx context.Context, db *sql.DB) error {
-	return eachRow(ctx, db, indexesQuery, func(rows *sql.Rows) error {
+	return migrate.EachRow(ctx, db, indexesQuery, func(rows *sql.Rows) error {
 		var table string
 		var ix migrate.Index
 		if err := rows.Scan(&table, &ix.Name, &ix.Unique, &ix.Def); err != nil {
@@ -123,7 +123,7 @@ var constraintKinds = map[string]string{
 }
 
 func (b *builder) constraints(ctx context.Context, db *sql.DB) error {
-	return eachRow(ctx, db, constraintsQuery, func(rows *sql.Rows) error {
+	return migrate.EachRow(ctx, db, constraintsQuery, func(rows *sql.Rows) error {
 		var table, kind string
 		var c migrate.Constraint
 		if err := rows.Scan(&table, &c.Name, &kind, &c.Def); err != nil {
@@ -135,24 +135,4 @@ func (b *builder) constraints(ctx context.Context, db *sql.DB) error {
 		}
 		return nil
 	})
-}
-
-// eachRow runs query and calls fn for each row.
-func eachRow(ctx context.Context, q querier, query string, fn func(*sql.Rows) error, args ...any) error {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
-// querier is a database, a connection or a transaction.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }

@@ -116,7 +116,7 @@ func (d Dialect) dropShadow(ctx context.Context, serverURL, name string) error {
 // on the server.
 func dropStale(ctx context.Context, admin *sql.DB, note func(string)) {
 	var names []string
-	err := eachRow(ctx, admin, `SELECT datname FROM pg_database WHERE datname LIKE 'bascule\_shadow\_%'`, func(rows *sql.Rows) error {
+	err := migrate.EachRow(ctx, admin, `SELECT datname FROM pg_database WHERE datname LIKE 'bascule\_shadow\_%'`, func(rows *sql.Rows) error {
 		var n string
 		if err := rows.Scan(&n); err != nil {
 			return err

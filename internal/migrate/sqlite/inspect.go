@@ -138,7 +138,7 @@ func indexes(ctx context.Context, conn *sql.Conn, t *migrate.Table) error {
 		origin string
 	}
 	var list []entry
-	err := eachRow(ctx, conn, `SELECT name, "unique", origin FROM pragma_index_list(?)`, func(rows *sql.Rows) error {
+	err := migrate.EachRow(ctx, conn, `SELECT name, "unique", origin FROM pragma_index_list(?)`, func(rows *sql.Rows) error {
 		var e entry
 		if err := rows.Scan(&e.name, &e.unique, &e.origin); err != nil {
 			return err
@@ -169,7 +169,7 @@ func indexes(ctx context.Context, conn *sql.Conn, t *migrate.Table) error {
 
 func indexColumns(ctx context.Context, conn *sql.Conn, index string) ([]string, error) {
 	var cols []string
-	err := eachRow(ctx, conn, `SELECT coalesce(name, '<expression>') FROM pragma_index_info(?) ORDER BY seqno`, func(rows *sql.Rows) error {
+	err := migrate.EachRow(ctx, conn, `SELECT coalesce(name, '<expression>') FROM pragma_index_info(?) ORDER BY seqno`, func(rows *sql.Rows) error {
 		var c string
 		if err := rows.Scan(&c); err != nil {
 			return err
@@ -195,7 +195,7 @@ func foreignKeys(ctx context.Context, conn *sql.Conn, t *migrate.Table) error {
 	}
 	byID := map[int]*fk{}
 	var ids []int
-	err := eachRow(ctx, conn, `SELECT id, "table", "from", coalesce("to", '') FROM pragma_foreign_key_list(?) ORDER BY id, seq`,
+	err := migrate.EachRow(ctx, conn, `SELECT id, "table", "from", coalesce("to", '') FROM pragma_foreign_key_list(?) ORDER BY id, seq`,
 		func(rows *sql.Rows) error {
 			var id int
 			var table, from, to string
@@ -223,24 +223,4 @@ func foreignKeys(ctx context.Context, conn *sql.Conn, t *migrate.Table) error {
 		t.Constraints = append(t.Constraints, migrate.Constraint{Name: name, Kind: migrate.ForeignKey, Def: def})
 	}
 	return nil
-}
-
-// eachRow runs query and calls fn for each row.
-func eachRow(ctx context.Context, q querier, query string, fn func(*sql.Rows) error, args ...any) error {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
-// querier is a database, a connection or a transaction.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }

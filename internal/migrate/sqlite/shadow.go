@@ -78,7 +78,7 @@ func schemaStatements(ctx context.Context, live *sql.DB) ([]object, error) {
 	defer conn.Close()
 	skip := virtualShadowTables(ctx, conn)
 	var out []object
-	err = eachRow(ctx, conn, `SELECT type, name, sql FROM sqlite_master
+	err = migrate.EachRow(ctx, conn, `SELECT type, name, sql FROM sqlite_master
 WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\_%' ESCAPE '\'
 ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, rowid`, func(rows *sql.Rows) error {
 		var o object
