@@ -77,3 +77,48 @@ func TestAPIBadInput(t *testing.T) {
 		t.Errorf("re-registering v1 with the same bytes = created %v, %v; want 200, not created", created, err)
 	}
 }
+
+// TestAuditExport: every action is in the audit log with who, what, from
+// where and the outcome; ?format=jsonl exports it one object a line,
+// oldest first, and filters narrow it.
+func TestAuditExport(t *testing.T) {
+	in := newInstance(t, "")
+	in.start()
+	in.liveWith("v1")
+	get := func(query string) (*http.Response, string) {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+in.control+"/api/v1/audit"+query, nil)
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	resp, body := get("?format=jsonl")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/x-ndjson" {
+		t.Fatalf("export = %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	lines := strings.Split(strings.TrimSpace(body), "\n")
+	var first, last struct{ Actor, Action, Target, Outcome, Source string }
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatalf("first line %q: %v", lines[0], err)
+	}
+	json.Unmarshal([]byte(lines[len(lines)-1]), &last)
+	if first.Action != "release.add" || last.Action != "go-live" || last.Outcome != "ok" || last.Actor != "token:admin" {
+		t.Errorf("export runs %s … %s (%s by %s), want release.add first and go-live by token:admin last", first.Action, last.Action, last.Outcome, last.Actor)
+	}
+	if !strings.HasPrefix(last.Source, "127.0.0.1 via token") {
+		t.Errorf("go-live source = %q, want the client address and how it authenticated", last.Source)
+	}
+	_, body = get("?action=deploy&format=jsonl")
+	for _, l := range strings.Split(strings.TrimSpace(body), "\n") {
+		if !strings.Contains(l, `"action":"deploy"`) {
+			t.Errorf("filtered export has %s", l)
+		}
+	}
+	if resp, _ := get("?format=xml"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("format=xml = %d, want 400", resp.StatusCode)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/bascule/bascule/internal/auth"
+	"github.com/bascule/bascule/internal/store"
 )
 
 // guard authenticates the request and checks the route's role before the
@@ -14,6 +15,7 @@ import (
 func (h *Handler) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := h.opts.Auth.Authenticate(r)
+		r = r.WithContext(store.WithSource(r.Context(), h.opts.Auth.Source(r, p)))
 		if errors.Is(err, auth.ErrCSRF) {
 			h.audit(r, p, "denied", r.Method+" "+r.URL.Path, "csrf", "no valid CSRF token")
 		}

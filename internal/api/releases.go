@@ -89,15 +89,3 @@ func (h *Handler) audit(r *http.Request, p auth.Principal, action, target, outco
 		h.log.Error("append audit", "action", action, "err", err)
 	}
 }
-
-func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
-	list, err := h.opts.Store.ListAudit(r.Context(), 500)
-	if err != nil {
-		return err
-	}
-	if list == nil {
-		list = []store.AuditEntry{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"audit": list})
-	return nil
-}

@@ -188,3 +188,13 @@ func isForm(r *http.Request) bool {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	return mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data"
 }
+
+// Source says where a request came from for the audit log: the client
+// address and how it authenticated, e.g. "203.0.113.7 via session".
+func (a *Authenticator) Source(r *http.Request, p Principal) string {
+	ip := a.opts.ClientIP(r)
+	if p.Via == "" {
+		return ip
+	}
+	return ip + " via " + p.Via
+}

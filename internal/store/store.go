@@ -134,6 +134,10 @@ type AuditEntry struct {
 	Target  string    `json:"target,omitempty"`
 	Outcome string    `json:"outcome"`
 	Detail  string    `json:"detail,omitempty"`
+	// Source is where the action came from: the client address and how it
+	// authenticated. AppendAudit fills it from the context (WithSource)
+	// when it is empty.
+	Source string `json:"source,omitempty"`
 }
 
 // User is a person who logs in to the web UI. The password is stored only

@@ -24,6 +24,7 @@ func (h *Handler) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		p, err := h.opts.Auth.Authenticate(r)
+		r = r.WithContext(store.WithSource(r.Context(), h.opts.Auth.Source(r, p)))
 		switch {
 		case errors.Is(err, auth.ErrCSRF):
 			h.audit(r, p, "denied", r.Method+" "+r.URL.Path, "csrf", "no valid CSRF token")

@@ -99,8 +99,11 @@ func (db *DB) DeleteToken(ctx context.Context, id int64) error {
 
 // AppendAudit appends e and sets its ID.
 func (db *DB) AppendAudit(ctx context.Context, e *store.AuditEntry) error {
-	err := db.pool.QueryRow(ctx, `INSERT INTO audit (at, actor, action, target, outcome, detail)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, e.At, e.Actor, e.Action, e.Target, e.Outcome, e.Detail).Scan(&e.ID)
+	if e.Source == "" {
+		e.Source = store.SourceFrom(ctx)
+	}
+	err := db.pool.QueryRow(ctx, `INSERT INTO audit (at, actor, action, target, outcome, detail, source)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, e.At, e.Actor, e.Action, e.Target, e.Outcome, e.Detail, e.Source).Scan(&e.ID)
 	if err != nil {
 		return fmt.Errorf("append audit %s: %w", e.Action, err)
 	}
@@ -113,14 +116,14 @@ func (db *DB) ListAudit(ctx context.Context, limit int) ([]store.AuditEntry, err
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := db.pool.Query(ctx, `SELECT id, at, actor, action, target, outcome, detail FROM audit
+	rows, err := db.pool.Query(ctx, `SELECT id, at, actor, action, target, outcome, detail, source FROM audit
 		ORDER BY id DESC LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list audit: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.AuditEntry, error) {
 		var e store.AuditEntry
-		err := row.Scan(&e.ID, &e.At, &e.Actor, &e.Action, &e.Target, &e.Outcome, &e.Detail)
+		err := row.Scan(&e.ID, &e.At, &e.Actor, &e.Action, &e.Target, &e.Outcome, &e.Detail, &e.Source)
 		return e, err
 	})
 	if err != nil {

@@ -77,8 +77,11 @@ func (s *DB) CountTokens(ctx context.Context) (int, error) {
 
 // AppendAudit appends e and sets its ID.
 func (s *DB) AppendAudit(ctx context.Context, e *store.AuditEntry) error {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO audit (at, actor, action, target, outcome, detail)
-		VALUES (?, ?, ?, ?, ?, ?)`, formatTime(e.At), e.Actor, e.Action, e.Target, e.Outcome, e.Detail)
+	if e.Source == "" {
+		e.Source = store.SourceFrom(ctx)
+	}
+	res, err := s.db.ExecContext(ctx, `INSERT INTO audit (at, actor, action, target, outcome, detail, source)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, formatTime(e.At), e.Actor, e.Action, e.Target, e.Outcome, e.Detail, e.Source)
 	if err != nil {
 		return fmt.Errorf("append audit %s: %w", e.Action, err)
 	}
@@ -91,7 +94,7 @@ func (s *DB) ListAudit(ctx context.Context, limit int) ([]store.AuditEntry, erro
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, at, actor, action, target, outcome, detail FROM audit
+	rows, err := s.db.QueryContext(ctx, `SELECT id, at, actor, action, target, outcome, detail, source FROM audit
 		ORDER BY id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list audit: %w", err)
@@ -101,7 +104,7 @@ func (s *DB) ListAudit(ctx context.Context, limit int) ([]store.AuditEntry, erro
 	for rows.Next() {
 		var e store.AuditEntry
 		var at string
-		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Target, &e.Outcome, &e.Detail); err != nil {
+		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Target, &e.Outcome, &e.Detail, &e.Source); err != nil {
 			return nil, fmt.Errorf("scan audit: %w", err)
 		}
 		e.At = parseTime(at)

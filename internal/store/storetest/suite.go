@@ -170,4 +170,12 @@ func testAudit(t *testing.T, s store.Store) {
 	if err != nil || len(got) != 2 || got[0].Action != "go-live" {
 		t.Errorf("ListAudit = %+v, %v; want go-live first", got, err)
 	}
+	// Where an action came from travels in the context of the request.
+	src := store.WithSource(ctx, "203.0.113.7 via session")
+	if err := s.AppendAudit(src, &store.AuditEntry{At: t0, Actor: "bob", Action: "rollback", Outcome: "ok"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ListAudit(ctx, 1); err != nil || got[0].Source != "203.0.113.7 via session" {
+		t.Errorf("ListAudit after an append with a source = %+v, %v; want the source kept", got, err)
+	}
 }
