@@ -30,9 +30,13 @@ type Config struct {
 	DrainTimeout time.Duration // longest wait for in-flight requests on the old color after a switch
 	StopTimeout  time.Duration // SIGTERM to SIGKILL delay when stopping a release
 	AutoGoLive   bool          // switch as soon as a deployment is ready, without a click
-	Database     Database      // the application's database, migrated by bascule; optional
-	Migrate      Migrate       // migration settings; optional
-	Store        Store         // where bascule keeps its own state
+	ControlTLS   TLS           // serve the control plane over TLS; empty: plain HTTP
+	// SecureCookies marks session cookies Secure even when bascule itself
+	// serves plain HTTP, for a control plane behind a TLS-terminating proxy.
+	SecureCookies bool
+	Database      Database // the application's database, migrated by bascule; optional
+	Migrate       Migrate  // migration settings; optional
+	Store         Store    // where bascule keeps its own state
 
 	// Path is the file the config was loaded from (the name given to
 	// Parse); empty for Default(). Error messages are prefixed with it.
@@ -115,6 +119,15 @@ type Migrate struct {
 	ContractCommand []string      // optional command run for the contract phase
 	ShadowURL       string        // optional: where shadow databases are made to rehearse the expand step
 }
+
+// TLS names a certificate and its key, both PEM files.
+type TLS struct {
+	CertFile string
+	KeyFile  string
+}
+
+// Enabled reports whether a certificate is configured.
+func (t TLS) Enabled() bool { return t.CertFile != "" }
 
 // Store is where bascule keeps its own state.
 type Store struct {

@@ -47,6 +47,11 @@
 //	               old color. Default 30s.
 //	stop_timeout   when stopping a release, delay between SIGTERM and SIGKILL.
 //	               Default 10s.
+//	control_tls    cert_file and key_file (PEM) to serve the control plane —
+//	               API, web UI, OFREP — over HTTPS; session cookies are
+//	               then Secure. Default: plain HTTP.
+//	secure_cookies mark session cookies Secure although bascule serves plain
+//	               HTTP, when a TLS-terminating proxy is in front. Default false.
 //	auto_go_live   switch to a new release as soon as it is ready, without
 //	               waiting for "Go live". Default false.
 //

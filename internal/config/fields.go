@@ -25,6 +25,13 @@ func (d *decoder) root(n ast.Node, c *Config) {
 		"drain_timeout": d.duration(&c.DrainTimeout),
 		"stop_timeout":  d.duration(&c.StopTimeout),
 		"auto_go_live":  d.boolean(&c.AutoGoLive),
+		"control_tls": func(p string, n ast.Node) {
+			d.mapping(p, n, section{
+				"cert_file": d.str(&c.ControlTLS.CertFile),
+				"key_file":  d.str(&c.ControlTLS.KeyFile),
+			})
+		},
+		"secure_cookies": d.boolean(&c.SecureCookies),
 		"database": func(p string, n ast.Node) {
 			d.mapping(p, n, section{
 				"driver":  d.str(&c.Database.Driver),

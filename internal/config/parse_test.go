@@ -18,6 +18,9 @@ func TestParseValid(t *testing.T) {
 		want func(c *Config) // applied to the expected config, which starts as the defaults + cmdOK
 	}{
 		{"empty list", cmdOK + "preview: {hosts: []}\n", func(c *Config) { c.Preview.Hosts = []string{} }},
+		{"control over TLS", cmdOK + "control_tls: {cert_file: c.pem, key_file: k.pem}\nsecure_cookies: true\n", func(c *Config) {
+			c.ControlTLS, c.SecureCookies = TLS{CertFile: "c.pem", KeyFile: "k.pem"}, true
+		}},
 		{"quoted number kept verbatim", cmdOK + "preview: {token: 0123}\n", func(c *Config) { c.Preview.Token = "0123" }},
 		{"static driver", "runtime:\n  driver: static\n  static: {blue: 127.0.0.1:19001, green: '[::1]:19002'}\n", func(c *Config) {
 			c.Runtime = Runtime{Driver: DriverStatic, Process: c.Runtime.Process, Static: Static{Blue: "127.0.0.1:19001", Green: "[::1]:19002"}}
@@ -155,6 +158,10 @@ func TestParseInvalid(t *testing.T) {
 			[]string{`b.yaml:3: health_check.healthy_threshold: expected an integer, got "two"`}},
 		{"threshold overflow", cmdOK + "health_check:\n  healthy_threshold: 99999999999999999999\n",
 			[]string{`b.yaml:3: health_check.healthy_threshold: 99999999999999999999 is out of range`}},
+		{"tls cert without key", cmdOK + "control_tls:\n  cert_file: /etc/bascule/cert.pem\n",
+			[]string{`b.yaml:2: control_tls: cert_file and key_file go together: set both, or neither for plain HTTP`}},
+		{"tls unknown key", cmdOK + "control_tls:\n  cert: a.pem\n",
+			[]string{`b.yaml:3: unknown key "cert" in control_tls (did you mean "cert_file"?)`}},
 		{"yes is not a boolean", cmdOK + "auto_go_live: yes\n",
 			[]string{`b.yaml:2: auto_go_live: expected true or false, got "yes"`}},
 		{"token and token_env", cmdOK + "preview:\n  token: a\n  token_env: B\n",

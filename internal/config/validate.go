@@ -94,6 +94,9 @@ func (v *validator) validate(c *Config) {
 	v.command("migrate.expand_command", c.Migrate.ExpandCommand)
 	v.command("migrate.contract_command", c.Migrate.ContractCommand)
 	v.store(&c.Store)
+	if (c.ControlTLS.CertFile == "") != (c.ControlTLS.KeyFile == "") {
+		v.errorf("control_tls", "cert_file and key_file go together: set both, or neither for plain HTTP")
+	}
 }
 
 func (v *validator) preview(p *Preview) {

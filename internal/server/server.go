@@ -136,7 +136,7 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 	if err := s.deploy.Recover(ctx); err != nil {
 		s.log.Error("recover after start", "err", err)
 	}
-	s.auth = auth.New(auth.Options{Store: s.store, Logger: s.log.With("component", "auth")})
+	s.auth = auth.New(auth.Options{Store: s.store, SecureCookie: cfg.SecureCookies, Logger: s.log.With("component", "auth")})
 	if s.InitialToken, err = bootstrapToken(ctx, s.store, s.auth.Tokens(), s.opts.AdminToken); err != nil {
 		return err
 	}
@@ -148,10 +148,13 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 	}
 	apiH := api.New(api.Options{Store: s.store, Artifacts: arts, Deploy: s.deploy, Auth: s.auth,
 		Flags: s.flags, Migrations: apiMigrations(mig), Logger: s.log.With("component", "api")})
-	if s.controlLn, err = net.Listen("tcp", cfg.Control); err != nil {
-		return fmt.Errorf("control: listen %s: %w", cfg.Control, err)
+	if s.controlLn, err = listenControl(cfg); err != nil {
+		return err
 	}
-	s.controlSrv = &http.Server{Handler: s.controlMux(apiH, m), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	s.controlSrv = &http.Server{Handler: s.controlMux(apiH, m), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+		// TLS handshake failures and the like are a client's problem, not
+		// bascule's: debug level, through the same structured log.
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	go func() { s.serveErr <- serve(s.controlSrv, s.controlLn) }()
 	s.log.Info("control plane listening", "addr", s.controlLn.Addr().String())
 	return nil

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -84,6 +85,28 @@ func hostsOnly(hosts []string) []string {
 		out = append(out, h)
 	}
 	return out
+}
+
+// listenControl listens on the control address, over TLS when control_tls
+// names a certificate (session cookies are then Secure, as the request
+// carries TLS state).
+func listenControl(cfg config.Config) (net.Listener, error) {
+	var tc *tls.Config
+	if cfg.ControlTLS.Enabled() {
+		cert, err := tls.LoadX509KeyPair(cfg.ControlTLS.CertFile, cfg.ControlTLS.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("control_tls: %w", err)
+		}
+		tc = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	ln, err := net.Listen("tcp", cfg.Control)
+	if err != nil {
+		return nil, fmt.Errorf("control: listen %s: %w", cfg.Control, err)
+	}
+	if tc != nil {
+		ln = tls.NewListener(ln, tc)
+	}
+	return ln, nil
 }
 
 // openStore opens bascule's own store: a SQLite file in the data directory
