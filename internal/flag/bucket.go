@@ -29,6 +29,14 @@ func bucketPrefix(flagKey, salt string) string {
 // joined in a stack buffer, the fastest way to hash them without allocating;
 // longer ones stream through a digest, which gives the same hash.
 func bucketOf(prefix, targetingKey string) uint32 {
+	if len(prefix)+len(targetingKey) <= 64 {
+		// Most flag keys and targeting keys: a small buffer is cheaper to
+		// clear than the large one.
+		var buf [64]byte
+		n := copy(buf[:], prefix)
+		n += copy(buf[n:], targetingKey)
+		return uint32(xxhash.Sum64(buf[:n]) % Buckets)
+	}
 	var buf [192]byte
 	if len(prefix)+len(targetingKey) <= len(buf) {
 		n := copy(buf[:], prefix)

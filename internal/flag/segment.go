@@ -75,7 +75,7 @@ type compiledSegment struct {
 // take, so matching never parses the condition side.
 type compiledCondition struct {
 	attr   string
-	op     Operator
+	op     opcode // the Operator as a small integer: switching on it compares no strings
 	strs   []string
 	nums   []float64 // NaN where the value is not a number
 	bools  []int8    // -1 where the value is not a boolean, else 0 or 1
@@ -99,7 +99,7 @@ func compileSegment(s *Segment) *compiledSegment {
 }
 
 func compileCondition(cond Condition) compiledCondition {
-	c := compiledCondition{attr: cond.Attribute, op: cond.Op, strs: cond.Values}
+	c := compiledCondition{attr: cond.Attribute, op: opcodeOf(cond.Op), strs: cond.Values}
 	for _, v := range cond.Values {
 		n, err := strconv.ParseFloat(v, 64)
 		if err != nil {
@@ -123,6 +123,31 @@ func compileCondition(cond Condition) compiledCondition {
 }
 
 // matches reports whether the context is in the segment.
+// opcode is an Operator resolved at compile time.
+type opcode uint8
+
+const (
+	opUnknown opcode = iota // validation refuses it; it matches nothing
+	opEquals                // equals and in
+	opEndsWith
+	opStartsWith
+	opSemverGTE
+)
+
+func opcodeOf(op Operator) opcode {
+	switch op {
+	case OpEquals, OpIn:
+		return opEquals
+	case OpEndsWith:
+		return opEndsWith
+	case OpStartsWith:
+		return opStartsWith
+	case OpSemverGTE:
+		return opSemverGTE
+	}
+	return opUnknown
+}
+
 // maxScanKeys is how many listed keys a segment compares one by one before
 // it hashes them instead.
 const maxScanKeys = 8
@@ -168,15 +193,15 @@ func (c *compiledCondition) matches(ctx *EvalContext) bool {
 		return false
 	}
 	switch c.op {
-	case OpEquals, OpIn:
+	case opEquals:
 		return c.equalsAny(v)
-	case OpEndsWith:
+	case opEndsWith:
 		s, ok := v.(string)
 		return ok && anyFold(s, c.strs, true)
-	case OpStartsWith:
+	case opStartsWith:
 		s, ok := v.(string)
 		return ok && anyFold(s, c.strs, false)
-	case OpSemverGTE:
+	case opSemverGTE:
 		s, ok := v.(string)
 		if !ok {
 			return false
