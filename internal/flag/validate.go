@@ -118,8 +118,15 @@ func (v *validator) checkKey(kind, key string) {
 	}
 }
 
+// reservedFlagKeys are the API's own paths under /api/v1/flags/: a flag so
+// named could not be read or changed through the API.
+var reservedFlagKeys = map[string]bool{"snapshot": true, "stream": true, "export": true, "stale": true, "apply": true}
+
 func (v *validator) flag(f *Flag) {
 	v.checkKey("flag", f.Key)
+	if reservedFlagKeys[f.Key] {
+		v.add("flag", f.Key, "key", 0, "is reserved by the API (snapshot, stream, export, stale, apply): choose another")
+	}
 	switch f.Type {
 	case TypeRelease, TypeOps, TypeExperiment, TypePermission:
 	default:

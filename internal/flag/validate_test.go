@@ -39,6 +39,8 @@ func TestValidationErrors(t *testing.T) {
 		{"empty key", with(func(f *Flag) { f.Key = "" }), nil, `flag "": key: is empty`},
 		{"bad key charset", with(func(f *Flag) { f.Key = "Checkout V2" }),
 			nil, `flag "Checkout V2": key: may only contain a-z, 0-9, '_', '.' and '-'`},
+		{"reserved key", with(func(f *Flag) { f.Key = "export" }),
+			nil, `flag "export": key: is reserved by the API (snapshot, stream, export, stale, apply): choose another`},
 		{"duplicate flag", []*Flag{ok(), ok()}, nil, `flag "checkout-v2": key: defined twice`},
 		{"unknown type", with(func(f *Flag) { f.Type = "temporary" }),
 			nil, `flag "checkout-v2": type: unknown type "temporary", want release, ops, experiment or permission`},
