@@ -6,8 +6,10 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/bascule/bascule/internal/auth"
+	"github.com/bascule/bascule/internal/config"
 	"github.com/bascule/bascule/internal/flag"
 	"github.com/bascule/bascule/internal/store"
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,7 +28,37 @@ func (s *Server) openFlags(ctx context.Context, m *metrics) (err error) {
 		return err
 	}
 	m.reg.MustRegister(newFlagCollector(s.flags))
+	if s.cfg.Store.Driver == config.DriverPostgres {
+		go s.refreshFlags(flagRefreshInterval)
+	}
 	return nil
+}
+
+// flagRefreshInterval is how soon a flag change made through another
+// instance sharing the PostgreSQL store is served (and streamed) here.
+const flagRefreshInterval = 2 * time.Second
+
+// refreshFlags picks up flag versions written by other instances until the
+// flag service closes at shutdown.
+func (s *Server) refreshFlags(every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-s.flags.Closed()
+		cancel()
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.flags.Refresh(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("refresh flags from the shared store", "err", err)
+			}
+		}
+	}
 }
 
 // mountFlags serves OFREP under /ofrep/v1/ for API keys, and lets the flag

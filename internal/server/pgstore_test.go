@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bascule/bascule/internal/config"
 	"github.com/bascule/bascule/internal/pgtest"
@@ -40,5 +41,14 @@ func TestPostgresStore(t *testing.T) {
 	}
 	if _, err := os.Stat(b.dir + "/bascule.db"); err == nil {
 		t.Error("a SQLite file was created although the store is PostgreSQL")
+	}
+	// A flag changed through one instance is served by the other too.
+	a.apply(t, "flags:\n  - key: shared\n    enabled: true\n    default_variant: \"on\"\n")
+	deadline := time.Now().Add(10 * time.Second)
+	for b.srv.Flags().Snapshot().Flags["shared"] == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the second instance never served the flag written through the first")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
