@@ -1,7 +1,6 @@
 package flag
 
 import (
-	"fmt"
 	"testing"
 )
 
@@ -42,18 +41,7 @@ func BenchmarkEvaluateSegmentRule(b *testing.B) {
 }
 
 func BenchmarkEvaluateBulk100(b *testing.B) {
-	var flags []*Flag
-	for i := range 100 {
-		f := &Flag{Key: fmt.Sprintf("flag-%03d", i), Enabled: true}
-		switch i % 3 {
-		case 1:
-			f.Rules = []Rule{{Split: Percent(50000)}}
-		case 2:
-			f.Rules = []Rule{{Segment: "internal-users", Variant: "on"}, {Split: Percent(10000)}}
-		}
-		flags = append(flags, f)
-	}
-	s := benchSnapshot(b, flags...)
+	s := benchSnapshot(b, hundredFlags()...)
 	ctx := user("user-12345", "email", "bob@gmail.com")
 	b.ReportAllocs()
 	for b.Loop() {
