@@ -45,7 +45,7 @@ func (c *cli) sampleAppCommand() *cobra.Command {
 
 // parseReleaseFile reads release.txt: the version on the first line, then
 // optional "key=value" lines that make a deliberately broken release
-// (crash=MESSAGE, unhealthy=true, start_delay=DURATION) or one that uses a
+// (crash=MESSAGE, unhealthy=true, start_delay=DURATION, grace=DURATION) or one that uses a
 // database table (db_table=NAME, db_columns=A,B, db_url=URL or else
 // $DATABASE_URL).
 func parseReleaseFile(s string, o *sampleapp.Options) error {
@@ -60,12 +60,16 @@ func parseReleaseFile(s string, o *sampleapp.Options) error {
 			o.Crash = v
 		case "unhealthy":
 			o.Unhealthy = v == "true"
-		case "start_delay":
+		case "start_delay", "grace":
 			d, err := time.ParseDuration(v)
-			if err != nil {
-				return fmt.Errorf("release.txt: start_delay: %w", err)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("release.txt: %s: want a positive duration, got %q", k, v)
 			}
-			o.StartDelay = d
+			if k == "grace" {
+				o.Grace = d // how long SIGTERM lets requests finish; an impatient app has little
+			} else {
+				o.StartDelay = d
+			}
 		case "db_url":
 			o.DB.URL = v
 		case "db_table":

@@ -31,7 +31,9 @@ func (s *Service) replace(ctx context.Context, color router.Color, id int64) (st
 	if addr == "" && !running {
 		return "the slot was empty", nil
 	}
-	s.clearSlot(ctx, color)
+	// Out of the router first, stopped only once drained: a preview request
+	// in flight on this color finishes.
+	s.unroute(ctx, color)
 	start := time.Now()
 	if addr != "" {
 		dctx, cancel := context.WithTimeout(ctx, s.opts.DrainTimeout)
@@ -48,17 +50,24 @@ func (s *Service) replace(ctx context.Context, color router.Color, id int64) (st
 	return fmt.Sprintf("drained in %s, stopped", drained), nil
 }
 
-// clearSlot records that color runs nothing and removes it from the router.
+// clearSlot removes color from the router, records that it runs nothing,
+// and stops what ran there at once (a failed or interrupted candidate).
 func (s *Service) clearSlot(ctx context.Context, color router.Color) {
+	s.unroute(ctx, color)
+	if err := s.opts.Driver.Stop(ctx, string(color)); err != nil {
+		s.log.Error("stop slot", "color", color, "err", err)
+	}
+}
+
+// unroute removes color from the router and records that it runs nothing;
+// what runs there keeps running.
+func (s *Service) unroute(ctx context.Context, color router.Color) {
 	s.opts.Router.SetUpstream(color, "")
 	if err := s.persistRouting(); err != nil {
 		s.log.Error("persist routing", "err", err)
 	}
 	if err := s.opts.Store.PutSlot(ctx, s.opts.App, store.Slot{Color: string(color), UpdatedAt: s.now()}); err != nil {
 		s.log.Error("clear slot", "color", color, "err", err)
-	}
-	if err := s.opts.Driver.Stop(ctx, string(color)); err != nil {
-		s.log.Error("stop slot", "color", color, "err", err)
 	}
 }
 
