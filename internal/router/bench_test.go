@@ -2,6 +2,7 @@ package router
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -19,14 +20,25 @@ func benchUpstream(b *testing.B) string {
 }
 
 // benchRouter returns the base URL of a router (preview on, as in
-// production) in front of one upstream.
-func benchRouter(b *testing.B) string {
+// production) in front of one upstream, served by its fast path, or by
+// net/http alone when viaNetHTTP is set.
+func benchRouter(b *testing.B, viaNetHTTP bool) string {
 	b.Helper()
 	r := New(Options{PreviewToken: "tok", PreviewHosts: []string{"preview.example.com"}})
 	r.Install(Table{Live: Blue, Upstreams: map[Color]string{Blue: benchUpstream(b)}})
-	srv := httptest.NewServer(r)
-	b.Cleanup(srv.Close)
-	return srv.URL
+	if viaNetHTTP {
+		srv := httptest.NewServer(r)
+		b.Cleanup(srv.Close)
+		return srv.URL
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := NewServer("", r)
+	go srv.Serve(ln)
+	b.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String()
 }
 
 // benchGet does one GET and drains the body so the connection is reused.
@@ -43,7 +55,7 @@ func benchGet(b *testing.B, c *http.Client, url string) {
 }
 
 func BenchmarkProxy(b *testing.B) {
-	url := benchRouter(b) + "/"
+	url := benchRouter(b, false) + "/"
 	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	b.ReportAllocs()
 	for b.Loop() {
@@ -52,7 +64,7 @@ func BenchmarkProxy(b *testing.B) {
 }
 
 func BenchmarkProxyParallel(b *testing.B) {
-	url := benchRouter(b) + "/"
+	url := benchRouter(b, false) + "/"
 	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
@@ -60,6 +72,17 @@ func BenchmarkProxyParallel(b *testing.B) {
 			benchGet(b, c, url)
 		}
 	})
+}
+
+// BenchmarkProxyNetHTTP is BenchmarkProxy through net/http's server and
+// ReverseProxy, the path requests the fast path hands over take.
+func BenchmarkProxyNetHTTP(b *testing.B) {
+	url := benchRouter(b, true) + "/"
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	b.ReportAllocs()
+	for b.Loop() {
+		benchGet(b, c, url)
+	}
 }
 
 // BenchmarkDirect is the baseline: the same client and upstream without

@@ -60,7 +60,7 @@ func (p *h1Pool) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	for {
-		pc, err := p.get(req.Context())
+		pc, err := p.get(req.Context(), false)
 		if err != nil {
 			return nil, err
 		}
@@ -96,7 +96,9 @@ func replayable(req *http.Request) ([]byte, error) {
 }
 
 // get pops an idle connection that is still open, or dials a new one.
-func (p *h1Pool) get(ctx context.Context) (*h1Conn, error) {
+// verify checks every reused connection, for a request that cannot be sent
+// again if its connection turns out stale.
+func (p *h1Pool) get(ctx context.Context, verify bool) (*h1Conn, error) {
 	now := time.Now()
 	for {
 		p.mu.Lock()
@@ -112,7 +114,7 @@ func (p *h1Pool) get(ctx context.Context) (*h1Conn, error) {
 		// The peek costs a syscall, so it is spent only on connections idle
 		// long enough for an app's idle timeout to have closed them; a
 		// connection closed sooner is caught by the retry in staleOr.
-		if idle < p.idleTimeout && (idle < checkIdleAfter || pc.alive()) {
+		if idle < p.idleTimeout && ((idle < checkIdleAfter && !verify) || pc.alive()) {
 			pc.reused = true
 			return pc, nil
 		}
@@ -212,13 +214,20 @@ func (p *h1Pool) abort(pc *h1Conn, req *http.Request, stop func() bool, err erro
 // http.Transport does for that case too.
 func (p *h1Pool) staleOr(pc *h1Conn, req *http.Request, replay bool, err error) error {
 	hasBody := req.Body != nil && req.Body != http.NoBody
-	if !pc.reused || (hasBody && !replay) || pc.nread != pc.sent {
+	if (hasBody && !replay) || !pc.retryable(err) {
 		return err
 	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
-		return errStale
+	return errStale
+}
+
+// retryable reports whether err on a reused connection means the upstream
+// had closed it before it answered a single byte, so that the request it
+// carried was not read and may be sent again on another connection.
+func (pc *h1Conn) retryable(err error) bool {
+	if !pc.reused || pc.nread != pc.sent {
+		return false
 	}
-	return err
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // put returns a connection to the pool, or closes it when the pool is full.

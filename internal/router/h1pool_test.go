@@ -14,20 +14,40 @@ import (
 	"time"
 )
 
-// routerTo returns a router server in front of handler h (a real upstream).
-func routerTo(t *testing.T, up *httptest.Server) *httptest.Server {
+// front serves a router and returns its base URL.
+type front func(*testing.T, http.Handler) string
+
+// bothFronts runs test through the router's fast path (NewServer) and
+// through net/http alone, which serves the connections the fast path hands
+// over: the two must behave alike.
+func bothFronts(t *testing.T, test func(*testing.T, front)) {
+	t.Run("fast", func(t *testing.T) { test(t, serve) })
+	t.Run("net-http", func(t *testing.T) { test(t, serveNetHTTP) })
+}
+
+// serveNetHTTP serves h with a plain httptest server.
+func serveNetHTTP(t *testing.T, h http.Handler) string {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// routerTo returns a router server in front of up (a real upstream).
+func routerTo(t *testing.T, up *httptest.Server, serve front) struct{ URL string } {
 	t.Helper()
 	r := New(Options{})
 	r.Install(Table{Live: Blue, Upstreams: map[Color]string{Blue: up.Listener.Addr().String()}})
-	front := httptest.NewServer(r)
-	t.Cleanup(front.Close)
-	return front
+	return struct{ URL string }{serve(t, r)}
 }
 
 // TestH1PoolSurvivesUpstreamClosingIdleConnections: the app closes every
 // keep-alive connection after one request (as apps with a short idle
 // timeout do under light load). No request through the router may fail.
 func TestH1PoolSurvivesUpstreamClosingIdleConnections(t *testing.T) {
+	bothFronts(t, testH1PoolSurvivesUpstreamClosingIdleConnections)
+}
+
+func testH1PoolSurvivesUpstreamClosingIdleConnections(t *testing.T, serve front) {
 	var conns atomic.Int64
 	up := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -43,7 +63,7 @@ func TestH1PoolSurvivesUpstreamClosingIdleConnections(t *testing.T) {
 	}
 	up.Start()
 	defer up.Close()
-	front := routerTo(t, up)
+	front := routerTo(t, up, serve)
 	for i := 0; i < 200; i++ {
 		method, body := http.MethodGet, ""
 		if i%2 == 1 {
@@ -65,7 +85,9 @@ func TestH1PoolSurvivesUpstreamClosingIdleConnections(t *testing.T) {
 	}
 }
 
-func TestH1PoolReusesConnections(t *testing.T) {
+func TestH1PoolReusesConnections(t *testing.T) { bothFronts(t, testH1PoolReusesConnections) }
+
+func testH1PoolReusesConnections(t *testing.T, serve front) {
 	var conns atomic.Int64
 	up := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok")
@@ -77,7 +99,7 @@ func TestH1PoolReusesConnections(t *testing.T) {
 	}
 	up.Start()
 	defer up.Close()
-	front := routerTo(t, up)
+	front := routerTo(t, up, serve)
 	for i := 0; i < 50; i++ {
 		resp, err := http.Get(front.URL + "/")
 		if err != nil {
@@ -94,6 +116,10 @@ func TestH1PoolReusesConnections(t *testing.T) {
 // TestH1PoolChunkedBodiesAndStreams: a request body of unknown length goes
 // up chunked, and a streamed response comes back as it is produced.
 func TestH1PoolChunkedBodiesAndStreams(t *testing.T) {
+	bothFronts(t, testH1PoolChunkedBodiesAndStreams)
+}
+
+func testH1PoolChunkedBodiesAndStreams(t *testing.T, serve front) {
 	release := make(chan struct{})
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -103,7 +129,7 @@ func TestH1PoolChunkedBodiesAndStreams(t *testing.T) {
 		io.WriteString(w, "end\n")
 	}))
 	defer up.Close()
-	front := routerTo(t, up)
+	front := routerTo(t, up, serve)
 	pr, pw := io.Pipe()
 	go func() {
 		pw.Write([]byte(strings.Repeat("x", 100_000)))
@@ -129,6 +155,10 @@ func TestH1PoolChunkedBodiesAndStreams(t *testing.T) {
 // TestH1PoolClientGoneClosesUpstream: a client that leaves mid-stream must
 // not leave the upstream connection pooled half-read.
 func TestH1PoolClientGoneClosesUpstream(t *testing.T) {
+	bothFronts(t, testH1PoolClientGoneClosesUpstream)
+}
+
+func testH1PoolClientGoneClosesUpstream(t *testing.T, serve front) {
 	upstreamDone := make(chan struct{})
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/stream" {
@@ -148,7 +178,7 @@ func TestH1PoolClientGoneClosesUpstream(t *testing.T) {
 		io.WriteString(w, "plain")
 	}))
 	defer up.Close()
-	front := routerTo(t, up)
+	front := routerTo(t, up, serve)
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, front.URL+"/stream", nil)
 	resp, err := http.DefaultClient.Do(req)
@@ -174,7 +204,9 @@ func TestH1PoolClientGoneClosesUpstream(t *testing.T) {
 	}
 }
 
-func TestH1PoolHeadAndConnectionClose(t *testing.T) {
+func TestH1PoolHeadAndConnectionClose(t *testing.T) { bothFronts(t, testH1PoolHeadAndConnectionClose) }
+
+func testH1PoolHeadAndConnectionClose(t *testing.T, serve front) {
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")
 		w.Header().Set("Content-Length", "5")
@@ -183,7 +215,7 @@ func TestH1PoolHeadAndConnectionClose(t *testing.T) {
 		}
 	}))
 	defer up.Close()
-	front := routerTo(t, up)
+	front := routerTo(t, up, serve)
 	for _, m := range []string{http.MethodHead, http.MethodGet, http.MethodHead, http.MethodGet} {
 		req, _ := http.NewRequest(m, front.URL+"/", nil)
 		resp, err := http.DefaultClient.Do(req)

@@ -24,6 +24,7 @@ type seen struct {
 	Host   string      `json:"host"`
 	Proto  string      `json:"proto"`
 	Header http.Header `json:"header"`
+	Path   string      `json:"path"`
 }
 
 // startUpstream starts an upstream that stamps every answer with its color

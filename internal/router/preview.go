@@ -1,6 +1,7 @@
 package router
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"net/http"
 	"net/textproto"
@@ -14,10 +15,11 @@ const previewQueryParam = "bascule_preview"
 // preview decides whether a request previews the idle color. A nil *preview
 // means preview is disabled and matches nothing.
 type preview struct {
-	token  string
-	header string   // canonical header name
-	cookie string   // cookie name
-	hosts  []string // lower case, no port, no trailing dot
+	token       string
+	header      string   // canonical header name
+	headerBytes []byte   // header, for the fast path's comparisons
+	cookie      string   // cookie name
+	hosts       []string // lower case, no port, no trailing dot
 }
 
 // verdict is the outcome of preview matching.
@@ -45,6 +47,7 @@ func newPreview(o Options) *preview {
 	if p.cookie == "" {
 		p.cookie = "bascule_preview"
 	}
+	p.headerBytes = []byte(p.header)
 	for _, h := range o.PreviewHosts {
 		if h = normalizeHost(h); h != "" {
 			p.hosts = append(p.hosts, h)
@@ -75,15 +78,43 @@ func (p *preview) match(req *http.Request) verdict {
 	return toLive
 }
 
+// matchHead is match for a request head parsed by the fast path, which
+// hands preview links (toRedirect) to net/http before asking.
+func (p *preview) matchHead(h *requestHead) verdict {
+	if p == nil {
+		return toLive
+	}
+	for i := range h.fields {
+		f := &h.fields[i]
+		switch f.class {
+		case fieldPass:
+			if bytes.EqualFold(f.name, p.headerBytes) && p.validBytes(f.value) {
+				return toIdle
+			}
+		case fieldCookie:
+			if v, ok := cookieValue(f.value, p.cookie); ok && p.validBytes(v) {
+				return toIdle
+			}
+		}
+	}
+	return toLive
+}
+
 // valid compares a presented token with the configured one in constant time
 // (for equal lengths; the length itself is not secret enough to matter).
-func (p *preview) valid(v string) bool {
-	if len(v) != len(p.token) {
+func (p *preview) valid(v string) bool { return validToken(v, p.token) }
+
+// validBytes is valid for a value still in a read buffer.
+func (p *preview) validBytes(v []byte) bool { return validToken(v, p.token) }
+
+// validToken compares v with token in constant time for equal lengths.
+func validToken[T string | []byte](v T, token string) bool {
+	if len(v) != len(token) {
 		return false
 	}
 	var diff byte
 	for i := 0; i < len(v); i++ {
-		diff |= v[i] ^ p.token[i]
+		diff |= v[i] ^ token[i]
 	}
 	return subtle.ConstantTimeByteEq(diff, 0) == 1
 }
@@ -187,21 +218,47 @@ func withoutCookie(lines []string, i int, name string) []string {
 
 // cookieValue finds cookie name in one Cookie header line without
 // allocating, unquoting a quoted value.
-func cookieValue(line, name string) (string, bool) {
+func cookieValue[T string | []byte](line T, name string) (T, bool) {
 	for len(line) > 0 {
-		var part string
-		part, line, _ = strings.Cut(line, ";")
-		part = strings.TrimSpace(part)
-		n, v, ok := strings.Cut(part, "=")
-		if !ok || n != name {
+		end := 0
+		for end < len(line) && line[end] != ';' {
+			end++
+		}
+		part := trimOWS(line[:end])
+		if end < len(line) {
+			end++
+		}
+		line = line[end:]
+		eq := 0
+		for eq < len(part) && part[eq] != '=' {
+			eq++
+		}
+		if eq == len(part) || string(part[:eq]) != name {
 			continue
 		}
+		v := part[eq+1:]
 		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 			v = v[1 : len(v)-1]
 		}
 		return v, true
 	}
-	return "", false
+	return line[:0], false
+}
+
+// trimOWS drops leading and trailing spaces and tabs, as strings.TrimSpace
+// does for the cookie separators browsers send.
+func trimOWS[T string | []byte](s T) T {
+	for len(s) > 0 && isSpace(s[0]) {
+		s = s[1:]
+	}
+	for len(s) > 0 && isSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func isSpace(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\v' || b == '\f'
 }
 
 // normalizeHost lower-cases host and drops any port and trailing dot.

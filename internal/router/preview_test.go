@@ -167,7 +167,9 @@ func FuzzPreviewMatch(f *testing.F) {
 	})
 }
 
-func TestStripCookiesNeverReachTheApp(t *testing.T) {
+func TestStripCookiesNeverReachTheApp(t *testing.T) { bothFronts(t, testStripCookiesNeverReachTheApp) }
+
+func testStripCookiesNeverReachTheApp(t *testing.T, serve front) {
 	var got []string
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got = r.Header.Values("Cookie")
@@ -175,9 +177,8 @@ func TestStripCookiesNeverReachTheApp(t *testing.T) {
 	defer up.Close()
 	r := New(Options{StripCookies: []string{"bascule_session"}})
 	r.Install(Table{Live: Blue, Upstreams: map[Color]string{Blue: up.Listener.Addr().String()}})
-	front := httptest.NewServer(r)
-	defer front.Close()
-	req, _ := http.NewRequest(http.MethodGet, front.URL+"/", nil)
+	base := serve(t, r)
+	req, _ := http.NewRequest(http.MethodGet, base+"/", nil)
 	req.Header.Set("Cookie", "cart=42; bascule_session=secret; theme=dark")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -74,20 +74,33 @@ func setXForwarded(pr *httputil.ProxyRequest) {
 
 // proxyError answers a request the upstream could not serve.
 func (r *Router) proxyError(w http.ResponseWriter, req *http.Request, u *upstream, err error) {
-	c, live, ok := r.snap.Load().colorOf(u)
 	if errors.Is(err, context.Canceled) && req.Context().Err() != nil {
 		// The client went away; nobody will read the answer.
-		r.log.Debug("proxy: client canceled", "upstream", u.addr, "color", c)
-	} else {
-		r.log.Warn("proxy: upstream failed", "upstream", u.addr, "color", c, "err", err)
+		r.log.Debug("proxy: client canceled", "upstream", u.addr)
+		unreachable(w, r.unreachableText(u))
+		return
 	}
+	unreachable(w, r.unreachableMessage(u, err))
+}
+
+// unreachableMessage logs an upstream failure and returns the text of the
+// 502 that says which release is down.
+func (r *Router) unreachableMessage(u *upstream, err error) string {
+	c, _, _ := r.snap.Load().colorOf(u)
+	r.log.Warn("proxy: upstream failed", "upstream", u.addr, "color", c, "err", err)
+	return r.unreachableText(u)
+}
+
+// unreachableText is the body of the 502 for a failure of u.
+func (r *Router) unreachableText(u *upstream) string {
+	c, live, ok := r.snap.Load().colorOf(u)
 	switch {
 	case !ok:
-		unreachable(w, "bascule: the release is not reachable\n")
+		return "bascule: the release is not reachable\n"
 	case live:
-		unreachable(w, "bascule: the live release ("+string(c)+") is not reachable\n")
+		return "bascule: the live release (" + string(c) + ") is not reachable\n"
 	default:
-		unreachable(w, "bascule: the preview release ("+string(c)+") is not reachable\n")
+		return "bascule: the preview release (" + string(c) + ") is not reachable\n"
 	}
 }
 

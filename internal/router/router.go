@@ -58,6 +58,9 @@ type Router struct {
 	preview *preview
 	// stripCookies are removed from every proxied request (Options.StripCookies).
 	stripCookies []string
+	// allStripped is stripCookies plus the preview cookie: every cookie
+	// the fast path removes.
+	allStripped  []string
 	h1           http.RoundTripper // HTTP/1.1 upstream transport
 	ownTransport bool              // no Options.Transport: plain requests take the h1Pool fast path
 	h2c          http.RoundTripper // HTTP/2 prior-knowledge upstream transport
@@ -84,6 +87,10 @@ func New(opts Options) *Router {
 		observe:      opts.Observe,
 		upstreams:    map[string]*upstream{},
 	}
+	if r.preview != nil {
+		r.allStripped = append(r.allStripped, r.preview.cookie)
+	}
+	r.allStripped = append(r.allStripped, r.stripCookies...)
 	if r.log == nil {
 		r.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -126,6 +133,9 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	r.serveTracked(w, req, u, c, proxy)
 }
+
+// cookiesToStrip names the cookies no request may carry to an app.
+func (r *Router) cookiesToStrip() []string { return r.allStripped }
 
 // acquire picks the upstream for a request and counts it in flight. The
 // count is taken, then the table re-read: if a writer published meanwhile

@@ -52,9 +52,10 @@ type Server struct {
 	auth   *auth.Authenticator
 	flags  *flag.Service
 
-	routerSrv, controlSrv *http.Server
-	routerLn, controlLn   net.Listener
-	serveErr              chan error
+	routerSrv           *router.Server
+	controlSrv          *http.Server
+	routerLn, controlLn net.Listener
+	serveErr            chan error
 
 	// InitialToken is the admin token created at this start, "" if tokens
 	// existed already. It is shown once and never stored in clear.
@@ -160,7 +161,7 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 	return nil
 }
 
-func serve(srv *http.Server, ln net.Listener) error {
+func serve(srv interface{ Serve(net.Listener) error }, ln net.Listener) error {
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

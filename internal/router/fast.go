@@ -1,0 +1,564 @@
+package router
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"runtime/debug"
+	"time"
+)
+
+// Buffer sizes of a fast-path client connection. A request head must fit in
+// the read buffer to take the fast path; a larger one goes to net/http.
+const (
+	clientReadBuffer  = 8 << 10
+	clientWriteBuffer = 8 << 10
+)
+
+// errHandoff means the request is for net/http, not the fast path.
+var errHandoff = errors.New("hand off to net/http")
+
+// fastConn is one client connection served by the fast path.
+type fastConn struct {
+	s  *Server
+	r  *Router
+	nc net.Conn
+	cr connReader // what br reads from
+	br *bufio.Reader
+	bw *bufio.Writer
+	ip []byte // the client's address, for X-Forwarded-For
+
+	idle bool // waiting for a request; guarded by s.mu
+
+	req   requestHead
+	resp  responseHead
+	body  chunkScanner
+	watch clientWatch
+
+	// Of the request being served, kept apart from req because a streamed
+	// body overwrites the buffer req's slices point into.
+	isHead    bool
+	afterPost bool // the last request was a POST
+	reqClose  bool
+	bodyTaken bool // the request body has been read from the client
+
+	respHeadLen int // length of the response head in the upstream's buffer
+}
+
+// newConn registers a new client connection; nil when the server is closing.
+func (s *Server) newConn(nc net.Conn) *fastConn {
+	c := &fastConn{s: s, r: s.router, nc: nc}
+	if host, _, err := net.SplitHostPort(nc.RemoteAddr().String()); err == nil {
+		c.ip = []byte(host)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return nil
+	}
+	s.conns[c] = struct{}{}
+	return c
+}
+
+// serve reads requests from the connection until it ends or is handed off.
+func (c *fastConn) serve() {
+	c.cr.nc = c.nc
+	c.watch.cr = &c.cr
+	c.br = c.s.reader(&c.cr)
+	c.bw = c.s.writer(c.nc)
+	handedOff := false
+	defer func() {
+		if e := recover(); e != nil {
+			c.r.log.Error("router: panic serving a connection", "err", e, "stack", string(debug.Stack()))
+		}
+		c.s.forget(c)
+		if !handedOff {
+			c.nc.Close()
+		}
+		c.s.release(c.br, c.bw)
+	}()
+	for {
+		if !c.s.setIdle(c, true) {
+			return
+		}
+		if c.br.Buffered() == 0 {
+			// Let the other connections run before reading: by then the
+			// client has more often sent its next request, and a read that
+			// finds data saves a failed read, a park and a wake-up. On a
+			// busy router this batches work the way an event loop does; on
+			// an idle one Gosched returns at once.
+			runtime.Gosched()
+			c.nc.SetReadDeadline(time.Now().Add(c.s.idleTimeout))
+			if _, err := c.br.Peek(1); err != nil {
+				return
+			}
+		}
+		// A request that began arriving is served even if shutdown began.
+		c.s.setIdle(c, false)
+		if c.afterPost {
+			// As net/http does, for old clients that end a POST body with
+			// an extra CRLF: up to 4 CR or LF bytes before a request.
+			peek, _ := c.br.Peek(min(4, c.br.Buffered()))
+			c.br.Discard(numLeadingCRorLF(peek))
+			c.afterPost = false
+			if c.br.Buffered() == 0 {
+				continue
+			}
+		}
+		n, err := c.readHead()
+		if errors.Is(err, errHandoff) {
+			handedOff = c.handoff()
+			return
+		}
+		if err != nil {
+			return
+		}
+		head, _ := c.br.Peek(n)
+		if !parseRequestHead(head, &c.req) || c.r.wantsNetHTTP(&c.req) {
+			handedOff = c.handoff()
+			return
+		}
+		if !c.proxy(head) {
+			return
+		}
+	}
+}
+
+// readHead waits until the buffer holds a whole request head and returns
+// its length. A head that does not fit is errHandoff.
+func (c *fastConn) readHead() (int, error) {
+	from, deadline := 0, false
+	for {
+		buf, _ := c.br.Peek(c.br.Buffered())
+		if n := headEnd(buf, from); n >= 0 {
+			return n, nil
+		}
+		if len(buf) >= c.br.Size() {
+			return 0, errHandoff
+		}
+		if !deadline {
+			// Most heads arrive in one read and never get here.
+			c.nc.SetReadDeadline(time.Now().Add(c.s.readHeaderTimeout))
+			deadline = true
+		}
+		from = len(buf)
+		if _, err := c.br.Peek(len(buf) + 1); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// numLeadingCRorLF counts the CR and LF bytes at the start of b.
+func numLeadingCRorLF(b []byte) int {
+	n := 0
+	for n < len(b) && (b[n] == '\r' || b[n] == '\n') {
+		n++
+	}
+	return n
+}
+
+// handoff gives the connection, with every byte read from it so far, to the
+// net/http server. It reports whether net/http took it.
+func (c *fastConn) handoff() bool {
+	c.s.forget(c)
+	buf, _ := c.br.Peek(c.br.Buffered())
+	prefix := bytes.Clone(buf)
+	if c.cr.has {
+		prefix = append(prefix, c.cr.stash[0])
+	}
+	pc := &prefixConn{Conn: c.nc, prefix: prefix}
+	c.nc.SetReadDeadline(time.Time{}) // net/http sets its own
+	return c.s.handoff.push(pc)
+}
+
+// wantsNetHTTP reports whether a request the fast path could parse still
+// needs net/http: a preview link, which answers with a redirect.
+func (r *Router) wantsNetHTTP(h *requestHead) bool {
+	return r.preview != nil && len(r.preview.hosts) > 0 && bytes.Contains(h.target, []byte(previewQueryParam))
+}
+
+// proxy serves one parsed request and reports whether the connection can
+// carry another.
+func (c *fastConn) proxy(head []byte) bool {
+	r := c.r
+	var start time.Time
+	if r.observe != nil {
+		start = time.Now()
+	}
+	c.isHead = string(c.req.method) == "HEAD"
+	c.afterPost = string(c.req.method) == "POST"
+	c.reqClose = c.req.close
+	c.bodyTaken = false
+	u, color := r.acquire(r.preview.matchHead(&c.req) == toIdle)
+	if u == nil {
+		keep := c.badGateway(len(head), "bascule: the live release ("+string(color)+") is not reachable\n")
+		if r.observe != nil {
+			r.observe(color, 502, 0)
+		}
+		return keep
+	}
+	defer u.release() // even if a bug panics: Drain must not wait forever
+	status, keep := c.exchange(u, head)
+	if r.observe != nil {
+		r.observe(color, status, time.Since(start))
+	}
+	return keep
+}
+
+// exchange sends the request to u and relays the response. A request wholly
+// in the buffer (head and body) can be sent again when a pooled connection
+// turns out to have been closed by the upstream.
+func (c *fastConn) exchange(u *upstream, head []byte) (status int, keep bool) {
+	whole := int64(c.br.Buffered()-len(head)) >= c.req.contentLength
+	for {
+		pc, err := u.pool.get(context.Background(), !whole)
+		if err == nil {
+			err = c.send(pc, head, whole)
+		}
+		if err == nil {
+			c.watch.arm(pc.nc)
+			runtime.Gosched() // likewise, before waiting for the upstream's answer
+			err = c.readResponseHead(pc)
+		}
+		if err == nil {
+			if whole {
+				c.br.Discard(len(head) + int(c.req.contentLength))
+				c.bodyTaken = true
+			}
+			status, keep, reuse := c.relay(u, pc)
+			c.watch.stop()
+			switch {
+			case c.watch.gone.Load():
+				pc.nc.Close()
+				return statusClientGone, false
+			case reuse:
+				u.pool.put(pc)
+			default:
+				pc.nc.Close()
+			}
+			return status, keep
+		}
+		c.watch.stop()
+		if pc != nil {
+			pc.nc.Close()
+			if whole && pc.retryable(err) {
+				continue
+			}
+		}
+		var ce clientError
+		if errors.As(err, &ce) || c.watch.gone.Load() {
+			c.r.log.Debug("proxy: client went away", "upstream", u.addr, "err", err)
+			return statusClientGone, false
+		}
+		return http502, c.badGateway(len(head), c.r.unreachableMessage(u, err))
+	}
+}
+
+// statusClientGone is what Observe is told of a request whose client hung
+// up before its response was complete (nginx's 499).
+const statusClientGone = 499
+
+const http502 = 502
+
+// clientError wraps a failure reading from the client, as opposed to one
+// talking to the upstream.
+type clientError struct{ err error }
+
+func (e clientError) Error() string { return "client: " + e.err.Error() }
+func (e clientError) Unwrap() error { return e.err }
+
+// send writes the request to pc: its request line and header lines as the
+// client sent them, minus hop-by-hop lines, the preview token and stripped
+// cookies, plus X-Forwarded-*; then the body.
+func (c *fastConn) send(pc *h1Conn, head []byte, whole bool) error {
+	pc.sent = pc.nread
+	bw := pc.bw
+	bw.Write(head[:bytes.IndexByte(head, '\n')+1])
+	c.writeFields(bw)
+	if c.ip != nil {
+		bw.WriteString("X-Forwarded-For: ")
+		bw.Write(c.ip)
+		bw.WriteString("\r\n")
+	}
+	bw.WriteString("X-Forwarded-Host: ")
+	bw.Write(c.req.host)
+	bw.WriteString("\r\nX-Forwarded-Proto: http\r\n\r\n")
+	n := c.req.contentLength
+	switch {
+	case n == 0:
+	case whole:
+		body, _ := c.br.Peek(len(head) + int(n))
+		bw.Write(body[len(head):])
+	default:
+		// A large or slow upload streams through; the head's bytes are
+		// released first so the buffer can take the body.
+		c.br.Discard(len(head))
+		c.nc.SetReadDeadline(time.Time{})
+		c.bodyTaken = true
+		if err := copyBody(bw, c.br, n); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// copyBody copies n bytes of request body from the client to the upstream.
+func copyBody(dst *bufio.Writer, src *bufio.Reader, n int64) error {
+	for n > 0 {
+		if src.Buffered() == 0 {
+			if _, err := src.Peek(1); err != nil {
+				return clientError{err}
+			}
+		}
+		buf, _ := src.Peek(int(min(int64(src.Buffered()), n)))
+		if _, err := dst.Write(buf); err != nil {
+			return err
+		}
+		src.Discard(len(buf))
+		n -= int64(len(buf))
+	}
+	return nil
+}
+
+// writeFields writes the request's header lines that go upstream.
+func (c *fastConn) writeFields(bw *bufio.Writer) {
+	p := c.r.preview
+	for i := range c.req.fields {
+		f := &c.req.fields[i]
+		switch f.class {
+		case fieldDrop:
+			continue
+		case fieldCookie:
+			c.writeCookie(bw, f)
+			continue
+		case fieldPass:
+			if p != nil && bytes.EqualFold(f.name, p.headerBytes) {
+				continue // the app never sees the preview token
+			}
+		}
+		bw.Write(f.line)
+	}
+}
+
+// writeCookie writes a Cookie line without the preview cookie and the
+// cookies the router strips; untouched lines are copied as they came.
+func (c *fastConn) writeCookie(bw *bufio.Writer, f *field) {
+	names := c.r.cookiesToStrip()
+	hit := false
+	for _, name := range names {
+		if _, ok := cookieValue(f.value, name); ok {
+			hit = true
+			break
+		}
+	}
+	if !hit {
+		bw.Write(f.line)
+		return
+	}
+	lines := []string{string(f.value)}
+	for _, name := range names {
+		lines = withoutCookie(lines, 0, name)
+	}
+	for _, l := range lines {
+		bw.WriteString("Cookie: ")
+		bw.WriteString(l)
+		bw.WriteString("\r\n")
+	}
+}
+
+// readResponseHead reads pc's response head into c.resp, skipping interim
+// (1xx) responses. The head stays in pc's buffer; its length is returned
+// through c.resp.
+func (c *fastConn) readResponseHead(pc *h1Conn) error {
+	from := 0
+	for {
+		buf, _ := pc.br.Peek(pc.br.Buffered())
+		n := headEnd(buf, from)
+		if n < 0 {
+			if len(buf) >= pc.br.Size() {
+				return fmt.Errorf("response head larger than %d bytes", pc.br.Size())
+			}
+			from = len(buf)
+			if _, err := pc.br.Peek(len(buf) + 1); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := parseResponseHead(buf[:n], &c.resp); err != nil {
+			return err
+		}
+		if c.resp.status >= 200 {
+			c.respHeadLen = n
+			return nil
+		}
+		if c.resp.status == 101 {
+			return errors.New("101 Switching Protocols to a request without Upgrade")
+		}
+		pc.br.Discard(n) // 103 Early Hints and the like are not forwarded
+		from = 0
+	}
+}
+
+// relay writes the response whose head is in pc's buffer to the client. It
+// reports whether pc may carry another request.
+func (c *fastConn) relay(u *upstream, pc *h1Conn) (status int, keep, reuse bool) {
+	rh := &c.resp
+	head, _ := pc.br.Peek(c.respHeadLen)
+	bw := c.bw
+	bw.WriteString("HTTP/1.1")
+	bw.Write(head[len("HTTP/1.x") : bytes.IndexByte(head, '\n')+1])
+	for i := range rh.fields {
+		if f := &rh.fields[i]; f.class != fieldDrop {
+			bw.Write(f.line)
+		}
+	}
+	if !rh.hasDate {
+		bw.Write(c.s.date.line())
+	}
+	noBody := c.isHead || rh.status == 204 || rh.status == 304
+	keep = !c.reqClose
+	switch {
+	case rh.chunked && rh.status != 204 && rh.status != 304:
+		bw.WriteString("Transfer-Encoding: chunked\r\n")
+	case !noBody && !rh.chunked && rh.contentLength < 0:
+		keep = false // the body ends when the upstream closes: so must the client's copy
+	}
+	if !keep {
+		bw.WriteString("Connection: close\r\n")
+	}
+	bw.WriteString("\r\n")
+	pc.br.Discard(c.respHeadLen)
+
+	var err error
+	upKeep := !rh.close
+	switch {
+	case noBody:
+	case rh.chunked:
+		c.body.reset()
+		err = c.copyChunked(pc)
+	case rh.contentLength >= 0:
+		err = c.copyN(pc, rh.contentLength)
+	default:
+		err = c.copyToEOF(pc)
+		upKeep = false
+	}
+	if err == nil {
+		if err = bw.Flush(); err != nil {
+			err = clientError{err}
+		}
+	}
+	if err != nil {
+		var ce clientError
+		if !errors.As(err, &ce) && !c.watch.gone.Load() {
+			c.r.log.Warn("proxy: upstream failed mid-response", "upstream", u.addr, "err", err)
+		}
+		return rh.status, false, false
+	}
+	// An upstream that sent more than its response is never trusted again.
+	return rh.status, keep, upKeep && pc.br.Buffered() == 0
+}
+
+// copyN relays n body bytes, flushing to the client whenever the upstream
+// has nothing more buffered, so a stream reaches the client as it comes.
+func (c *fastConn) copyN(pc *h1Conn, n int64) error {
+	for n > 0 {
+		buf, err := c.next(pc)
+		if err != nil {
+			return err
+		}
+		buf = buf[:min(int64(len(buf)), n)]
+		if _, err := c.bw.Write(buf); err != nil {
+			return clientError{err}
+		}
+		pc.br.Discard(len(buf))
+		n -= int64(len(buf))
+	}
+	return nil
+}
+
+// copyChunked relays a chunked body verbatim up to its end.
+func (c *fastConn) copyChunked(pc *h1Conn) error {
+	for {
+		buf, err := c.next(pc)
+		if err != nil {
+			return err
+		}
+		n, done, err := c.body.scan(buf)
+		if err != nil {
+			return fmt.Errorf("chunked response body: %w", err)
+		}
+		if _, err := c.bw.Write(buf[:n]); err != nil {
+			return clientError{err}
+		}
+		pc.br.Discard(n)
+		if done {
+			return nil
+		}
+	}
+}
+
+// copyToEOF relays a body delimited by the upstream closing its connection.
+func (c *fastConn) copyToEOF(pc *h1Conn) error {
+	for {
+		buf, err := c.next(pc)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := c.bw.Write(buf); err != nil {
+			return clientError{err}
+		}
+		pc.br.Discard(len(buf))
+	}
+}
+
+// next returns the upstream's buffered bytes, first flushing what the client
+// has been sent when it must wait for more.
+func (c *fastConn) next(pc *h1Conn) ([]byte, error) {
+	if pc.br.Buffered() == 0 {
+		if err := c.bw.Flush(); err != nil {
+			return nil, clientError{err}
+		}
+		if _, err := pc.br.Peek(1); err != nil {
+			if err == io.EOF {
+				return nil, io.EOF
+			}
+			return nil, fmt.Errorf("read response body: %w", err)
+		}
+	}
+	return pc.br.Peek(pc.br.Buffered())
+}
+
+// badGateway answers 502 with msg before anything of the response was sent,
+// and reports whether the connection can carry another request: only when
+// the request's body was consumed.
+func (c *fastConn) badGateway(headLen int, msg string) bool {
+	keep := !c.reqClose
+	if !c.bodyTaken {
+		if int64(c.br.Buffered()-headLen) >= c.req.contentLength {
+			c.br.Discard(headLen + int(c.req.contentLength))
+		} else {
+			keep = false
+		}
+	}
+	bw := c.bw
+	bw.WriteString("HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\n" +
+		"X-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n")
+	bw.Write(c.s.date.line())
+	fmt.Fprintf(bw, "Content-Length: %d\r\n", len(msg))
+	if !keep {
+		bw.WriteString("Connection: close\r\n")
+	}
+	bw.WriteString("\r\n")
+	if !c.isHead {
+		bw.WriteString(msg)
+	}
+	return bw.Flush() == nil && keep
+}
