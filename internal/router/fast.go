@@ -67,10 +67,11 @@ func (s *Server) newConn(nc net.Conn) *fastConn {
 
 // serve reads requests from the connection until it ends or is handed off.
 func (c *fastConn) serve() {
-	c.cr.nc = c.nc
+	rw := newRawIO(c.nc)
+	c.cr.nc, c.cr.rd = c.nc, rw
 	c.watch.cr = &c.cr
 	c.br = c.s.reader(&c.cr)
-	c.bw = c.s.writer(c.nc)
+	c.bw = c.s.writer(rw)
 	handedOff := false
 	defer func() {
 		if e := recover(); e != nil {

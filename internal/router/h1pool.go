@@ -42,6 +42,7 @@ type h1Conn struct {
 	nread    int64 // bytes received on the connection
 	sent     int64 // nread when the current request was sent
 	nc       net.Conn
+	rw       io.ReadWriter // nc's reads and writes, raw where possible (newRawIO)
 	br       *bufio.Reader
 	bw       *bufio.Writer
 	lastUsed time.Time
@@ -124,7 +125,8 @@ func (p *h1Pool) get(ctx context.Context, verify bool) (*h1Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	pc := &h1Conn{nc: nc, bw: bufio.NewWriterSize(nc, 16<<10)}
+	rw := newRawIO(nc)
+	pc := &h1Conn{nc: nc, rw: rw, bw: bufio.NewWriterSize(rw, 16<<10)}
 	pc.br = bufio.NewReaderSize(countingReader{pc}, 16<<10)
 	return pc, nil
 }
@@ -134,7 +136,7 @@ func (p *h1Pool) get(ctx context.Context, verify bool) (*h1Conn, error) {
 type countingReader struct{ pc *h1Conn }
 
 func (c countingReader) Read(p []byte) (int, error) {
-	n, err := c.pc.nc.Read(p)
+	n, err := c.pc.rw.Read(p)
 	c.pc.nread += int64(n)
 	return n, err
 }

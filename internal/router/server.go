@@ -313,7 +313,7 @@ func (s *Server) reader(nc io.Reader) *bufio.Reader {
 }
 
 // writer returns a pooled write buffer for nc.
-func (s *Server) writer(nc net.Conn) *bufio.Writer {
+func (s *Server) writer(nc io.Writer) *bufio.Writer {
 	if bw, ok := s.writers.Get().(*bufio.Writer); ok {
 		bw.Reset(nc)
 		return bw

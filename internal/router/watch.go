@@ -1,6 +1,7 @@
 package router
 
 import (
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -104,6 +105,7 @@ func (w *clientWatch) stop() {
 // connection, after any byte the watch read first.
 type connReader struct {
 	nc    net.Conn
+	rd    io.Reader // nc's reads, raw where possible (newRawIO)
 	stash [1]byte
 	has   bool
 }
@@ -113,5 +115,5 @@ func (r *connReader) Read(p []byte) (int, error) {
 		p[0], r.has = r.stash[0], false
 		return 1, nil
 	}
-	return r.nc.Read(p)
+	return r.rd.Read(p)
 }
