@@ -33,7 +33,9 @@ type fastConn struct {
 	bw *bufio.Writer
 	ip []byte // the client's address, for X-Forwarded-For
 
-	idle bool // waiting for a request; guarded by s.mu
+	idle     bool      // waiting for a request; guarded by s.mu
+	served   bool      // it has carried a request; guarded by s.mu
+	accepted time.Time // when the server accepted it
 
 	req   requestHead
 	resp  responseHead
@@ -52,7 +54,7 @@ type fastConn struct {
 
 // newConn registers a new client connection; nil when the server is closing.
 func (s *Server) newConn(nc net.Conn) *fastConn {
-	c := &fastConn{s: s, r: s.router, nc: nc}
+	c := &fastConn{s: s, r: s.router, nc: nc, accepted: time.Now()}
 	if host, _, err := net.SplitHostPort(nc.RemoteAddr().String()); err == nil {
 		c.ip = []byte(host)
 	}

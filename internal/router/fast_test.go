@@ -336,7 +336,9 @@ func TestFastPathSlowHeadAndClientClose(t *testing.T) {
 }
 
 func TestFastPathShutdownFinishesRequestsInFlight(t *testing.T) {
+	var started atomic.Int32
 	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		started.Add(1)
 		time.Sleep(300 * time.Millisecond)
 		io.WriteString(w, "done")
 	})
@@ -353,24 +355,38 @@ func TestFastPathShutdownFinishesRequestsInFlight(t *testing.T) {
 	base := "http://" + ln.Addr().String()
 
 	idle := dialRaw(t, base)
-	idle.do("GET / HTTP/1.1\r\nHost: a\r\n\r\n", "GET") // now idle
+	idle.do("GET /echo HTTP/1.1\r\nHost: a\r\n\r\n", "GET") // quick; then idle
 	busy := dialRaw(t, base)
-	io.WriteString(busy.nc, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
-	waitFor(t, "the request in flight", 5*time.Second, func() bool { return r.InFlight(blue.addr) == 1 })
+	io.WriteString(busy.nc, "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+	waitFor(t, "the slow request at the upstream", 5*time.Second, func() bool { return started.Load() == 1 })
+	// A client that has just connected and not yet sent its request is
+	// served too, as net/http serves new connections during Shutdown.
+	late := dialRaw(t, base)
+	waitFor(t, "three connections accepted", 5*time.Second, func() bool {
+		srv.mu.Lock()
+		defer srv.mu.Unlock()
+		return len(srv.conns) == 3
+	})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
+	shutdown := make(chan error, 1)
+	go func() { shutdown <- srv.Shutdown(ctx) }()
+	waitFor(t, "shutdown to begin", 5*time.Second, srv.isClosing)
+	io.WriteString(late.nc, "GET /late HTTP/1.1\r\nHost: a\r\n\r\n")
+	for name, c := range map[string]*rawClient{"in flight": busy, "sent after shutdown began, on a new connection": late} {
+		resp, body := c.read("GET")
+		if resp.StatusCode != 200 || body != "done" {
+			t.Errorf("request %s = %d %q, want 200 done", name, resp.StatusCode, body)
+		}
+	}
+	if err := <-shutdown; err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		t.Errorf("Serve returned %v, want ErrServerClosed", err)
 	}
-	resp, body := busy.read("GET")
-	if resp.StatusCode != 200 || body != "done" {
-		t.Errorf("request in flight at shutdown = %d %q, want 200 done", resp.StatusCode, body)
-	}
-	if !busy.closed() || !idle.closed() {
+	if !busy.closed() || !idle.closed() || !late.closed() {
 		t.Errorf("connections left open after Shutdown returned")
 	}
 	if _, err := net.Dial("tcp", ln.Addr().String()); err == nil {

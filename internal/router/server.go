@@ -214,13 +214,21 @@ func (s *Server) beginClose() {
 	}
 }
 
+// newConnGrace is how long Shutdown waits for the first request of a
+// connection accepted just before it (net/http's figure).
+const newConnGrace = 5 * time.Second
+
 // closeIdle closes the fast-path connections waiting for a request and
 // returns how many connections remain.
 func (s *Server) closeIdle() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := time.Now()
 	for c := range s.conns {
-		if c.idle {
+		// A connection that has not sent its first request yet may be a
+		// client that just connected to send one: like net/http, give it
+		// newConnGrace before treating it as idle.
+		if c.idle && (c.served || now.Sub(c.accepted) > newConnGrace) {
 			// Unblocks the wait for the next request; a request that
 			// arrived just before is still served, then the conn closes.
 			c.nc.SetReadDeadline(aLongTimeAgo)
@@ -229,13 +237,18 @@ func (s *Server) closeIdle() int {
 	return len(s.conns)
 }
 
-// setIdle marks c as waiting for its next request; false when the server is
-// closing and c should close instead.
+// setIdle marks c as waiting for its next request (idle) or serving one;
+// false when the server is closing and c should close instead.
 func (s *Server) setIdle(c *fastConn, idle bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c.idle = idle
-	return !s.closing
+	if !idle {
+		c.served = true
+	}
+	// A new connection still gets its first request served (closeIdle
+	// gives it newConnGrace to send it).
+	return !s.closing || !c.served
 }
 
 // forget drops a connection that has ended or been handed to net/http.
