@@ -174,6 +174,7 @@ func (s *Server) isClosing() bool {
 // waited for, as with http.Server.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.beginClose()
+	s.closeIdle() // at once, not after net/http's connections are done
 	stdErr := s.std.Shutdown(ctx)
 	// Poll as http.Server.Shutdown does: a connection that was busy when
 	// shutdown began closes itself after its request; closeIdle catches one
