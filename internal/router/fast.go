@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"runtime"
 	"runtime/debug"
 	"time"
@@ -135,22 +136,37 @@ func (c *fastConn) serve() {
 // readHead waits until the buffer holds a whole request head and returns
 // its length. A head that does not fit is errHandoff.
 func (c *fastConn) readHead() (int, error) {
-	from, deadline := 0, false
-	for {
-		buf, _ := c.br.Peek(c.br.Buffered())
+	n, err := peekHead(c.br, func() {
+		// Most heads arrive in one read and never get here.
+		c.nc.SetReadDeadline(time.Now().Add(c.s.readHeaderTimeout))
+	})
+	if errors.Is(err, errHeadTooLarge) {
+		return 0, errHandoff
+	}
+	return n, err
+}
+
+// errHeadTooLarge means a read buffer filled up without holding a whole head.
+var errHeadTooLarge = errors.New("head larger than the read buffer")
+
+// peekHead waits until br holds a whole head (request or response) and
+// returns its length, leaving it in the buffer. waiting, if set, is called
+// once, before the first read that has to wait for more bytes.
+func peekHead(br *bufio.Reader, waiting func()) (int, error) {
+	for from := 0; ; {
+		buf, _ := br.Peek(br.Buffered())
 		if n := headEnd(buf, from); n >= 0 {
 			return n, nil
 		}
-		if len(buf) >= c.br.Size() {
-			return 0, errHandoff
+		if len(buf) >= br.Size() {
+			return 0, errHeadTooLarge
 		}
-		if !deadline {
-			// Most heads arrive in one read and never get here.
-			c.nc.SetReadDeadline(time.Now().Add(c.s.readHeaderTimeout))
-			deadline = true
+		if waiting != nil {
+			waiting()
+			waiting = nil
 		}
 		from = len(buf)
-		if _, err := c.br.Peek(len(buf) + 1); err != nil {
+		if _, err := br.Peek(len(buf) + 1); err != nil {
 			return 0, err
 		}
 	}
@@ -201,7 +217,7 @@ func (c *fastConn) proxy(head []byte) bool {
 	if u == nil {
 		keep := c.badGateway(len(head), "bascule: the live release ("+string(color)+") is not reachable\n")
 		if r.observe != nil {
-			r.observe(color, 502, 0)
+			r.observe(color, http.StatusBadGateway, 0)
 		}
 		return keep
 	}
@@ -213,11 +229,17 @@ func (c *fastConn) proxy(head []byte) bool {
 	return keep
 }
 
+// wholeInBuffer reports whether the read buffer holds the request's whole
+// body after its head of headLen bytes.
+func (c *fastConn) wholeInBuffer(headLen int) bool {
+	return int64(c.br.Buffered()-headLen) >= c.req.contentLength
+}
+
 // exchange sends the request to u and relays the response. A request wholly
 // in the buffer (head and body) can be sent again when a pooled connection
 // turns out to have been closed by the upstream.
 func (c *fastConn) exchange(u *upstream, head []byte) (status int, keep bool) {
-	whole := int64(c.br.Buffered()-len(head)) >= c.req.contentLength
+	whole := c.wholeInBuffer(len(head))
 	for {
 		pc, err := u.pool.get(context.Background(), !whole)
 		if err == nil {
@@ -258,15 +280,13 @@ func (c *fastConn) exchange(u *upstream, head []byte) (status int, keep bool) {
 			c.r.log.Debug("proxy: client went away", "upstream", u.addr, "err", err)
 			return statusClientGone, false
 		}
-		return http502, c.badGateway(len(head), c.r.unreachableMessage(u, err))
+		return http.StatusBadGateway, c.badGateway(len(head), c.r.unreachableMessage(u, err))
 	}
 }
 
 // statusClientGone is what Observe is told of a request whose client hung
 // up before its response was complete (nginx's 499).
 const statusClientGone = 499
-
-const http502 = 502
 
 // clientError wraps a failure reading from the client, as opposed to one
 // talking to the upstream.
@@ -351,7 +371,7 @@ func (c *fastConn) writeFields(bw *bufio.Writer) {
 // writeCookie writes a Cookie line without the preview cookie and the
 // cookies the router strips; untouched lines are copied as they came.
 func (c *fastConn) writeCookie(bw *bufio.Writer, f *field) {
-	names := c.r.cookiesToStrip()
+	names := c.r.allStripped
 	hit := false
 	for _, name := range names {
 		if _, ok := cookieValue(f.value, name); ok {
@@ -378,21 +398,16 @@ func (c *fastConn) writeCookie(bw *bufio.Writer, f *field) {
 // (1xx) responses. The head stays in pc's buffer; its length is returned
 // through c.resp.
 func (c *fastConn) readResponseHead(pc *h1Conn) error {
-	from := 0
 	for {
-		buf, _ := pc.br.Peek(pc.br.Buffered())
-		n := headEnd(buf, from)
-		if n < 0 {
-			if len(buf) >= pc.br.Size() {
-				return fmt.Errorf("response head larger than %d bytes", pc.br.Size())
-			}
-			from = len(buf)
-			if _, err := pc.br.Peek(len(buf) + 1); err != nil {
-				return err
-			}
-			continue
+		n, err := peekHead(pc.br, nil)
+		if errors.Is(err, errHeadTooLarge) {
+			return fmt.Errorf("response head larger than %d bytes", pc.br.Size())
 		}
-		if err := parseResponseHead(buf[:n], &c.resp); err != nil {
+		if err != nil {
+			return err
+		}
+		head, _ := pc.br.Peek(n)
+		if err := parseResponseHead(head, &c.resp); err != nil {
 			return err
 		}
 		if c.resp.status >= 200 {
@@ -403,7 +418,6 @@ func (c *fastConn) readResponseHead(pc *h1Conn) error {
 			return errors.New("101 Switching Protocols to a request without Upgrade")
 		}
 		pc.br.Discard(n) // 103 Early Hints and the like are not forwarded
-		from = 0
 	}
 }
 
@@ -545,7 +559,7 @@ func (c *fastConn) next(pc *h1Conn) ([]byte, error) {
 func (c *fastConn) badGateway(headLen int, msg string) bool {
 	keep := !c.reqClose
 	if !c.bodyTaken {
-		if int64(c.br.Buffered()-headLen) >= c.req.contentLength {
+		if c.wholeInBuffer(headLen) {
 			c.br.Discard(headLen + int(c.req.contentLength))
 		} else {
 			keep = false

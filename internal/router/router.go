@@ -134,9 +134,6 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.serveTracked(w, req, u, c, proxy)
 }
 
-// cookiesToStrip names the cookies no request may carry to an app.
-func (r *Router) cookiesToStrip() []string { return r.allStripped }
-
 // acquire picks the upstream for a request and counts it in flight. The
 // count is taken, then the table re-read: if a writer published meanwhile
 // the request re-routes, so once Switch returns no request can still be

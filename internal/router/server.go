@@ -45,7 +45,6 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*fastConn]struct{}
 	stdOnce   sync.Once
-	stdDone   chan struct{}
 
 	readers sync.Pool // *bufio.Reader of clientReadBuffer bytes
 	writers sync.Pool // *bufio.Writer of clientWriteBuffer bytes
@@ -68,7 +67,6 @@ func NewServer(addr string, h http.Handler) *Server {
 		idleTimeout:       120 * time.Second,
 		listeners:         map[net.Listener]struct{}{},
 		conns:             map[*fastConn]struct{}{},
-		stdDone:           make(chan struct{}),
 	}
 	s.std = &http.Server{
 		Addr:              addr,
@@ -108,7 +106,6 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.stdOnce.Do(func() {
 		s.handoff = newConnQueue(ln.Addr())
 		go func() {
-			defer close(s.stdDone)
 			_ = s.std.Serve(s.handoff) // ends with ErrServerClosed at Shutdown or Close
 		}()
 	})
