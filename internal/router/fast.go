@@ -566,8 +566,10 @@ func (c *fastConn) badGateway(headLen int, msg string) bool {
 		}
 	}
 	bw := c.bw
-	bw.WriteString("HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\n" +
-		"X-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n")
+	bw.WriteString("HTTP/1.1 502 Bad Gateway\r\n")
+	for _, kv := range unreachableHeader {
+		bw.WriteString(kv[0] + ": " + kv[1] + "\r\n")
+	}
 	bw.Write(c.s.date.line())
 	fmt.Fprintf(bw, "Content-Length: %d\r\n", len(msg))
 	if !keep {

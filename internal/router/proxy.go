@@ -104,12 +104,21 @@ func (r *Router) unreachableText(u *upstream) string {
 	}
 }
 
+// unreachableHeader is the header of every 502 the router writes itself,
+// through net/http (unreachable) or the fast path (badGateway), so the two
+// fronts answer alike. Keys are in canonical form.
+var unreachableHeader = [...][2]string{
+	{"Content-Type", "text/plain; charset=utf-8"},
+	{"X-Content-Type-Options", "nosniff"},
+	{"Cache-Control", "no-store"},
+}
+
 // unreachable writes a short 502 that says which release is down.
 func unreachable(w http.ResponseWriter, msg string) {
 	h := w.Header()
-	h["Content-Type"] = []string{"text/plain; charset=utf-8"}
-	h["X-Content-Type-Options"] = []string{"nosniff"}
-	h["Cache-Control"] = []string{"no-store"}
+	for _, kv := range unreachableHeader {
+		h[kv[0]] = []string{kv[1]}
+	}
 	w.WriteHeader(http.StatusBadGateway)
 	_, _ = w.Write([]byte(msg))
 }

@@ -84,30 +84,48 @@ func TestProxyForwardsHeadersAndStripsHopByHop(t *testing.T) {
 	}
 }
 
-func TestUnreachableLiveAnswers502(t *testing.T) {
+func TestUnreachableLiveAnswers502(t *testing.T) { bothFronts(t, testUnreachableLiveAnswers502) }
+
+func testUnreachableLiveAnswers502(t *testing.T, serve front) {
 	c := newClient(true)
+	// want502 checks the page a user gets: which release is down, as plain
+	// text that no browser sniffs or caches.
+	want502 := func(t *testing.T, req *http.Request, wantBody string) {
+		t.Helper()
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusBadGateway || string(body) != wantBody {
+			t.Errorf("%s %s = %d %q, want 502 %q", req.Method, req.URL, resp.StatusCode, body, wantBody)
+		}
+		for _, kv := range [][2]string{{"Content-Type", "text/plain; charset=utf-8"},
+			{"X-Content-Type-Options", "nosniff"}, {"Cache-Control", "no-store"}} {
+			if got := resp.Header.Values(kv[0]); len(got) != 1 || got[0] != kv[1] {
+				t.Errorf("502 header %s = %q, want just %q", kv[0], got, kv[1])
+			}
+		}
+		if resp.Header.Get("Date") == "" {
+			t.Error("502 without a Date header")
+		}
+	}
 	t.Run("no upstream", func(t *testing.T) {
 		base := serve(t, New(Options{}))
-		status, _, body := get(t, c, mustRequest(t, "GET", base+"/"))
-		if status != http.StatusBadGateway || !strings.Contains(body, "live release (blue) is not reachable") {
-			t.Errorf("GET with no upstream = %d %q, want 502 naming the live release", status, body)
-		}
+		want502(t, mustRequest(t, "GET", base+"/"), "bascule: the live release (blue) is not reachable\n")
 	})
 	t.Run("upstream refuses", func(t *testing.T) {
-		r, blue, green := newPair(t, Options{}, nil, nil)
+		r, _, green := newPair(t, Options{}, nil, nil)
 		if err := r.Switch(Green); err != nil {
 			t.Fatal(err)
 		}
 		green.Close() // the port now refuses connections
 		base := serve(t, r)
-		status, _, body := get(t, c, mustRequest(t, "GET", base+"/"))
-		if status != http.StatusBadGateway || body != "bascule: the live release (green) is not reachable\n" {
-			t.Errorf("GET to a dead live upstream = %d %q, want 502 naming green", status, body)
-		}
+		want502(t, mustRequest(t, "GET", base+"/"), "bascule: the live release (green) is not reachable\n")
 		if n := r.InFlight(green.addr); n != 0 {
 			t.Errorf("InFlight(green) = %d after a failed request, want 0", n)
 		}
-		_ = blue
 	})
 }
 
