@@ -371,7 +371,7 @@ func (c *fastConn) writeFields(bw *bufio.Writer) {
 // writeCookie writes a Cookie line without the preview cookie and the
 // cookies the router strips; untouched lines are copied as they came.
 func (c *fastConn) writeCookie(bw *bufio.Writer, f *field) {
-	names := c.r.allStripped
+	names := c.r.stripped
 	hit := false
 	for _, name := range names {
 		if _, ok := cookieValue(f.value, name); ok {

@@ -177,14 +177,16 @@ func cleanLocation(u *url.URL) string {
 	return path + "?" + strings.Join(kept, "&")
 }
 
-// strip removes the preview header and cookie from an outgoing request so
-// the app never sees the token.
-func (p *preview) strip(h http.Header) {
-	if p == nil {
-		return
+// stripOut removes from an outgoing request's header what the app must
+// never see: the preview header and the stripped cookies, the preview
+// cookie among them. The fast path does the same in writeFields.
+func (r *Router) stripOut(h http.Header) {
+	if r.preview != nil {
+		delete(h, r.preview.header)
 	}
-	delete(h, p.header)
-	stripCookie(h, p.cookie)
+	for _, name := range r.stripped {
+		stripCookie(h, name)
+	}
 }
 
 // stripCookie removes cookie name from h's Cookie lines. It allocates only

@@ -129,7 +129,8 @@ func FuzzPreviewMatch(f *testing.F) {
 	f.Add("PREVIEW.example.com.:443", "tok", "", "")
 	f.Add("[::1]:80", "", "a=1; bascule_preview=\"tok\"", "x=1&bascule_preview=t%6Fk")
 	f.Add("shop", "to", "bascule_preview=tokk", "bascule_preview=tok&bascule_preview=no")
-	p := newPreview(Options{PreviewToken: "tok", PreviewHosts: []string{"Preview.example.com"}})
+	r := New(Options{PreviewToken: "tok", PreviewHosts: []string{"Preview.example.com"}})
+	p := r.preview
 	f.Fuzz(func(t *testing.T, host, header, cookie, query string) {
 		req := &http.Request{Host: host, Header: http.Header{}, URL: &url.URL{Path: "/", RawQuery: query}}
 		if header != "" {
@@ -152,13 +153,13 @@ func FuzzPreviewMatch(f *testing.F) {
 			t.Errorf("cleanLocation(%q) = %q: protocol-relative or still carries the token", query, loc)
 		}
 		h := req.Header.Clone()
-		p.strip(h)
+		r.stripOut(h)
 		if h.Get("X-Bascule-Preview") != "" {
-			t.Errorf("strip left the preview header")
+			t.Errorf("stripOut left the preview header")
 		}
 		for _, line := range h["Cookie"] {
 			if _, ok := cookieValue(line, "bascule_preview"); ok {
-				t.Errorf("strip left the preview cookie in %q", line)
+				t.Errorf("stripOut left the preview cookie in %q", line)
 			}
 		}
 		if n := normalizeHost(host); normalizeHost(n) != n && !strings.Contains(host, ":") {

@@ -39,10 +39,7 @@ func (r *Router) newProxy(u *upstream, rt http.RoundTripper) *httputil.ReversePr
 			pr.Out.URL.Scheme = "http"
 			pr.Out.URL.Host = addr
 			setXForwarded(pr)
-			r.preview.strip(pr.Out.Header)
-			for _, name := range r.stripCookies {
-				stripCookie(pr.Out.Header, name)
-			}
+			r.stripOut(pr.Out.Header)
 		},
 		Transport:     rt,
 		FlushInterval: 0, // streaming (SSE, unknown length) is flushed at once by ReverseProxy itself

@@ -56,11 +56,9 @@ type Router struct {
 
 	log     *slog.Logger
 	preview *preview
-	// stripCookies are removed from every proxied request (Options.StripCookies).
-	stripCookies []string
-	// allStripped is stripCookies plus the preview cookie: every cookie
-	// the fast path removes.
-	allStripped  []string
+	// stripped are the cookies removed from every proxied request, by both
+	// fronts: the preview cookie and Options.StripCookies.
+	stripped     []string
 	h1           http.RoundTripper // HTTP/1.1 upstream transport
 	ownTransport bool              // no Options.Transport: plain requests take the h1Pool fast path
 	h2c          http.RoundTripper // HTTP/2 prior-knowledge upstream transport
@@ -77,20 +75,19 @@ type Router struct {
 // SetUpstream give it somewhere to send traffic.
 func New(opts Options) *Router {
 	r := &Router{
-		log:          opts.Logger,
-		preview:      newPreview(opts),
-		stripCookies: opts.StripCookies,
-		h1:           opts.Transport,
-		h2c:          opts.Transport,
-		allH2C:       opts.H2C,
-		buffers:      &bufferPool{},
-		observe:      opts.Observe,
-		upstreams:    map[string]*upstream{},
+		log:       opts.Logger,
+		preview:   newPreview(opts),
+		h1:        opts.Transport,
+		h2c:       opts.Transport,
+		allH2C:    opts.H2C,
+		buffers:   &bufferPool{},
+		observe:   opts.Observe,
+		upstreams: map[string]*upstream{},
 	}
 	if r.preview != nil {
-		r.allStripped = append(r.allStripped, r.preview.cookie)
+		r.stripped = append(r.stripped, r.preview.cookie)
 	}
-	r.allStripped = append(r.allStripped, r.stripCookies...)
+	r.stripped = append(r.stripped, opts.StripCookies...)
 	if r.log == nil {
 		r.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
