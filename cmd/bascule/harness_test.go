@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -68,14 +69,26 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// freeAddr returns a loopback address free for bascule to listen on. Its
+// port lies below the kernel's ephemeral range (32768 and up here), where
+// the many client connections of tests running alongside take their source
+// ports: a port picked with :0 can be taken by one of them before bascule
+// binds it, or between a kill -9 and the restart that must bind it again.
+// It also avoids the process driver's default range (20000-20999) and the
+// static driver's example ports (19001, 19002).
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 100 {
+		addr := fmt.Sprintf("127.0.0.1:%d", 10000+rand.IntN(9000))
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return addr
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatal("no free port in 10000-18999")
+	return ""
 }
 
 // newInstance writes a config for the sample app and picks addresses; extra
@@ -131,10 +144,23 @@ func (in *instance) start() {
 	cmd, exited := in.cmd, in.exited
 	go func() { cmd.Wait(); close(exited) }()
 	t.Cleanup(func() { in.stop() })
-	waitFor(t, 20*time.Second, "bascule API to answer", func() bool {
-		_, err := in.cl.Status(context.Background())
-		return err == nil
-	})
+	// Not waitFor: a bascule that exits (a bad config, a port in use) is
+	// reported at once, with what it said.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := in.cl.Status(context.Background()); err == nil {
+			return
+		}
+		select {
+		case <-exited:
+			t.Fatalf("bascule serve exited before its API answered; it said:\n%s", in.stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bascule API did not answer within 20s; bascule said:\n%s", in.stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // stop ends bascule gracefully (SIGTERM): it stops its apps too.
