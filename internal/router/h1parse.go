@@ -736,73 +736,37 @@ const (
 	hdrXForwardedProto
 )
 
-// h1Lookup identifies a header name case-insensitively. Switching on the
-// length first keeps the common case (an unremarkable name) to one or two
-// short comparisons.
+// h1Names lists the names h1Lookup knows, in lower case, by their length:
+// indexing by length first keeps the common case (an unremarkable name) to
+// at most two short comparisons.
+var h1Names = [...][]struct {
+	lower string
+	id    hdrName
+}{
+	2:  {{"te", hdrTE}},
+	4:  {{"host", hdrHost}, {"date", hdrDate}},
+	6:  {{"cookie", hdrCookie}, {"expect", hdrExpect}},
+	7:  {{"upgrade", hdrUpgrade}, {"trailer", hdrTrailer}},
+	9:  {{"forwarded", hdrForwarded}},
+	10: {{"connection", hdrConnection}, {"keep-alive", hdrKeepAlive}},
+	12: {{"content-type", hdrContentType}},
+	14: {{"content-length", hdrContentLength}, {"http2-settings", hdrHTTP2Settings}},
+	15: {{"x-forwarded-for", hdrXForwardedFor}},
+	16: {{"x-forwarded-host", hdrXForwardedHost}, {"proxy-connection", hdrProxyConnection}},
+	17: {{"transfer-encoding", hdrTransferEncoding}, {"x-forwarded-proto", hdrXForwardedProto}},
+	18: {{"proxy-authenticate", hdrProxyAuthenticate}},
+	19: {{"proxy-authorization", hdrProxyAuthorization}},
+}
+
+// h1Lookup identifies a header name case-insensitively.
 func h1Lookup(name []byte) hdrName {
-	switch len(name) {
-	case 2:
-		return h1Match(name, "te", hdrTE)
-	case 4:
-		if h1Is(name, "host") {
-			return hdrHost
-		}
-		return h1Match(name, "date", hdrDate)
-	case 6:
-		if h1Is(name, "cookie") {
-			return hdrCookie
-		}
-		return h1Match(name, "expect", hdrExpect)
-	case 7:
-		if h1Is(name, "upgrade") {
-			return hdrUpgrade
-		}
-		return h1Match(name, "trailer", hdrTrailer)
-	case 9:
-		return h1Match(name, "forwarded", hdrForwarded)
-	case 10:
-		if h1Is(name, "connection") {
-			return hdrConnection
-		}
-		return h1Match(name, "keep-alive", hdrKeepAlive)
-	case 12:
-		return h1Match(name, "content-type", hdrContentType)
-	case 14:
-		if h1Is(name, "content-length") {
-			return hdrContentLength
-		}
-		return h1Match(name, "http2-settings", hdrHTTP2Settings)
+	if len(name) >= len(h1Names) {
+		return hdrOther
 	}
-	return h1LookupLong(name)
-}
-
-// h1LookupLong is h1Lookup for the names of 15 bytes or more.
-func h1LookupLong(name []byte) hdrName {
-	switch len(name) {
-	case 15:
-		return h1Match(name, "x-forwarded-for", hdrXForwardedFor)
-	case 16:
-		if h1Is(name, "x-forwarded-host") {
-			return hdrXForwardedHost
+	for _, n := range h1Names[len(name)] {
+		if h1Is(name, n.lower) {
+			return n.id
 		}
-		return h1Match(name, "proxy-connection", hdrProxyConnection)
-	case 17:
-		if h1Is(name, "transfer-encoding") {
-			return hdrTransferEncoding
-		}
-		return h1Match(name, "x-forwarded-proto", hdrXForwardedProto)
-	case 18:
-		return h1Match(name, "proxy-authenticate", hdrProxyAuthenticate)
-	case 19:
-		return h1Match(name, "proxy-authorization", hdrProxyAuthorization)
-	}
-	return hdrOther
-}
-
-// h1Match returns id if name is lower ignoring ASCII case, else hdrOther.
-func h1Match(name []byte, lower string, id hdrName) hdrName {
-	if h1Is(name, lower) {
-		return id
 	}
 	return hdrOther
 }
