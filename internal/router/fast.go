@@ -215,7 +215,7 @@ func (c *fastConn) proxy(head []byte) bool {
 	c.bodyTaken = false
 	u, color := r.acquire(r.preview.matchHead(&c.req) == toIdle)
 	if u == nil {
-		keep := c.badGateway(len(head), "bascule: the live release ("+string(color)+") is not reachable\n")
+		keep := c.badGateway(len(head), unreachableText(color, true, true))
 		if r.observe != nil {
 			r.observe(color, http.StatusBadGateway, 0)
 		}

@@ -74,7 +74,7 @@ func (r *Router) proxyError(w http.ResponseWriter, req *http.Request, u *upstrea
 	if errors.Is(err, context.Canceled) && req.Context().Err() != nil {
 		// The client went away; nobody will read the answer.
 		r.log.Debug("proxy: client canceled", "upstream", u.addr)
-		unreachable(w, r.unreachableText(u))
+		unreachable(w, unreachableText(r.snap.Load().colorOf(u)))
 		return
 	}
 	unreachable(w, r.unreachableMessage(u, err))
@@ -83,14 +83,14 @@ func (r *Router) proxyError(w http.ResponseWriter, req *http.Request, u *upstrea
 // unreachableMessage logs an upstream failure and returns the text of the
 // 502 that says which release is down.
 func (r *Router) unreachableMessage(u *upstream, err error) string {
-	c, _, _ := r.snap.Load().colorOf(u)
+	c, live, ok := r.snap.Load().colorOf(u)
 	r.log.Warn("proxy: upstream failed", "upstream", u.addr, "color", c, "err", err)
-	return r.unreachableText(u)
+	return unreachableText(c, live, ok)
 }
 
-// unreachableText is the body of the 502 for a failure of u.
-func (r *Router) unreachableText(u *upstream) string {
-	c, live, ok := r.snap.Load().colorOf(u)
+// unreachableText is the body of a 502 for color c, the live one or not;
+// !ok when the failed upstream is no longer either color's.
+func unreachableText(c Color, live, ok bool) string {
 	switch {
 	case !ok:
 		return "bascule: the release is not reachable\n"

@@ -156,7 +156,7 @@ func (r *Router) acquire(idle bool) (*upstream, Color) {
 
 // noUpstream answers for a color that has no upstream at all.
 func (r *Router) noUpstream(w http.ResponseWriter, c Color) {
-	unreachable(w, "bascule: the live release ("+string(c)+") is not reachable\n")
+	unreachable(w, unreachableText(c, true, true))
 	if r.observe != nil {
 		r.observe(c, http.StatusBadGateway, 0)
 	}
