@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"runtime"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,9 +35,9 @@ type fastConn struct {
 	bw *bufio.Writer
 	ip []byte // the client's address, for X-Forwarded-For
 
-	idle     bool      // waiting for a request; guarded by s.mu
-	served   bool      // it has carried a request; guarded by s.mu
-	accepted time.Time // when the server accepted it
+	idle     atomic.Bool // waiting for a request
+	served   atomic.Bool // it has carried a request
+	accepted time.Time   // when the server accepted it
 
 	req   requestHead
 	resp  responseHead
@@ -61,7 +62,7 @@ func (s *Server) newConn(nc net.Conn) *fastConn {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closing {
+	if s.closing.Load() {
 		return nil
 	}
 	s.conns[c] = struct{}{}

@@ -40,8 +40,9 @@ type Server struct {
 	idleTimeout       time.Duration
 	date              dateCache
 
+	closing atomic.Bool // read without mu on every request; set under mu
+
 	mu        sync.Mutex
-	closing   bool
 	listeners map[net.Listener]struct{}
 	conns     map[*fastConn]struct{}
 	stdOnce   sync.Once
@@ -145,7 +146,7 @@ func retryableAccept(err error) bool {
 func (s *Server) track(ln net.Listener) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closing {
+	if s.closing.Load() {
 		return false
 	}
 	s.listeners[ln] = struct{}{}
@@ -159,11 +160,7 @@ func (s *Server) untrack(ln net.Listener) {
 	ln.Close()
 }
 
-func (s *Server) isClosing() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closing
-}
+func (s *Server) isClosing() bool { return s.closing.Load() }
 
 // Shutdown stops accepting, closes idle connections, lets every request in
 // flight finish (its connection then closes) and returns once none is left,
@@ -206,7 +203,7 @@ func (s *Server) Close() error {
 func (s *Server) beginClose() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.closing = true
+	s.closing.Store(true)
 	for ln := range s.listeners {
 		ln.Close()
 	}
@@ -226,7 +223,7 @@ func (s *Server) closeIdle() int {
 		// A connection that has not sent its first request yet may be a
 		// client that just connected to send one: like net/http, give it
 		// newConnGrace before treating it as idle.
-		if c.idle && (c.served || now.Sub(c.accepted) > newConnGrace) {
+		if c.idle.Load() && (c.served.Load() || now.Sub(c.accepted) > newConnGrace) {
 			// Unblocks the wait for the next request; a request that
 			// arrived just before is still served, then the conn closes.
 			c.nc.SetReadDeadline(aLongTimeAgo)
@@ -236,17 +233,18 @@ func (s *Server) closeIdle() int {
 }
 
 // setIdle marks c as waiting for its next request (idle) or serving one;
-// false when the server is closing and c should close instead.
+// false when the server is closing and c should close instead. It takes no
+// lock, being on every request's path: c stores idle before it loads
+// closing, and Shutdown stores closing before closeIdle loads idle, so at
+// least one of them sees the other and an idle connection is never missed.
 func (s *Server) setIdle(c *fastConn, idle bool) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c.idle = idle
+	c.idle.Store(idle)
 	if !idle {
-		c.served = true
+		c.served.Store(true)
 	}
 	// A new connection still gets its first request served (closeIdle
 	// gives it newConnGrace to send it).
-	return !s.closing || !c.served
+	return !s.closing.Load() || !c.served.Load()
 }
 
 // forget drops a connection that has ended or been handed to net/http.
