@@ -5,6 +5,9 @@
 #   start   run `bascule serve` in the foreground on $PROXY_ADDR
 #   point   register v1 and v2, make v1 live on blue, deploy v2 ready on green
 #   switch  go live with green (the harness times this)
+# BENCH_CONCURRENCY sets concurrency.limit (default 24; 0 for no limit): the
+# benchmark app shares one core with bascule, and 24 requests at once keep
+# it busy while the rest wait in bascule's fair queue (see ADR 0005).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${BASCULE_BIN:-$here/../bin/bascule}
@@ -31,6 +34,10 @@ health_check:
   interval: 50ms
 drain_timeout: 10s
 YAML
+  limit=${BENCH_CONCURRENCY:-24}
+  if [ "$limit" != 0 ]; then
+    printf 'concurrency:\n  limit: %s\n' "$limit" >> "$dir/bascule.yaml"
+  fi
   BASCULE_ADMIN_TOKEN=$BASCULE_TOKEN exec "$bin" serve -c "$dir/bascule.yaml" ;;
 point)
   mkdir -p "$dir"

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -135,5 +137,59 @@ func TestStaticDriver(t *testing.T) {
 	}
 	if rel, _ := get(t, http.DefaultClient, "http://"+listen+"/"); rel != "green-app" {
 		t.Errorf("production after the failed deploy = %s, want green-app", rel)
+	}
+}
+
+// TestConcurrencyLimit: with concurrency.limit 1, a request that arrives
+// while the app works on a slow one waits in bascule, shows in the
+// bascule_queued_requests metric, and gets a 503 that says why once
+// queue_timeout passes; the slow one is served, and the slot is free again.
+func TestConcurrencyLimit(t *testing.T) {
+	in := newInstance(t, "concurrency: {limit: 1, queue_timeout: 1s}\n")
+	in.start()
+	in.liveWith("v1")
+	base := "http://" + in.listen
+	c := &http.Client{Timeout: 10 * time.Second}
+
+	type answer struct {
+		code int
+		body string
+		err  error
+	}
+	fetch := func(url string, out chan<- answer) {
+		resp, err := c.Get(url)
+		if err != nil {
+			out <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		out <- answer{resp.StatusCode, string(b), err}
+	}
+	slow, waiting := make(chan answer, 1), make(chan answer, 1)
+	go fetch(base+"/sleep?ms=3000", slow)
+	waitFor(t, 5*time.Second, "the slow request to reach the app", func() bool {
+		st, err := in.cl.Status(context.Background())
+		return err == nil && len(st.Colors) > 0 && st.Colors[0].InFlight == 1
+	})
+	go fetch(base+"/", waiting)
+	waitFor(t, 5*time.Second, `bascule_queued_requests{color="blue"} 1 in /metrics`, func() bool {
+		resp, err := http.Get("http://" + in.control + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(b), `bascule_queued_requests{color="blue"} 1`+"\n")
+	})
+	want := "bascule: the release on blue is busy: it is already working on 1 requests, and this one waited 1s for its turn\n"
+	if a := <-waiting; a.err != nil || a.code != http.StatusServiceUnavailable || a.body != want {
+		t.Errorf("request over the limit = %d %q (%v), want 503 %q", a.code, a.body, a.err, want)
+	}
+	if a := <-slow; a.err != nil || a.code != http.StatusOK {
+		t.Errorf("slow request = %d %q (%v), want 200", a.code, a.body, a.err)
+	}
+	if rel, code := get(t, c, base+"/"); code != http.StatusOK || rel != "v1" {
+		t.Errorf("request after the slow one = %d from %q, want 200 from v1: the slot was not given back", code, rel)
 	}
 }

@@ -28,6 +28,7 @@ type Config struct {
 	HealthCheck  HealthCheck   // when a started release counts as healthy
 	SmokeTest    SmokeTest     // optional check run against the idle color before it may go live
 	DrainTimeout time.Duration // longest wait for in-flight requests on the old color after a switch
+	Concurrency  Concurrency   // optional cap on requests each color's app works on at once
 	StopTimeout  time.Duration // SIGTERM to SIGKILL delay when stopping a release
 	AutoGoLive   bool          // switch as soon as a deployment is ready, without a click
 	ControlTLS   TLS           // serve the control plane over TLS; empty: plain HTTP
@@ -98,6 +99,13 @@ type HealthCheck struct {
 	StartTimeout     time.Duration // longest wait for a new release to become healthy; default 60s
 }
 
+// Concurrency caps how many requests the router has each color's app work
+// on at once; further requests wait in the router, first come first served.
+type Concurrency struct {
+	Limit        int           // requests per color at once; 0 (default) means no limit
+	QueueTimeout time.Duration // longest wait for a turn before a 503; default 30s
+}
+
 // SmokeTest configures the optional smoke test run against the idle color.
 type SmokeTest struct {
 	Command []string      // argv run from the release directory; empty means no smoke test
@@ -160,6 +168,7 @@ func Default() Config {
 		},
 		SmokeTest:    SmokeTest{Timeout: 60 * time.Second},
 		DrainTimeout: 30 * time.Second,
+		Concurrency:  Concurrency{QueueTimeout: 30 * time.Second},
 		StopTimeout:  10 * time.Second,
 		Migrate:      Migrate{LockTimeout: 500 * time.Millisecond},
 		Store:        Store{Driver: DriverSQLite},

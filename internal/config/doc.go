@@ -55,6 +55,19 @@
 //	auto_go_live   switch to a new release as soon as it is ready, without
 //	               waiting for "Go live". Default false.
 //
+// concurrency — optional; how many requests each color's app works on at
+// once. Requests over the limit wait in the router, first come first served,
+// instead of in the app's socket buffers, where an event loop picks them up
+// in no particular order: under overload the latency tail is shorter. A
+// request counts from before it is sent until the app's response head
+// arrives, so streams, SSE and WebSockets stop counting once they have
+// begun; a long request (a slow upload, a long poll) counts throughout.
+//
+//	limit          requests per color at once; about the number the app
+//	               serves in parallel. 0 means no limit. Default 0.
+//	queue_timeout  longest wait for a turn; then the router answers 503.
+//	               Default 30s.
+//
 // preview — reaching the idle color before it goes live. A request previews
 // when it names the preview (by host, header or cookie) and carries the token.
 //

@@ -25,6 +25,12 @@ func (d *decoder) root(n ast.Node, c *Config) {
 		"drain_timeout": d.duration(&c.DrainTimeout),
 		"stop_timeout":  d.duration(&c.StopTimeout),
 		"auto_go_live":  d.boolean(&c.AutoGoLive),
+		"concurrency": func(p string, n ast.Node) {
+			d.mapping(p, n, section{
+				"limit":         d.integer(&c.Concurrency.Limit),
+				"queue_timeout": d.duration(&c.Concurrency.QueueTimeout),
+			})
+		},
 		"control_tls": func(p string, n ast.Node) {
 			d.mapping(p, n, section{
 				"cert_file": d.str(&c.ControlTLS.CertFile),

@@ -26,6 +26,9 @@ func TestParseValid(t *testing.T) {
 			c.Runtime = Runtime{Driver: DriverStatic, Process: c.Runtime.Process, Static: Static{Blue: "127.0.0.1:19001", Green: "[::1]:19002"}}
 			c.Runtime.Process.Command = nil
 		}},
+		{"concurrency limit", cmdOK + "concurrency: {limit: 32, queue_timeout: 2s}\n", func(c *Config) {
+			c.Concurrency = Concurrency{Limit: 32, QueueTimeout: 2 * time.Second}
+		}},
 		{"durations", cmdOK + "drain_timeout: 1m30s\nstop_timeout: 1.5s\n", func(c *Config) {
 			c.DrainTimeout = 90 * time.Second
 			c.StopTimeout = 1500 * time.Millisecond
@@ -158,6 +161,9 @@ func TestParseInvalid(t *testing.T) {
 			[]string{`b.yaml:3: health_check.healthy_threshold: expected an integer, got "two"`}},
 		{"threshold overflow", cmdOK + "health_check:\n  healthy_threshold: 99999999999999999999\n",
 			[]string{`b.yaml:3: health_check.healthy_threshold: 99999999999999999999 is out of range`}},
+		{"negative concurrency limit", cmdOK + "concurrency:\n  limit: -1\n  queue_timeout: 0s\n",
+			[]string{`b.yaml:3: concurrency.limit: must be 0 (no limit) or more, got -1`,
+				`b.yaml:4: concurrency.queue_timeout: must be positive, got 0s`}},
 		{"tls cert without key", cmdOK + "control_tls:\n  cert_file: /etc/bascule/cert.pem\n",
 			[]string{`b.yaml:2: control_tls: cert_file and key_file go together: set both, or neither for plain HTTP`}},
 		{"tls unknown key", cmdOK + "control_tls:\n  cert: a.pem\n",

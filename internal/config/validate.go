@@ -88,6 +88,10 @@ func (v *validator) validate(c *Config) {
 	v.command("smoke_test.command", c.SmokeTest.Command)
 	v.positive("smoke_test.timeout", c.SmokeTest.Timeout)
 	v.positive("drain_timeout", c.DrainTimeout)
+	if c.Concurrency.Limit < 0 {
+		v.errorf("concurrency.limit", "must be 0 (no limit) or more, got %d", c.Concurrency.Limit)
+	}
+	v.positive("concurrency.queue_timeout", c.Concurrency.QueueTimeout)
 	v.positive("stop_timeout", c.StopTimeout)
 	v.database(&c.Database)
 	v.positive("migrate.lock_timeout", c.Migrate.LockTimeout)

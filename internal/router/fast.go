@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"sync/atomic"
 	"time"
 )
@@ -52,6 +53,8 @@ type fastConn struct {
 	bodyTaken bool // the request body has been read from the client
 
 	respHeadLen int // length of the response head in the upstream's buffer
+
+	queueTimer *time.Timer // bounds waits for a slot at a busy app; made at the first
 }
 
 // newConn registers a new client connection; nil when the server is closing.
@@ -216,7 +219,7 @@ func (c *fastConn) proxy(head []byte) bool {
 	c.bodyTaken = false
 	u, color := r.acquire(r.preview.matchHead(&c.req) == toIdle)
 	if u == nil {
-		keep := c.badGateway(len(head), unreachableText(color, true, true))
+		keep := c.answerError(len(head), http.StatusBadGateway, unreachableText(color, true, true))
 		if r.observe != nil {
 			r.observe(color, http.StatusBadGateway, 0)
 		}
@@ -238,9 +241,25 @@ func (c *fastConn) wholeInBuffer(headLen int) bool {
 
 // exchange sends the request to u and relays the response. A request wholly
 // in the buffer (head and body) can be sent again when a pooled connection
-// turns out to have been closed by the upstream.
+// turns out to have been closed by the upstream. With a concurrency limit,
+// the request first waits for its turn, and holds its slot until the app's
+// response head has arrived (or the exchange failed).
 func (c *fastConn) exchange(u *upstream, head []byte) (status int, keep bool) {
 	whole := c.wholeInBuffer(len(head))
+	held := false // a slot of u.lim
+	if u.lim != nil {
+		if !u.lim.tryAcquire() {
+			if err := c.waitTurn(u.lim); err != nil {
+				return http.StatusServiceUnavailable, c.answerError(len(head), http.StatusServiceUnavailable, c.r.busyMessage(u, err))
+			}
+		}
+		held = true
+		defer func() { // even if a bug panics: a lost slot would be lost for good
+			if held {
+				u.lim.release()
+			}
+		}()
+	}
 	for {
 		pc, err := u.pool.get(context.Background(), !whole)
 		if err == nil {
@@ -252,6 +271,10 @@ func (c *fastConn) exchange(u *upstream, head []byte) (status int, keep bool) {
 			err = c.readResponseHead(pc)
 		}
 		if err == nil {
+			if held { // the app has answered: the next in line may go
+				held = false
+				u.lim.release()
+			}
 			if whole {
 				c.br.Discard(len(head) + int(c.req.contentLength))
 				c.bodyTaken = true
@@ -281,8 +304,20 @@ func (c *fastConn) exchange(u *upstream, head []byte) (status int, keep bool) {
 			c.r.log.Debug("proxy: client went away", "upstream", u.addr, "err", err)
 			return statusClientGone, false
 		}
-		return http.StatusBadGateway, c.badGateway(len(head), c.r.unreachableMessage(u, err))
+		return http.StatusBadGateway, c.answerError(len(head), http.StatusBadGateway, c.r.unreachableMessage(u, err))
 	}
+}
+
+// waitTurn waits in line at l with the connection's own timer, so that a
+// busy app costs no allocation per request.
+func (c *fastConn) waitTurn(l *limiter) error {
+	if c.queueTimer == nil {
+		c.queueTimer = time.NewTimer(l.timeout)
+	} else {
+		c.queueTimer.Reset(l.timeout)
+	}
+	defer c.queueTimer.Stop()
+	return l.wait(nil, nil, c.queueTimer.C)
 }
 
 // statusClientGone is what Observe is told of a request whose client hung
@@ -554,10 +589,10 @@ func (c *fastConn) next(pc *h1Conn) ([]byte, error) {
 	return pc.br.Peek(pc.br.Buffered())
 }
 
-// badGateway answers 502 with msg before anything of the response was sent,
-// and reports whether the connection can carry another request: only when
-// the request's body was consumed.
-func (c *fastConn) badGateway(headLen int, msg string) bool {
+// answerError answers status (502 or 503) with msg before anything of the
+// response was sent, and reports whether the connection can carry another
+// request: only when the request's body was consumed.
+func (c *fastConn) answerError(headLen, status int, msg string) bool {
 	keep := !c.reqClose
 	if !c.bodyTaken {
 		if c.wholeInBuffer(headLen) {
@@ -567,8 +602,12 @@ func (c *fastConn) badGateway(headLen int, msg string) bool {
 		}
 	}
 	bw := c.bw
-	bw.WriteString("HTTP/1.1 502 Bad Gateway\r\n")
-	for _, kv := range unreachableHeader {
+	bw.WriteString("HTTP/1.1 ")
+	bw.WriteString(strconv.Itoa(status))
+	bw.WriteByte(' ')
+	bw.WriteString(http.StatusText(status))
+	bw.WriteString("\r\n")
+	for _, kv := range errorHeader {
 		bw.WriteString(kv[0] + ": " + kv[1] + "\r\n")
 	}
 	bw.Write(c.s.date.line())

@@ -14,7 +14,7 @@ import (
 // newUpstream builds the proxies for addr once, so the request path never
 // constructs one.
 func (r *Router) newUpstream(addr string) *upstream {
-	u := &upstream{addr: addr}
+	u := &upstream{addr: addr, lim: newLimiter(r.concurrency, r.queueTimeout)}
 	u.h1 = r.newProxy(u, r.h1)
 	u.h2c = r.newProxy(u, r.h2c)
 	u.proxy = u.h1
@@ -41,7 +41,7 @@ func (r *Router) newProxy(u *upstream, rt http.RoundTripper) *httputil.ReversePr
 			setXForwarded(pr)
 			r.stripOut(pr.Out.Header)
 		},
-		Transport:     rt,
+		Transport:     u.lim.wrap(rt),
 		FlushInterval: 0, // streaming (SSE, unknown length) is flushed at once by ReverseProxy itself
 		BufferPool:    r.buffers,
 		ErrorLog:      slog.NewLogLogger(r.log.Handler(), slog.LevelWarn),
@@ -74,10 +74,14 @@ func (r *Router) proxyError(w http.ResponseWriter, req *http.Request, u *upstrea
 	if errors.Is(err, context.Canceled) && req.Context().Err() != nil {
 		// The client went away; nobody will read the answer.
 		r.log.Debug("proxy: client canceled", "upstream", u.addr)
-		unreachable(w, unreachableText(r.snap.Load().colorOf(u)))
+		writeError(w, http.StatusBadGateway, unreachableText(r.snap.Load().colorOf(u)))
 		return
 	}
-	unreachable(w, r.unreachableMessage(u, err))
+	if errors.Is(err, errQueueTimeout) {
+		writeError(w, http.StatusServiceUnavailable, r.busyMessage(u, err))
+		return
+	}
+	writeError(w, http.StatusBadGateway, r.unreachableMessage(u, err))
 }
 
 // unreachableMessage logs an upstream failure and returns the text of the
@@ -101,22 +105,22 @@ func unreachableText(c Color, live, ok bool) string {
 	}
 }
 
-// unreachableHeader is the header of every 502 the router writes itself,
-// through net/http (unreachable) or the fast path (badGateway), so the two
+// errorHeader is the header of every 502 and 503 the router writes itself,
+// through net/http (writeError) or the fast path (answerError), so the two
 // fronts answer alike. Keys are in canonical form.
-var unreachableHeader = [...][2]string{
+var errorHeader = [...][2]string{
 	{"Content-Type", "text/plain; charset=utf-8"},
 	{"X-Content-Type-Options", "nosniff"},
 	{"Cache-Control", "no-store"},
 }
 
-// unreachable writes a short 502 that says which release is down.
-func unreachable(w http.ResponseWriter, msg string) {
+// writeError writes a short 502 or 503 that says which release failed.
+func writeError(w http.ResponseWriter, status int, msg string) {
 	h := w.Header()
-	for _, kv := range unreachableHeader {
+	for _, kv := range errorHeader {
 		h[kv[0]] = []string{kv[1]}
 	}
-	w.WriteHeader(http.StatusBadGateway)
+	w.WriteHeader(status)
 	_, _ = w.Write([]byte(msg))
 }
 

@@ -43,6 +43,15 @@ type Options struct {
 	// application/grpc, not grpc-web) still go over h2c, since gRPC cannot
 	// work over HTTP/1.1; everything else goes over HTTP/1.1.
 	H2C bool
+	// Concurrency, if positive, is the most requests each upstream works on
+	// at once. Further requests wait in the router, first come first
+	// served, and are answered 503 after QueueTimeout. A request counts from
+	// before it is sent until the app's response head arrives, so streams,
+	// SSE and upgraded connections stop counting once they have begun.
+	Concurrency int
+	// QueueTimeout bounds the wait for a slot under Concurrency. Zero:
+	// DefaultQueueTimeout.
+	QueueTimeout time.Duration
 	// Observe, if set, is called after every routed request with the color
 	// it went to, the status sent (101 for upgrades) and its duration. It is
 	// called outside any lock, on the request's goroutine.
@@ -65,7 +74,9 @@ type Router struct {
 	allH2C       bool              // Options.H2C: h2c for everything but upgrades
 	buffers      *bufferPool
 	observe      func(Color, int, time.Duration)
-	writers      sync.Pool // *trackingWriter
+	concurrency  int           // Options.Concurrency
+	queueTimeout time.Duration // Options.QueueTimeout
+	writers      sync.Pool     // *trackingWriter
 
 	mu        sync.Mutex // serialises writers; never taken by requests
 	upstreams map[string]*upstream
@@ -83,6 +94,9 @@ func New(opts Options) *Router {
 		buffers:   &bufferPool{},
 		observe:   opts.Observe,
 		upstreams: map[string]*upstream{},
+
+		concurrency:  opts.Concurrency,
+		queueTimeout: opts.QueueTimeout,
 	}
 	if r.preview != nil {
 		r.stripped = append(r.stripped, r.preview.cookie)
@@ -156,7 +170,7 @@ func (r *Router) acquire(idle bool) (*upstream, Color) {
 
 // noUpstream answers for a color that has no upstream at all.
 func (r *Router) noUpstream(w http.ResponseWriter, c Color) {
-	unreachable(w, unreachableText(c, true, true))
+	writeError(w, http.StatusBadGateway, unreachableText(c, true, true))
 	if r.observe != nil {
 		r.observe(c, http.StatusBadGateway, 0)
 	}

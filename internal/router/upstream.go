@@ -16,6 +16,7 @@ type upstream struct {
 	h1    *httputil.ReverseProxy // HTTP/1.1, for upgrades (WebSocket needs it)
 	h2c   *httputil.ReverseProxy // HTTP/2 prior knowledge, for gRPC
 	pool  *h1Pool                // the default transport's fast HTTP/1.1 path; nil with Options.Transport
+	lim   *limiter               // Options.Concurrency; nil: no limit
 
 	inflight atomic.Int64
 	waiters  atomic.Int32 // Drain calls waiting on this upstream

@@ -78,6 +78,17 @@ func (m *metrics) observe(c router.Color, status int, d time.Duration) {
 	}
 }
 
+// watchQueues exports how many requests wait for a slot at each color's
+// app (config key concurrency), read from r at each scrape.
+func (m *metrics) watchQueues(r *router.Router) {
+	for _, c := range []router.Color{router.Blue, router.Green} {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bascule_queued_requests",
+			Help:        "Requests waiting in the router for a slot at the color's app (concurrency.limit).",
+			ConstLabels: prometheus.Labels{"color": string(c)}},
+			func() float64 { return float64(r.Queued(r.Table().Upstreams[c])) }))
+	}
+}
+
 // colorStats reads the per-color counters for the web UI.
 func (m *metrics) colorStats() map[string]web.ColorStats {
 	out := make(map[string]web.ColorStats, len(m.counts))

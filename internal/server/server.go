@@ -103,8 +103,10 @@ func Open(ctx context.Context, opts Options) (_ *Server, err error) {
 	s.router = router.New(router.Options{Logger: s.log.With("component", "router"),
 		PreviewHosts: hostsOnly(cfg.Preview.Hosts), PreviewHeader: cfg.Preview.Header,
 		PreviewCookie: cfg.Preview.Cookie, PreviewToken: s.PreviewToken, Observe: m.observe,
-		StripCookies: []string{auth.CookieName}})
+		StripCookies: []string{auth.CookieName},
+		Concurrency:  cfg.Concurrency.Limit, QueueTimeout: cfg.Concurrency.QueueTimeout})
 	s.router.Install(table)
+	m.watchQueues(s.router)
 	if s.routerLn, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("router: listen %s: %w", cfg.Listen, err)
 	}
