@@ -73,6 +73,16 @@ func TestLoadFull(t *testing.T) {
 	}
 }
 
+// TestExampleLoads: the example the README points users to is a valid
+// file, so it cannot drift from the schema unnoticed.
+func TestExampleLoads(t *testing.T) {
+	t.Setenv("BASCULE_PREVIEW_TOKEN", "s3cret")
+	t.Setenv("DATABASE_URL", "postgres://shop@127.0.0.1/shop")
+	if _, err := Load("../../examples/bascule.yaml"); err != nil {
+		t.Errorf("Load(examples/bascule.yaml) = %v", err)
+	}
+}
+
 func TestDefault(t *testing.T) {
 	t.Setenv("XDG_STATE_HOME", "/state")
 	want := Config{
