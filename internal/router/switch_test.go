@@ -20,7 +20,16 @@ func colorAfter(k int64) Color {
 	return Green
 }
 
+// TestSwitchUnderLoad: 50 switches under load from 8 clients, half of them
+// keeping connections alive. Run as well with a concurrency limit below the
+// number of clients, so that requests are queued in the router across the
+// switches and drains.
 func TestSwitchUnderLoad(t *testing.T) {
+	t.Run("no limit", func(t *testing.T) { testSwitchUnderLoad(t, Options{}) })
+	t.Run("limit 2", func(t *testing.T) { testSwitchUnderLoad(t, Options{Concurrency: 2}) })
+}
+
+func testSwitchUnderLoad(t *testing.T, opts Options) {
 	// drained[i] is set once Drain returned for that color after a switch
 	// away from it; any request reaching it then escaped the in-flight count.
 	var drained [2]atomic.Bool
@@ -34,7 +43,7 @@ func TestSwitchUnderLoad(t *testing.T) {
 			_, _ = io.WriteString(w, string(c))
 		})
 	}
-	r, blue, green := newPair(t, Options{}, guard(Blue), guard(Green))
+	r, blue, green := newPair(t, opts, guard(Blue), guard(Green))
 	addrOf := map[Color]string{Blue: blue.addr, Green: green.addr}
 	base := serve(t, r)
 	const clients, switches = 8, 50
@@ -58,6 +67,17 @@ func TestSwitchUnderLoad(t *testing.T) {
 	ctx, stop := context.WithTimeout(context.Background(), 40*time.Second) // bounds the load loop
 	defer stop()
 	var wg sync.WaitGroup
+	// peakQueued samples the router's queues, to show that the limited run
+	// did queue requests across the switches (not a synchronisation).
+	var peakQueued atomic.Int64
+	wg.Go(func() {
+		for ctx.Err() == nil {
+			if q := r.Queued(blue.addr) + r.Queued(green.addr); q > peakQueued.Load() {
+				peakQueued.Store(q)
+			}
+			time.Sleep(50 * time.Microsecond)
+		}
+	})
 	for i := range clients {
 		keepAlive := i%2 == 0
 		c := newClient(keepAlive)
@@ -126,7 +146,11 @@ func TestSwitchUnderLoad(t *testing.T) {
 	if reused.Load() == 0 {
 		t.Errorf("no request reused a kept-alive connection; the keep-alive half of the test proved nothing")
 	}
-	t.Logf("%d requests (%d on reused connections) across %d switches, none failed", requests.Load(), reused.Load(), switches)
+	if opts.Concurrency > 0 && peakQueued.Load() == 0 {
+		t.Errorf("no request was ever queued under a limit of %d for %d clients; the limited run proved nothing", opts.Concurrency, clients)
+	}
+	t.Logf("%d requests (%d on reused connections, at most %d queued) across %d switches, none failed",
+		requests.Load(), reused.Load(), peakQueued.Load(), switches)
 }
 
 // fetchColor GETs base and returns the color that answered; any non-200 is
