@@ -54,7 +54,7 @@ type fastConn struct {
 
 	respHeadLen int // length of the response head in the upstream's buffer
 
-	queueTimer *time.Timer // bounds waits for a slot at a busy app; made at the first
+	queueTimer *time.Timer // bounds waits for a slot at a busy app; made at the first wait
 }
 
 // newConn registers a new client connection; nil when the server is closing.
