@@ -249,7 +249,11 @@ func (c *fastConn) exchange(u *upstream, head []byte) (status int, keep bool) {
 	held := false // a slot of u.lim
 	if u.lim != nil {
 		if !u.lim.tryAcquire() {
-			if err := c.waitTurn(u.lim); err != nil {
+			switch err := c.waitTurn(u.lim); {
+			case errors.Is(err, errClientGone):
+				c.r.log.Debug("proxy: client went away while queued", "upstream", u.addr)
+				return statusClientGone, false
+			case err != nil:
 				return http.StatusServiceUnavailable, c.answerError(len(head), http.StatusServiceUnavailable, c.r.busyMessage(u, err))
 			}
 		}
@@ -308,17 +312,29 @@ func (c *fastConn) exchange(u *upstream, head []byte) (status int, keep bool) {
 	}
 }
 
-// waitTurn waits in line at l with the connection's own timer, so that a
-// busy app costs no allocation per request.
+// waitTurn waits in line at l, with the connection's own timer, until a slot
+// is free, the queue timeout passes (errQueueTimeout) or the client hangs up
+// (errClientGone; noticed by the client watch, after watchAfter).
 func (c *fastConn) waitTurn(l *limiter) error {
 	if c.queueTimer == nil {
 		c.queueTimer = time.NewTimer(l.timeout)
 	} else {
 		c.queueTimer.Reset(l.timeout)
 	}
-	defer c.queueTimer.Stop()
-	return l.wait(nil, nil, c.queueTimer.C)
+	abort := make(chan struct{})
+	c.watch.armQueued(abort)
+	err := l.wait(abort, func() error { return errClientGone }, c.queueTimer.C)
+	c.watch.stop()
+	c.queueTimer.Stop()
+	if err == nil && c.watch.gone.Load() { // the slot came as the client left
+		l.release()
+		err = errClientGone
+	}
+	return err
 }
+
+// errClientGone ends the wait of a request whose client hung up.
+var errClientGone = errors.New("client went away while waiting for a slot")
 
 // statusClientGone is what Observe is told of a request whose client hung
 // up before its response was complete (nginx's 499).

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -21,11 +22,17 @@ type holdingApp struct {
 	peak    int // most requests in the handler at once
 	arrived chan string
 	release chan struct{}
+	freed   sync.Once
 }
 
 func newHoldingApp() *holdingApp {
 	return &holdingApp{arrived: make(chan string, 100), release: make(chan struct{})}
 }
+
+// free lets every held request go, now and from now on. Tests also call it
+// in a cleanup that runs before the upstream's, so that a failing test ends
+// instead of waiting forever for its handlers.
+func (a *holdingApp) free() { a.freed.Do(func() { close(a.release) }) }
 
 func (a *holdingApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := r.URL.Query().Get("n")
@@ -65,6 +72,7 @@ func testConcurrencyLimitQueuesInOrder(t *testing.T, serve front) {
 	app := newHoldingApp()
 	r, blue, _ := newPair(t, Options{Concurrency: 2}, app, nil)
 	base := serve(t, r)
+	t.Cleanup(app.free) // before the servers close: nothing may still be held
 	c := newClient(true)
 
 	const n = 6
@@ -102,7 +110,7 @@ func testConcurrencyLimitQueuesInOrder(t *testing.T, serve front) {
 			t.Errorf("a freed slot went to request %s, want %s (first in line)", got, want)
 		}
 	}
-	close(app.release)
+	app.free()
 	for range n {
 		if got := <-results; !strings.HasPrefix(got, "200 held ") {
 			t.Errorf("queued request = %q, want 200 held …", got)
@@ -136,6 +144,7 @@ func testConcurrencyLimitAnswers503AfterQueueTimeout(t *testing.T, serve front) 
 			mu.Unlock()
 		}}, app, nil)
 	base := serve(t, r)
+	t.Cleanup(app.free) // before the servers close: nothing may still be held
 	c := newClient(true)
 
 	held := make(chan string, 1)
@@ -165,7 +174,7 @@ func testConcurrencyLimitAnswers503AfterQueueTimeout(t *testing.T, serve front) 
 		t.Errorf("503 Content-Type = %q", ct)
 	}
 
-	close(app.release)
+	app.free()
 	if got := <-held; got != "200 held first" {
 		t.Errorf("held request = %q, want 200 held first", got)
 	}
@@ -195,9 +204,9 @@ func TestConcurrencyLimitFreesSlotOnceStreamBegins(t *testing.T) {
 
 func testConcurrencyLimitFreesSlotOnceStreamBegins(t *testing.T, serve front) {
 	app := newHoldingApp()
-	defer close(app.release)
 	r, _, _ := newPair(t, Options{Concurrency: 1, QueueTimeout: 5 * time.Second}, app, nil)
 	base := serve(t, r)
+	t.Cleanup(app.free) // before the servers close: nothing may still be held
 
 	resp, err := newClient(true).Get(base + "/stream")
 	if err != nil {
@@ -210,5 +219,61 @@ func testConcurrencyLimitFreesSlotOnceStreamBegins(t *testing.T, serve front) {
 	}
 	if code, _, body := get(t, newClient(true), mustRequest(t, "GET", base+"/quick")); code != http.StatusOK || body != "quick" {
 		t.Errorf("request beside an open stream = %d %q, want 200 quick", code, body)
+	}
+}
+
+// TestConcurrencyLimitDropsQueuedRequestOfGoneClient: a client that hangs
+// up while its request waits in line leaves the line; the request never
+// reaches the app, which is busy enough already.
+func TestConcurrencyLimitDropsQueuedRequestOfGoneClient(t *testing.T) {
+	bothFronts(t, testConcurrencyLimitDropsQueuedRequestOfGoneClient)
+}
+
+func testConcurrencyLimitDropsQueuedRequestOfGoneClient(t *testing.T, serve front) {
+	app := newHoldingApp()
+	var quick sync.Map // ?n= of each /quick request the app saw
+	r, blue, _ := newPair(t, Options{Concurrency: 1, QueueTimeout: 10 * time.Second},
+		http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			if req.URL.Path == "/quick" {
+				quick.Store(req.URL.Query().Get("n"), true)
+			}
+			app.ServeHTTP(w, req)
+		}), nil)
+	base := serve(t, r)
+	t.Cleanup(app.free) // before the servers close: nothing may still be held
+	c := newClient(true)
+
+	held := make(chan error, 1)
+	go func() {
+		resp, err := c.Get(base + "/hold?n=first")
+		if err == nil {
+			_, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+		}
+		held <- err
+	}()
+	<-app.arrived
+
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(conn, "GET /quick?n=gone HTTP/1.1\r\nHost: shop.example\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the request to queue", 5*time.Second, func() bool { return r.Queued(blue.addr) == 1 })
+	conn.Close()
+	waitFor(t, "the gone client's request to leave the line", 5*time.Second, func() bool { return r.Queued(blue.addr) == 0 })
+
+	app.free()
+	if err := <-held; err != nil {
+		t.Fatalf("held request: %v", err)
+	}
+	// First in line after the held one, had the gone request stayed.
+	if code, _, body := get(t, c, mustRequest(t, "GET", base+"/quick?n=after")); code != http.StatusOK || body != "quick" {
+		t.Fatalf("request after = %d %q, want 200 quick", code, body)
+	}
+	if _, ok := quick.Load("gone"); ok {
+		t.Error("the request of a client that hung up while queued reached the app")
 	}
 }

@@ -16,7 +16,8 @@ const watchAfter = 100 * time.Millisecond
 // clientWatch notices a client that hangs up while its request is with the
 // upstream, so that the upstream connection is cut rather than left working
 // for nobody (a long poll, a quiet event stream) and Drain is not kept
-// waiting for it. net/http does this with a background read on every
+// waiting for it; or while its request waits in line for a busy app, so that
+// it leaves the line instead of reaching the app for nobody. net/http does this with a background read on every
 // request; the fast path starts one only for requests still running after
 // watchAfter, since a goroutine hand-off per request is what it avoids.
 type clientWatch struct {
@@ -25,7 +26,8 @@ type clientWatch struct {
 
 	mu       sync.Mutex
 	state    watchState
-	upstream net.Conn // cut when the client is gone
+	upstream net.Conn      // cut when the client is gone; nil while queued
+	abort    chan struct{} // closed when the client is gone; nil unless queued
 	done     chan struct{}
 
 	stopping atomic.Bool // the read ends because stop asked
@@ -41,9 +43,15 @@ const (
 )
 
 // arm starts the countdown for a request whose upstream connection is up.
-func (w *clientWatch) arm(up net.Conn) {
+func (w *clientWatch) arm(up net.Conn) { w.start(up, nil) }
+
+// armQueued starts the countdown for a request waiting for a slot at a busy
+// app; abort is closed if its client hangs up.
+func (w *clientWatch) armQueued(abort chan struct{}) { w.start(nil, abort) }
+
+func (w *clientWatch) start(up net.Conn, abort chan struct{}) {
 	w.mu.Lock()
-	w.state, w.upstream = watchArmed, up
+	w.state, w.upstream, w.abort = watchArmed, up, abort
 	w.gone.Store(false)
 	if w.timer == nil {
 		w.timer = time.AfterFunc(watchAfter, w.fire)
@@ -63,7 +71,7 @@ func (w *clientWatch) fire() {
 	}
 	w.state = watchRunning
 	w.done = make(chan struct{})
-	done, up := w.done, w.upstream
+	done, up, abort := w.done, w.upstream, w.abort
 	// The connection may still carry the idle deadline of its wait for
 	// this request; the watch must not mistake that for a hang-up.
 	w.cr.nc.SetReadDeadline(time.Time{})
@@ -76,7 +84,12 @@ func (w *clientWatch) fire() {
 	}
 	if err != nil && !w.stopping.Load() {
 		w.gone.Store(true)
-		up.SetDeadline(aLongTimeAgo)
+		if up != nil {
+			up.SetDeadline(aLongTimeAgo)
+		}
+		if abort != nil {
+			close(abort)
+		}
 	}
 }
 
