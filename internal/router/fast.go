@@ -312,18 +312,28 @@ func (c *fastConn) exchange(u *upstream, head []byte) (status int, keep bool) {
 	}
 }
 
-// waitTurn waits in line at l, with the connection's own timer, until a slot
-// is free, the queue timeout passes (errQueueTimeout) or the client hangs up
-// (errClientGone; noticed by the client watch, after watchAfter).
+// waitTurn waits in line at l until a slot is free, the queue timeout
+// passes (errQueueTimeout) or the client hangs up (errClientGone). A wait
+// longer than watchAfter has the client watched meanwhile; shorter ones, the
+// usual kind, cost one reset of the connection's own timer and nothing else.
 func (c *fastConn) waitTurn(l *limiter) error {
+	l.waiting.Add(1)
+	defer l.waiting.Add(-1)
+	first := min(watchAfter, l.timeout)
 	if c.queueTimer == nil {
-		c.queueTimer = time.NewTimer(l.timeout)
+		c.queueTimer = time.NewTimer(first)
 	} else {
-		c.queueTimer.Reset(l.timeout)
+		c.queueTimer.Reset(first)
 	}
+	err := l.wait(nil, nil, c.queueTimer.C)
+	if err == nil || first == l.timeout {
+		c.queueTimer.Stop()
+		return err
+	}
+	c.queueTimer.Reset(l.timeout - first)
 	abort := make(chan struct{})
 	c.watch.armQueued(abort)
-	err := l.wait(abort, func() error { return errClientGone }, c.queueTimer.C)
+	err = l.wait(abort, func() error { return errClientGone }, c.queueTimer.C)
 	c.watch.stop()
 	c.queueTimer.Stop()
 	if err == nil && c.watch.gone.Load() { // the slot came as the client left

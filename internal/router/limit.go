@@ -60,10 +60,8 @@ func (l *limiter) tryAcquire() bool {
 }
 
 // wait takes a slot, waiting in line until expired fires (errQueueTimeout)
-// or done is closed (cause).
+// or done is closed (cause). The caller counts itself in l.waiting.
 func (l *limiter) wait(done <-chan struct{}, cause func() error, expired <-chan time.Time) error {
-	l.waiting.Add(1)
-	defer l.waiting.Add(-1)
 	select {
 	case l.slots <- struct{}{}:
 		return nil
@@ -80,6 +78,8 @@ func (l *limiter) acquire(ctx context.Context) error {
 	if l == nil || l.tryAcquire() {
 		return nil
 	}
+	l.waiting.Add(1)
+	defer l.waiting.Add(-1)
 	t := time.NewTimer(l.timeout)
 	defer t.Stop()
 	return l.wait(ctx.Done(), func() error { return context.Cause(ctx) }, t.C)

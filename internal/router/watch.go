@@ -43,15 +43,9 @@ const (
 )
 
 // arm starts the countdown for a request whose upstream connection is up.
-func (w *clientWatch) arm(up net.Conn) { w.start(up, nil) }
-
-// armQueued starts the countdown for a request waiting for a slot at a busy
-// app; abort is closed if its client hangs up.
-func (w *clientWatch) armQueued(abort chan struct{}) { w.start(nil, abort) }
-
-func (w *clientWatch) start(up net.Conn, abort chan struct{}) {
+func (w *clientWatch) arm(up net.Conn) {
 	w.mu.Lock()
-	w.state, w.upstream, w.abort = watchArmed, up, abort
+	w.state, w.upstream, w.abort = watchArmed, up, nil
 	w.gone.Store(false)
 	if w.timer == nil {
 		w.timer = time.AfterFunc(watchAfter, w.fire)
@@ -61,8 +55,19 @@ func (w *clientWatch) start(up net.Conn, abort chan struct{}) {
 	w.mu.Unlock()
 }
 
-// fire runs on the timer's goroutine: it reads from the client until the
-// client sends something, hangs up, or stop interrupts the read.
+// armQueued watches the client of a request that has waited watchAfter for
+// a slot at a busy app, at once; abort is closed if the client hangs up.
+func (w *clientWatch) armQueued(abort chan struct{}) {
+	w.mu.Lock()
+	w.state, w.upstream, w.abort = watchArmed, nil, abort
+	w.gone.Store(false)
+	w.mu.Unlock()
+	go w.fire()
+}
+
+// fire runs on the timer's goroutine, or on armQueued's: it reads from the
+// client until the client sends something, hangs up, or stop interrupts the
+// read.
 func (w *clientWatch) fire() {
 	w.mu.Lock()
 	if w.state != watchArmed {
@@ -99,7 +104,7 @@ func (w *clientWatch) stop() {
 	w.mu.Lock()
 	state := w.state
 	w.state = watchOff
-	if state == watchArmed {
+	if state == watchArmed && w.timer != nil {
 		w.timer.Stop() // a fire already queued finds the watch off
 	}
 	if state != watchRunning {
