@@ -141,11 +141,12 @@ func TestStaticDriver(t *testing.T) {
 }
 
 // TestConcurrencyLimit: with concurrency.limit 1, a request that arrives
-// while the app works on a slow one waits in bascule, shows in the
-// bascule_queued_requests metric, and gets a 503 that says why once
-// queue_timeout passes; the slow one is served, and the slot is free again.
+// while the app works on a slow one waits in bascule, shows in the status
+// API and the bascule_queued_requests metric, and gets a 503 that says why
+// once queue_timeout passes; the slow one is served, and the slot is free
+// again.
 func TestConcurrencyLimit(t *testing.T) {
-	in := newInstance(t, "concurrency: {limit: 1, queue_timeout: 1s}\n")
+	in := newInstance(t, "concurrency: {limit: 1, queue_timeout: 2s}\n")
 	in.start()
 	in.liveWith("v1")
 	base := "http://" + in.listen
@@ -167,12 +168,16 @@ func TestConcurrencyLimit(t *testing.T) {
 		out <- answer{resp.StatusCode, string(b), err}
 	}
 	slow, waiting := make(chan answer, 1), make(chan answer, 1)
-	go fetch(base+"/sleep?ms=3000", slow)
+	go fetch(base+"/sleep?ms=4000", slow)
 	waitFor(t, 5*time.Second, "the slow request to reach the app", func() bool {
 		st, err := in.cl.Status(context.Background())
 		return err == nil && len(st.Colors) > 0 && st.Colors[0].InFlight == 1
 	})
 	go fetch(base+"/", waiting)
+	waitFor(t, 5*time.Second, "the status API to show the queued request", func() bool {
+		st, err := in.cl.Status(context.Background())
+		return err == nil && len(st.Colors) > 0 && st.Colors[0].Queued == 1 && st.Colors[0].InFlight == 2
+	})
 	waitFor(t, 5*time.Second, `bascule_queued_requests{color="blue"} 1 in /metrics`, func() bool {
 		resp, err := http.Get("http://" + in.control + "/metrics")
 		if err != nil {
@@ -182,7 +187,7 @@ func TestConcurrencyLimit(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return strings.Contains(string(b), `bascule_queued_requests{color="blue"} 1`+"\n")
 	})
-	want := "bascule: the release on blue is busy: it is already working on 1 requests, and this one waited 1s for its turn\n"
+	want := "bascule: the release on blue is busy: it is already working on 1 requests, and this one waited 2s for its turn\n"
 	if a := <-waiting; a.err != nil || a.code != http.StatusServiceUnavailable || a.body != want {
 		t.Errorf("request over the limit = %d %q (%v), want 503 %q", a.code, a.body, a.err, want)
 	}

@@ -34,6 +34,7 @@ type Router interface {
 	SetUpstream(c router.Color, addr string)
 	Switch(to router.Color) error
 	InFlight(addr string) int64
+	Queued(addr string) int64
 	Upgraded(addr string) int64
 	Drain(ctx context.Context, addr string) error
 }

@@ -22,7 +22,8 @@ type ColorStatus struct {
 	Running      bool   `json:"running"`
 	Healthy      bool   `json:"healthy"`
 	HealthError  string `json:"health_error,omitempty"`
-	InFlight     int64  `json:"in_flight"`
+	InFlight     int64  `json:"in_flight"` // queued requests included
+	Queued       int64  `json:"queued"`    // waiting for a slot under concurrency.limit
 }
 
 // Status is the state of both colors and the deployment in progress.
@@ -55,6 +56,7 @@ func (s *Service) Status(ctx context.Context) (Status, error) {
 		}
 		if cs.Addr != "" {
 			cs.InFlight = s.opts.Router.InFlight(cs.Addr)
+			cs.Queued = s.opts.Router.Queued(cs.Addr)
 		}
 		inst, ok := s.opts.Driver.Instance(string(c))
 		if ok {
