@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -316,7 +317,11 @@ func printStatus(w io.Writer, st deploy.Status) error {
 				health = "unhealthy: " + cs.HealthError
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", cs.Color, role, dash(cs.Version), dash(cs.State), health, cs.InFlight, dash(cs.Addr))
+		inFlight := strconv.FormatInt(cs.InFlight, 10)
+		if cs.Queued > 0 {
+			inFlight += " (" + strconv.FormatInt(cs.Queued, 10) + " queued)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cs.Color, role, dash(cs.Version), dash(cs.State), health, inFlight, dash(cs.Addr))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -178,6 +178,9 @@ func TestConcurrencyLimit(t *testing.T) {
 		st, err := in.cl.Status(context.Background())
 		return err == nil && len(st.Colors) > 0 && st.Colors[0].Queued == 1 && st.Colors[0].InFlight == 2
 	})
+	if out, code := runCLI(t, in, "status"); code != 0 || !strings.Contains(out, "2 (1 queued)") {
+		t.Errorf("bascule status while one request is queued = exit %d:\n%s\nwant IN FLIGHT 2 (1 queued)", code, out)
+	}
 	waitFor(t, 5*time.Second, `bascule_queued_requests{color="blue"} 1 in /metrics`, func() bool {
 		resp, err := http.Get("http://" + in.control + "/metrics")
 		if err != nil {
