@@ -61,6 +61,23 @@ func (a *holdingApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// fetch GETs url and sends "STATUS BODY", or the error's text, to out: for
+// requests a test starts in the background and checks later.
+func fetch(c *http.Client, url string, out chan<- string) {
+	resp, err := c.Get(url)
+	if err != nil {
+		out <- err.Error()
+		return
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		out <- err.Error()
+		return
+	}
+	out <- fmt.Sprintf("%d %s", resp.StatusCode, body)
+}
+
 // TestConcurrencyLimitQueuesInOrder: with a limit of 2, the app never works
 // on more than 2 requests at once; the others wait in the router and reach
 // the app in the order they came, and every one of them succeeds.
@@ -77,16 +94,7 @@ func testConcurrencyLimitQueuesInOrder(t *testing.T, serve front) {
 
 	const n = 6
 	results := make(chan string, n)
-	send := func(i int) {
-		resp, err := c.Get(fmt.Sprintf("%s/hold?n=%d", base, i))
-		if err != nil {
-			results <- err.Error()
-			return
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		results <- fmt.Sprintf("%d %s", resp.StatusCode, body)
-	}
+	send := func(i int) { fetch(c, fmt.Sprintf("%s/hold?n=%d", base, i), results) }
 	for i := range 2 {
 		go send(i)
 		<-app.arrived
@@ -148,16 +156,7 @@ func testConcurrencyLimitAnswers503AfterQueueTimeout(t *testing.T, serve front) 
 	c := newClient(true)
 
 	held := make(chan string, 1)
-	go func() {
-		resp, err := c.Get(base + "/hold?n=first")
-		if err != nil {
-			held <- err.Error()
-			return
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		held <- fmt.Sprintf("%d %s", resp.StatusCode, body)
-	}()
+	go fetch(c, base+"/hold?n=first", held)
 	<-app.arrived
 
 	resp, err := c.Get(base + "/quick")
@@ -243,15 +242,8 @@ func testConcurrencyLimitDropsQueuedRequestOfGoneClient(t *testing.T, serve fron
 	t.Cleanup(app.free) // before the servers close: nothing may still be held
 	c := newClient(true)
 
-	held := make(chan error, 1)
-	go func() {
-		resp, err := c.Get(base + "/hold?n=first")
-		if err == nil {
-			_, err = io.ReadAll(resp.Body)
-			resp.Body.Close()
-		}
-		held <- err
-	}()
+	held := make(chan string, 1)
+	go fetch(c, base+"/hold?n=first", held)
 	<-app.arrived
 
 	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
@@ -266,8 +258,8 @@ func testConcurrencyLimitDropsQueuedRequestOfGoneClient(t *testing.T, serve fron
 	waitFor(t, "the gone client's request to leave the line", 5*time.Second, func() bool { return r.Queued(blue.addr) == 0 })
 
 	app.free()
-	if err := <-held; err != nil {
-		t.Fatalf("held request: %v", err)
+	if got := <-held; got != "200 held first" {
+		t.Fatalf("held request = %q, want 200 held first", got)
 	}
 	// First in line after the held one, had the gone request stayed.
 	if code, _, body := get(t, c, mustRequest(t, "GET", base+"/quick?n=after")); code != http.StatusOK || body != "quick" {
