@@ -16,10 +16,11 @@ const watchAfter = 100 * time.Millisecond
 // clientWatch notices a client that hangs up while its request is with the
 // upstream, so that the upstream connection is cut rather than left working
 // for nobody (a long poll, a quiet event stream) and Drain is not kept
-// waiting for it; or while its request waits in line for a busy app, so that
-// it leaves the line instead of reaching the app for nobody. net/http does this with a background read on every
-// request; the fast path starts one only for requests still running after
-// watchAfter, since a goroutine hand-off per request is what it avoids.
+// waiting for it; or while its request waits in line for a busy app, so
+// that it leaves the line instead of reaching the app for nobody. net/http
+// does this with a background read on every request; the fast path starts
+// one only for requests still running (or waiting) after watchAfter, since
+// a goroutine hand-off per request is what it avoids.
 type clientWatch struct {
 	cr    *connReader
 	timer *time.Timer
