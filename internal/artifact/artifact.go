@@ -28,10 +28,18 @@ type Blob struct {
 	Size   int64
 }
 
-// Store keeps artifacts under Dir/blobs and unpacked releases under Dir/unpacked.
+// Store keeps artifacts under Dir/blobs and unpacked releases under
+// Dir/unpacked/v2. Its zero limits are the defaults.
 type Store struct {
 	Dir     string
-	MaxSize int64 // bytes; 0 means 1 GiB
+	MaxSize int64 // bytes of an artifact as uploaded; 0 means 1 GiB
+	// MaxUnpackedSize bounds the bytes of the regular files of one release
+	// once unpacked, as their headers declare them: a small tar.gz can
+	// inflate to terabytes. 0 means 4 GiB.
+	MaxUnpackedSize int64
+	// MaxEntries bounds the entries of one release archive, counting the
+	// directories their names imply. 0 means 100,000.
+	MaxEntries int
 }
 
 func (s *Store) maxSize() int64 {
@@ -41,10 +49,39 @@ func (s *Store) maxSize() int64 {
 	return 1 << 30
 }
 
+func (s *Store) limits() limits {
+	lim := limits{size: s.MaxUnpackedSize, entries: s.MaxEntries}
+	if lim.size <= 0 {
+		lim.size = 4 << 30
+	}
+	if lim.entries <= 0 {
+		lim.entries = 100_000
+	}
+	return lim
+}
+
 // Put streams r into the store, computing its digest on the way. When want
 // is not empty the stored digest must equal it. Writing goes to a temporary
 // file that is renamed into place, so a crash never leaves a partial blob.
 func (s *Store) Put(ctx context.Context, r io.Reader, want string) (Blob, error) {
+	return s.put(ctx, r, want, nil)
+}
+
+// PutRelease is Put for a release artifact of format: before the bytes are
+// kept, it reads them as Unpack would, so that an archive a deployment
+// would refuse is refused when it is registered, and never stored. It
+// returns the errors of Unpack's rules (*UnsafeEntryError,
+// ErrInvalidArchive) as well as Put's.
+func (s *Store) PutRelease(ctx context.Context, r io.Reader, want, format string) (Blob, error) {
+	return s.put(ctx, r, want, func(f *os.File) error {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("check artifact: %w", err)
+		}
+		return s.check(ctx, f, format)
+	})
+}
+
+func (s *Store) put(ctx context.Context, r io.Reader, want string, check func(*os.File) error) (Blob, error) {
 	dir := filepath.Join(s.Dir, "blobs")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Blob{}, fmt.Errorf("create blob dir: %w", err)
@@ -68,6 +105,11 @@ func (s *Store) Put(ctx context.Context, r io.Reader, want string) (Blob, error)
 	if want != "" && !strings.EqualFold(want, b.Digest) {
 		return Blob{}, fmt.Errorf("%w: received %s, announced %s", ErrDigestMismatch, b.Digest, want)
 	}
+	if check != nil {
+		if err := check(tmp); err != nil {
+			return Blob{}, err
+		}
+	}
 	if err := tmp.Sync(); err != nil {
 		return Blob{}, fmt.Errorf("sync artifact: %w", err)
 	}
@@ -82,6 +124,10 @@ func (s *Store) Put(ctx context.Context, r io.Reader, want string) (Blob, error)
 
 // Open returns the stored bytes of digest.
 func (s *Store) Open(digest string) (*os.File, error) {
+	if !digestRE.MatchString(digest) {
+		// The digest names a file: only the form Put gives is accepted.
+		return nil, fmt.Errorf("open artifact %q: not a sha256 digest", digest)
+	}
 	f, err := os.Open(s.blobPath(digest))
 	if err != nil {
 		return nil, fmt.Errorf("open artifact %s: %w", digest, err)
