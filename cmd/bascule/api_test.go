@@ -1,7 +1,9 @@
 package main
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
@@ -36,6 +38,7 @@ func TestAPIBadInput(t *testing.T) {
 		{"unknown release", "GET", "/api/v1/releases/v9", adminToken, "", 404, "not_found"},
 		{"bad release version", "POST", "/api/v1/releases?version=../x", adminToken, "bytes", 400, "bad_request"},
 		{"same version, other bytes", "POST", "/api/v1/releases?version=v1", adminToken, "other bytes", 409, "release_exists"},
+		{"archive climbing out by chained links", "POST", "/api/v1/releases?version=v2&filename=v2.tar.gz", adminToken, escapingArchive(t), 422, "unsafe_archive"},
 		{"unknown endpoint", "GET", "/api/v1/nope", adminToken, "", 404, "not_found"},
 		{"bad limit", "GET", "/api/v1/deployments?limit=0", adminToken, "", 400, "bad_request"},
 	}
@@ -121,4 +124,27 @@ func TestAuditExport(t *testing.T) {
 	if resp, _ := get("?format=xml"); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("format=xml = %d, want 400", resp.StatusCode)
 	}
+}
+
+// escapingArchive is a tar.gz whose links, each harmless lexically, chain
+// out of the release directory (issue 11).
+func escapingArchive(t *testing.T) string {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for _, h := range []*tar.Header{
+		{Typeflag: tar.TypeSymlink, Name: "a", Linkname: "."},
+		{Typeflag: tar.TypeSymlink, Name: "b", Linkname: "a/.."},
+		{Typeflag: tar.TypeReg, Name: "b/x", Mode: 0o644},
+	} {
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	zw.Close()
+	return buf.String()
 }

@@ -36,6 +36,7 @@ func toError(err error) (*Error, bool) {
 	var ce *deploy.ConflictError
 	var ie *auth.InputError
 	var rl *auth.RateLimitError
+	var ue *artifact.UnsafeEntryError
 	switch {
 	case errors.As(err, &ae):
 		return ae, true
@@ -67,6 +68,10 @@ func toError(err error) (*Error, bool) {
 		return errorf(http.StatusRequestEntityTooLarge, "too_large", "%v", err), true
 	case errors.Is(err, artifact.ErrDigestMismatch):
 		return errorf(http.StatusBadRequest, "digest_mismatch", "%v", err), true
+	case errors.As(err, &ue):
+		return errorf(http.StatusUnprocessableEntity, "unsafe_archive", "%v", err), true
+	case errors.Is(err, artifact.ErrInvalidArchive):
+		return errorf(http.StatusUnprocessableEntity, "invalid_archive", "%v", err), true
 	}
 	return errorf(http.StatusInternalServerError, "internal", "internal error; see the bascule log"), false
 }

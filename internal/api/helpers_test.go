@@ -30,6 +30,7 @@ type fixture struct {
 	h     *api.Handler
 	db    *sqlite.DB
 	auth  *auth.Authenticator
+	arts  *artifact.Store // the API's and the deploy service's, as in bascule serve
 	creds map[string]cred // by "<role> token" and "<role> session"
 }
 
@@ -54,15 +55,15 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	f := &fixture{t: t, db: db, creds: map[string]cred{},
+	f := &fixture{t: t, db: db, creds: map[string]cred{}, arts: &artifact.Store{Dir: t.TempDir()},
 		auth: auth.New(auth.Options{Store: db, Password: auth.PasswordParams{Time: 1, MemoryKiB: 64}})}
-	svc := deploy.New(deploy.Options{App: "shop", Store: db, Artifacts: &artifact.Store{Dir: t.TempDir()},
+	svc := deploy.New(deploy.Options{App: "shop", Store: db, Artifacts: f.arts,
 		Driver: static.New(map[string]string{"blue": addr, "green": addr}), Router: router.New(router.Options{})})
 	t.Cleanup(svc.Close)
 	if err := svc.Recover(ctx); err != nil {
 		t.Fatal(err)
 	}
-	f.h = api.New(api.Options{Store: db, Artifacts: &artifact.Store{Dir: t.TempDir()}, Deploy: svc, Auth: f.auth})
+	f.h = api.New(api.Options{Store: db, Artifacts: f.arts, Deploy: svc, Auth: f.auth})
 	f.srv = httptest.NewServer(f.h)
 	t.Cleanup(f.srv.Close)
 	for _, role := range roles {

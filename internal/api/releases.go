@@ -40,7 +40,8 @@ func (h *Handler) getRelease(w http.ResponseWriter, r *http.Request, _ auth.Prin
 // POST /api/v1/releases?version=v2&filename=app.tar.gz, optionally with
 // X-Bascule-Digest: sha256:… to have the server verify the bytes. Releases
 // are immutable: the same version with the same bytes answers 200 (CI may
-// retry), with other bytes 409.
+// retry), with other bytes 409. An archive that would not unpack under the
+// artifact package's rules is refused with 422, naming the entry.
 func (h *Handler) addRelease(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	q := r.URL.Query()
 	version := q.Get("version")
@@ -54,7 +55,13 @@ func (h *Handler) addRelease(w http.ResponseWriter, r *http.Request, p auth.Prin
 	body := bufio.NewReaderSize(r.Body, 64<<10)
 	head, _ := body.Peek(512)
 	format := artifact.DetectFormat(head)
-	blob, err := h.opts.Artifacts.Put(r.Context(), body, r.Header.Get("X-Bascule-Digest"))
+	// The archive is checked now, against the rules it will be unpacked
+	// under, so that CI learns at once that a release cannot be deployed.
+	blob, err := h.opts.Artifacts.PutRelease(r.Context(), body, r.Header.Get("X-Bascule-Digest"), format)
+	var unsafe *artifact.UnsafeEntryError
+	if errors.As(err, &unsafe) || errors.Is(err, artifact.ErrInvalidArchive) {
+		h.audit(r, p, "release.add", version, "refused", err.Error())
+	}
 	if err != nil {
 		return err
 	}
