@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -98,43 +99,54 @@ func newTree(lim limits) *tree {
 
 // admit checks h against the rules and records it in the tree.
 func (t *tree) admit(h *tar.Header) (entry, error) {
-	refuse := func(format string, args ...any) (entry, error) {
-		return entry{}, &UnsafeEntryError{Entry: h.Name, Reason: fmt.Sprintf(format, args...)}
+	e, reason := t.place(h)
+	if reason != "" {
+		return entry{}, &UnsafeEntryError{Entry: h.Name, Reason: reason}
 	}
+	return e, nil
+}
+
+// place finds where h goes and adds it there; reason tells why it may not.
+func (t *tree) place(h *tar.Header) (e entry, reason string) {
 	if reason := t.count(); reason != "" {
-		return refuse("%s", reason)
+		return e, reason
 	}
 	if h.Typeflag == tar.TypeXGlobalHeader {
-		return entry{skip: true}, nil
+		return entry{skip: true}, ""
 	}
 	if reason := typeReason(h.Typeflag); reason != "" {
-		return refuse("%s", reason)
+		return e, reason
 	}
 	parts, reason := split(h.Name)
-	if reason != "" {
-		return refuse("%s", reason)
-	}
-	if len(parts) == 0 {
-		if h.Typeflag == tar.TypeDir {
-			return entry{skip: true}, nil // "./": the release directory itself
-		}
-		return refuse("names the release directory itself")
+	switch {
+	case reason != "":
+		return e, reason
+	case len(parts) == 0 && h.Typeflag == tar.TypeDir:
+		return entry{skip: true}, "" // "./": the release directory itself
+	case len(parts) == 0:
+		return e, "names the release directory itself"
 	}
 	dirs, reason := t.parents(parts)
 	if reason != "" {
-		return refuse("%s", reason)
+		return e, reason
 	}
-	dir := dirs[len(dirs)-1]
-	e := entry{name: strings.Join(parts, "/")}
+	e.name = strings.Join(parts, "/")
 	last := parts[len(parts)-1]
-	if old := dir.children[last]; old != nil {
+	if old := dirs[len(dirs)-1].children[last]; old != nil {
 		if h.Typeflag == tar.TypeDir && old.kind == dirNode {
 			e.skip = true
-			return e, nil
+			return e, ""
 		}
-		return refuse("is in the archive twice: a later entry may not replace an earlier one")
+		return e, "is in the archive twice: a later entry may not replace an earlier one"
 	}
-	n := &node{}
+	e.link, reason = t.add(h, dirs, last)
+	return e, reason
+}
+
+// add makes the node for h as last in the directory that ends dirs. It
+// returns a hard link's clean target.
+func (t *tree) add(h *tar.Header, dirs []*node, last string) (link, reason string) {
+	n := &node{kind: fileNode}
 	switch h.Typeflag {
 	case tar.TypeDir:
 		n.kind, n.children = dirNode, map[string]*node{}
@@ -142,25 +154,23 @@ func (t *tree) admit(h *tar.Header) (entry, error) {
 		// In the tree before its target is resolved, so that a loop
 		// through the link itself is seen.
 		n.kind, n.target = linkNode, h.Linkname
-		dir.children[last] = n
+		dirs[len(dirs)-1].children[last] = n
 		if reason := checkTarget(dirs, h.Linkname); reason != "" {
-			return refuse("is a symlink to %q: %s", h.Linkname, reason)
+			return "", fmt.Sprintf("is a symlink to %q: %s", h.Linkname, reason)
 		}
 	case tar.TypeLink:
-		link, ok := t.regularFile(h.Linkname)
-		if !ok {
-			return refuse("is a hard link to %q, which is not an earlier regular file of the archive", h.Linkname)
+		var ok bool
+		if link, ok = t.regularFile(h.Linkname); !ok {
+			return "", fmt.Sprintf("is a hard link to %q, which is not an earlier regular file of the archive", h.Linkname)
 		}
-		n.kind, e.link = fileNode, link
 	default: // a regular file, sparse or not
 		if h.Size < 0 || h.Size > t.lim.size-t.size {
-			return refuse("declares %d bytes, which would take the release over its limit of %d bytes unpacked", h.Size, t.lim.size)
+			return "", fmt.Sprintf("declares %d bytes, which would take the release over its limit of %d bytes unpacked", h.Size, t.lim.size)
 		}
 		t.size += h.Size
-		n.kind = fileNode
 	}
-	dir.children[last] = n
-	return e, nil
+	dirs[len(dirs)-1].children[last] = n
+	return link, ""
 }
 
 // count counts one entry against the limit.
@@ -260,11 +270,12 @@ func (t *tree) regularFile(name string) (string, bool) {
 }
 
 // checkTarget resolves a symlink target from the link's directory, the
-// last of dirs (the directories from the root down), the way the kernel would, through the links in the tree, and tells why it
-// could leave the release directory ("" if it cannot). Where resolution
-// reaches a name that does not exist yet (or a file), it stops: the rest
-// descends from there only if it has no "..", and then stays inside
-// whatever later entries create, since they obey these rules too.
+// last of dirs (the directories from the root down), the way the kernel
+// would, through the links in the tree, and tells why it could leave the
+// release directory ("" if it cannot). Where resolution reaches a name that
+// does not exist yet (or a file), it stops: the rest descends from there if
+// it has no "..", and then stays inside whatever later entries create,
+// since they obey these rules too.
 func checkTarget(dirs []*node, target string) string {
 	switch {
 	case target == "":
@@ -276,38 +287,33 @@ func checkTarget(dirs []*node, target string) string {
 	}
 	stack := append([]*node(nil), dirs...)
 	pending := strings.Split(target, "/")
-	links, steps := 0, 0
-	for len(pending) > 0 {
-		if steps++; steps > maxSteps {
+	for links, steps := 0, 0; len(pending) > 0; steps++ {
+		if steps == maxSteps {
 			return fmt.Sprintf("resolving it takes over %d steps", maxSteps)
 		}
 		p := pending[0]
 		pending = pending[1:]
-		switch p {
-		case "", ".":
+		switch {
+		case p == "" || p == ".":
 			continue
-		case "..":
-			if len(stack) == 1 {
-				return "it resolves outside the release directory"
-			}
+		case p == ".." && len(stack) == 1:
+			return "it resolves outside the release directory"
+		case p == "..":
 			stack = stack[:len(stack)-1]
 			continue
 		}
-		next := stack[len(stack)-1].children[p]
-		switch {
+		switch next := stack[len(stack)-1].children[p]; {
 		case next == nil || next.kind == fileNode:
-			for _, q := range pending {
-				if q == ".." {
-					return fmt.Sprintf("it goes up with \"..\" after %q, which is not a directory of the archive (yet): where that leads depends on later entries", p)
-				}
+			if slices.Contains(pending, "..") {
+				return fmt.Sprintf("it goes up with \"..\" after %q, which is not a directory of the archive (yet): where that leads depends on later entries", p)
 			}
 			return ""
 		case next.kind == dirNode:
 			stack = append(stack, next)
+		case links == maxLinks:
+			return "it goes through too many levels of symlinks"
 		default:
-			if links++; links > maxLinks {
-				return "it goes through too many levels of symlinks"
-			}
+			links++
 			pending = append(strings.Split(next.target, "/"), pending...)
 		}
 	}
