@@ -50,7 +50,13 @@ type fastConn struct {
 	isHead    bool
 	afterPost bool // the last request was a POST
 	reqClose  bool
-	bodyTaken bool // the request body has been read from the client
+	bodyTaken bool  // the head was consumed and the body is being streamed from the client
+	bodyLeft  int64 // of a streamed body, the bytes not yet read from the client
+	// unread is set when the connection closes with part of a request body
+	// still unread: it then closes the way net/http does (lingerClose), so
+	// that the client gets to read the answer before the kernel resets the
+	// connection over the bytes it is still sending.
+	unread bool
 
 	respHeadLen int // length of the response head in the upstream's buffer
 
@@ -86,6 +92,9 @@ func (c *fastConn) serve() {
 		}
 		c.s.forget(c)
 		if !handedOff {
+			if c.unread {
+				lingerClose(c.nc, c.br)
+			}
 			c.nc.Close()
 		}
 		c.s.release(c.br, c.bw)
@@ -185,6 +194,27 @@ func numLeadingCRorLF(b []byte) int {
 	return n
 }
 
+// Bounds of lingerClose, net/http's figures for the same purpose (its
+// rstAvoidanceDelay and maxPostHandlerReadBytes).
+const (
+	lingerTimeout = 500 * time.Millisecond
+	lingerBytes   = 256 << 10
+)
+
+// lingerClose readies for closing a connection whose client may still be
+// sending a request body nobody will read. It half-closes, so the client
+// sees the end of the answer, then reads and discards what still comes, for
+// a bounded time and size: closing a socket with unread bytes makes the
+// kernel reset the connection, and a reset can destroy the answer before
+// the client has read it.
+func lingerClose(nc net.Conn, br *bufio.Reader) {
+	if cw, ok := nc.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	nc.SetReadDeadline(time.Now().Add(lingerTimeout))
+	io.CopyN(io.Discard, br, lingerBytes)
+}
+
 // handoff gives the connection, with every byte read from it so far, to the
 // net/http server. It reports whether net/http took it.
 func (c *fastConn) handoff() bool {
@@ -200,9 +230,12 @@ func (c *fastConn) handoff() bool {
 }
 
 // wantsNetHTTP reports whether a request the fast path could parse still
-// needs net/http: a preview link, which answers with a redirect.
+// needs net/http: one whose query may carry a preview link, which is
+// answered there (a redirect or a refusal) or stripped before the app sees
+// it (ServeHTTP).
 func (r *Router) wantsNetHTTP(h *requestHead) bool {
-	return r.preview != nil && len(r.preview.hosts) > 0 && bytes.Contains(h.target, []byte(previewQueryParam))
+	q := bytes.IndexByte(h.target, '?')
+	return q >= 0 && mentionsPreview(h.target[q+1:])
 }
 
 // proxy serves one parsed request and reports whether the connection can
@@ -216,7 +249,7 @@ func (c *fastConn) proxy(head []byte) bool {
 	c.isHead = string(c.req.method) == "HEAD"
 	c.afterPost = string(c.req.method) == "POST"
 	c.reqClose = c.req.close
-	c.bodyTaken = false
+	c.bodyTaken, c.bodyLeft = false, 0
 	u, color := r.acquire(r.preview.matchHead(&c.req) == toIdle)
 	if u == nil {
 		keep := c.answerError(len(head), http.StatusBadGateway, unreachableText(color, true, true))
@@ -265,7 +298,7 @@ func (c *fastConn) exchange(u *upstream, head []byte) (status int, keep bool) {
 		}()
 	}
 	for {
-		pc, err := u.pool.get(context.Background(), !whole)
+		pc, err := u.pool.get(context.Background())
 		if err == nil {
 			err = c.send(pc, head, whole)
 		}
@@ -384,28 +417,41 @@ func (c *fastConn) send(pc *h1Conn, head []byte, whole bool) error {
 		// released first so the buffer can take the body.
 		c.br.Discard(len(head))
 		c.nc.SetReadDeadline(time.Time{})
-		c.bodyTaken = true
-		if err := copyBody(bw, c.br, n); err != nil {
+		c.bodyTaken, c.bodyLeft = true, n
+		if err := c.copyBody(bw); err != nil {
 			return err
 		}
 	}
 	return bw.Flush()
 }
 
-// copyBody copies n bytes of request body from the client to the upstream.
-func copyBody(dst *bufio.Writer, src *bufio.Reader, n int64) error {
-	for n > 0 {
+// copyBody streams the rest of the request body (bodyLeft bytes) from the
+// client to the upstream, counting down bodyLeft as it goes: when the
+// upstream fails midway, what is left of the body is still on the client
+// connection, and answerError must know it.
+func (c *fastConn) copyBody(dst *bufio.Writer) error {
+	src := c.br
+	for c.bodyLeft > 0 {
 		if src.Buffered() == 0 {
+			// What came so far goes on before the wait for more: a slow
+			// upload reaches the app as it arrives, and an app that hung up
+			// is noticed now rather than a buffer later.
+			if err := dst.Flush(); err != nil {
+				return err
+			}
 			if _, err := src.Peek(1); err != nil {
 				return clientError{err}
 			}
 		}
-		buf, _ := src.Peek(int(min(int64(src.Buffered()), n)))
+		buf, _ := src.Peek(int(min(int64(src.Buffered()), c.bodyLeft)))
+		// Written before it is discarded: a byte counts as consumed only
+		// once the upstream took it, though the connection closes on a
+		// failure either way.
 		if _, err := dst.Write(buf); err != nil {
 			return err
 		}
 		src.Discard(len(buf))
-		n -= int64(len(buf))
+		c.bodyLeft -= int64(len(buf))
 	}
 	return nil
 }
@@ -538,8 +584,12 @@ func (c *fastConn) relay(u *upstream, pc *h1Conn) (status int, keep, reuse bool)
 		}
 		return rh.status, false, false
 	}
-	// An upstream that sent more than its response is never trusted again.
-	return rh.status, keep, upKeep && pc.br.Buffered() == 0
+	// An upstream that sent more than its response is never trusted again,
+	// nor one that answered HEAD: an app that wrongly sends a body there
+	// may send it a moment later, and it would be read as the answer to
+	// another client's request. The pool checks for bytes that came later
+	// before it hands a connection out again (h1Pool.get).
+	return rh.status, keep, upKeep && !c.isHead && pc.br.Buffered() == 0
 }
 
 // copyN relays n body bytes, flushing to the client whenever the upstream
@@ -617,15 +667,22 @@ func (c *fastConn) next(pc *h1Conn) ([]byte, error) {
 
 // answerError answers status (502 or 503) with msg before anything of the
 // response was sent, and reports whether the connection can carry another
-// request: only when the request's body was consumed.
+// request. It can only when the request's body was consumed exactly to its
+// end: the next bytes on the connection are then the next request. Whatever
+// else is left of a body — never sent, or cut short by an upstream that
+// failed while it streamed — is the client's data, not a request, so the
+// answer says Connection: close and the connection closes.
 func (c *fastConn) answerError(headLen, status int, msg string) bool {
 	keep := !c.reqClose
-	if !c.bodyTaken {
-		if c.wholeInBuffer(headLen) {
-			c.br.Discard(headLen + int(c.req.contentLength))
-		} else {
-			keep = false
+	switch {
+	case c.bodyTaken:
+		if c.bodyLeft > 0 {
+			keep, c.unread = false, true
 		}
+	case c.wholeInBuffer(headLen):
+		c.br.Discard(headLen + int(c.req.contentLength))
+	default:
+		keep, c.unread = false, true
 	}
 	bw := c.bw
 	bw.WriteString("HTTP/1.1 ")

@@ -61,9 +61,9 @@ func (p *h1Pool) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	for {
-		pc, err := p.get(req.Context(), false)
+		pc, err := p.get(req.Context())
 		if err != nil {
-			return nil, err
+			return nil, closeBody(req, err)
 		}
 		if replay != nil {
 			req.Body = io.NopCloser(bytes.NewReader(replay))
@@ -72,8 +72,22 @@ func (p *h1Pool) RoundTrip(req *http.Request) (*http.Response, error) {
 		if errors.Is(err, errStale) {
 			continue
 		}
-		return resp, err
+		if err != nil {
+			return nil, closeBody(req, err)
+		}
+		return resp, nil
 	}
+}
+
+// closeBody closes req's body after a failed round trip and returns err.
+// A RoundTripper must, and it matters here: net/http's server sees a body
+// closed before its end and closes the client connection after the error
+// answer, instead of first waiting to read what is left of the body.
+func closeBody(req *http.Request, err error) error {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+	return err
 }
 
 // maxReplay bounds the request bodies kept in memory so that a request can
@@ -96,10 +110,12 @@ func replayable(req *http.Request) ([]byte, error) {
 	return b, nil
 }
 
-// get pops an idle connection that is still open, or dials a new one.
-// verify checks every reused connection, for a request that cannot be sent
-// again if its connection turns out stale.
-func (p *h1Pool) get(ctx context.Context, verify bool) (*h1Conn, error) {
+// get pops an idle connection that is still open and clean, or dials a
+// new one. Every pooled connection is checked before reuse (alive): an app
+// that wrote bytes after a response, or answered HEAD, 204 or 304 with a
+// body, must not have them read as the answer to the next request, which
+// may be another client's. The check is one non-blocking system call.
+func (p *h1Pool) get(ctx context.Context) (*h1Conn, error) {
 	now := time.Now()
 	for {
 		p.mu.Lock()
@@ -111,11 +127,7 @@ func (p *h1Pool) get(ctx context.Context, verify bool) (*h1Conn, error) {
 		pc := p.idle[n-1]
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
-		idle := now.Sub(pc.lastUsed)
-		// The peek costs a syscall, so it is spent only on connections idle
-		// long enough for an app's idle timeout to have closed them; a
-		// connection closed sooner is caught by the retry in staleOr.
-		if idle < p.idleTimeout && ((idle < checkIdleAfter && !verify) || pc.alive()) {
+		if now.Sub(pc.lastUsed) < p.idleTimeout && pc.alive() {
 			pc.reused = true
 			return pc, nil
 		}
@@ -169,10 +181,6 @@ func (pc *h1Conn) alive() bool {
 
 var aLongTimeAgo = time.Unix(1, 0)
 
-// checkIdleAfter is how long a pooled connection may sit idle before it is
-// checked for a close by the upstream before reuse.
-const checkIdleAfter = 250 * time.Millisecond
-
 // send writes req on pc and reads the response head. A request cancelled
 // by its client aborts the connection through a deadline.
 func (p *h1Pool) send(pc *h1Conn, req *http.Request, replay bool) (*http.Response, error) {
@@ -192,7 +200,10 @@ func (p *h1Pool) send(pc *h1Conn, req *http.Request, replay bool) (*http.Respons
 		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
 			continue // interim responses (103 Early Hints) are not forwarded
 		}
-		resp.Body = &h1Body{rc: resp.Body, pc: pc, pool: p, stop: stop, keep: !resp.Close && !req.Close}
+		// As on the fast path, a connection that answered HEAD is not
+		// reused (see fastConn.relay).
+		keep := !resp.Close && !req.Close && req.Method != http.MethodHead
+		resp.Body = &h1Body{rc: resp.Body, pc: pc, pool: p, stop: stop, keep: keep}
 		return resp, nil
 	}
 }
@@ -232,11 +243,12 @@ func (pc *h1Conn) retryable(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
-// put returns a connection to the pool, or closes it when the pool is full.
+// put returns a connection to the pool, or closes it when the pool is full
+// or the upstream sent more than its response.
 func (p *h1Pool) put(pc *h1Conn) {
 	pc.lastUsed = time.Now()
 	p.mu.Lock()
-	if !p.closed && len(p.idle) < p.maxIdle {
+	if !p.closed && len(p.idle) < p.maxIdle && pc.br.Buffered() == 0 {
 		p.idle = append(p.idle, pc)
 		p.mu.Unlock()
 		return

@@ -26,9 +26,8 @@ type preview struct {
 type verdict uint8
 
 const (
-	toLive     verdict = iota // no valid token: the public path
-	toIdle                    // valid token in header or cookie
-	toRedirect                // valid token in a preview host's query: set cookie, redirect
+	toLive verdict = iota // no valid token: the public path
+	toIdle                // valid token in header or cookie
 )
 
 // newPreview returns nil when o.PreviewToken is empty.
@@ -56,14 +55,12 @@ func newPreview(o Options) *preview {
 	return p
 }
 
-// match classifies req. It allocates nothing unless a token is presented.
+// match classifies req by its preview header and cookie; links (the query
+// parameter) are handled before, by link. It allocates nothing unless a
+// token is presented.
 func (p *preview) match(req *http.Request) verdict {
 	if p == nil {
 		return toLive
-	}
-	if len(p.hosts) > 0 && strings.Contains(req.URL.RawQuery, previewQueryParam) &&
-		p.isHost(req.Host) && p.queryHasToken(req.URL.RawQuery) {
-		return toRedirect
 	}
 	for _, v := range req.Header[p.header] {
 		if p.valid(v) {
@@ -79,7 +76,7 @@ func (p *preview) match(req *http.Request) verdict {
 }
 
 // matchHead is match for a request head parsed by the fast path, which
-// hands preview links (toRedirect) to net/http before asking.
+// hands every request with a preview link to net/http before asking.
 func (p *preview) matchHead(h *requestHead) verdict {
 	if p == nil {
 		return toLive
@@ -134,7 +131,7 @@ func (p *preview) isHost(host string) bool {
 func (p *preview) queryHasToken(raw string) bool {
 	for part := range strings.SplitSeq(raw, "&") {
 		k, v, _ := strings.Cut(part, "=")
-		if k != previewQueryParam {
+		if !isPreviewKey(k) {
 			continue
 		}
 		if v, err := url.QueryUnescape(v); err == nil && p.valid(v) {
@@ -142,6 +139,31 @@ func (p *preview) queryHasToken(raw string) bool {
 		}
 	}
 	return false
+}
+
+// link answers a request whose query carries the preview parameter: with
+// the right token on a preview host it sets the preview cookie and
+// redirects (redirect); otherwise it refuses with a 403 that says why, so
+// a person who followed a wrong or misplaced link learns it instead of
+// silently getting the live release. The parameter never reaches an app.
+func (p *preview) link(w http.ResponseWriter, req *http.Request) {
+	ok := p.queryHasToken(req.URL.RawQuery)
+	var msg string
+	switch {
+	case ok && p.isHost(req.Host):
+		p.redirect(w, req)
+		return
+	case !ok:
+		msg = "bascule: the preview token in this link is not valid; ask for a current preview link\n"
+	case len(p.hosts) == 0:
+		msg = "bascule: preview links are off (no preview host is configured); send the header " +
+			p.header + " or the cookie " + p.cookie + " instead\n"
+	default:
+		msg = "bascule: preview links work on the preview host (" + strings.Join(p.hosts, ", ") +
+			"), not on this one; there, or here with the header " + p.header + ", you see the idle release\n"
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeError(w, http.StatusForbidden, msg)
 }
 
 // redirect answers 303 to the same URL without the token and sets the
@@ -165,16 +187,95 @@ func (p *preview) redirect(w http.ResponseWriter, req *http.Request) {
 // pointing at another host.
 func cleanLocation(u *url.URL) string {
 	path := "/" + strings.TrimLeft(u.EscapedPath(), "/")
-	var kept []string
-	for part := range strings.SplitSeq(u.RawQuery, "&") {
-		if k, _, _ := strings.Cut(part, "="); part != "" && k != previewQueryParam {
-			kept = append(kept, part)
+	if q, _ := withoutPreviewParam(u.RawQuery); q != "" {
+		return path + "?" + q
+	}
+	return path
+}
+
+// mentionsPreview reports whether a query might carry the preview
+// parameter: its name appears in it, or percent-escapes that could spell
+// it. It is the fast path's cheap test for handing a request to net/http,
+// where withoutPreviewParam decides; a false positive only costs that.
+func mentionsPreview[T string | []byte](query T) bool {
+	escaped := false
+	for i := 0; i < len(query); i++ {
+		switch query[i] {
+		case '%':
+			escaped = true
+		case previewQueryParam[0]:
+			if hasPrefix(query[i:], previewQueryParam) {
+				return true
+			}
 		}
 	}
-	if len(kept) == 0 {
-		return path
+	if !escaped {
+		return false
 	}
-	return path + "?" + strings.Join(kept, "&")
+	dec, err := url.QueryUnescape(string(query)) // rare: allocating is fine
+	return err != nil || strings.Contains(dec, previewQueryParam)
+}
+
+// hasPrefix is strings.HasPrefix for a string or a byte slice, without the
+// conversion that would allocate for the latter.
+func hasPrefix[T string | []byte](s T, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		if s[i] != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// withoutPreviewParam returns raw without the parameters an app would
+// decode as bascule_preview (spelt with escapes too: "bascule%5Fpreview"),
+// and whether there were any. Kept parameters stay byte for byte as they
+// came. Parameters are split at "&" and ";": Go's parser ignores a pair
+// with a ";", but other frameworks split there, and the token must reach
+// none of them.
+func withoutPreviewParam(raw string) (string, bool) {
+	if !mentionsPreview(raw) {
+		return raw, false
+	}
+	var kept []string
+	found := false
+	for part := range strings.SplitSeq(raw, "&") {
+		if part == "" {
+			continue
+		}
+		if previewPair(part) {
+			found = true
+			continue
+		}
+		kept = append(kept, part)
+	}
+	return strings.Join(kept, "&"), found
+}
+
+// previewPair reports whether a query pair, or any ";"-separated piece of
+// it, is named bascule_preview once decoded.
+func previewPair(part string) bool {
+	for piece := range strings.SplitSeq(part, ";") {
+		if k, _, _ := strings.Cut(piece, "="); isPreviewKey(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// isPreviewKey reports whether a raw query key decodes to bascule_preview.
+func isPreviewKey(k string) bool {
+	if k == previewQueryParam {
+		return true
+	}
+	if !strings.ContainsAny(k, "%+") {
+		return false
+	}
+	dec, err := url.QueryUnescape(k)
+	return err == nil && dec == previewQueryParam
 }
 
 // stripOut removes from an outgoing request's header what the app must

@@ -117,12 +117,16 @@ func New(opts Options) *Router {
 // ServeHTTP routes req to the live color, or to the idle one when it carries
 // a valid preview token.
 func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	v := r.preview.match(req)
-	if v == toRedirect {
-		r.preview.redirect(w, req)
-		return
+	if q, found := withoutPreviewParam(req.URL.RawQuery); found {
+		if r.preview != nil {
+			r.preview.link(w, req)
+			return
+		}
+		// Preview is off: the parameter means nothing, and still the app
+		// does not get to see what may be a token.
+		req.URL.RawQuery = q
 	}
-	u, c := r.acquire(v == toIdle)
+	u, c := r.acquire(r.preview.match(req) == toIdle)
 	if u == nil {
 		r.noUpstream(w, c)
 		return
