@@ -41,11 +41,19 @@ type Options struct {
 	// IdleTimeout and MaxSessionAge end sessions unused for that long, and
 	// that long after login; zero: 12 hours and 7 days.
 	IdleTimeout, MaxSessionAge time.Duration
-	// UserLimit bounds failed logins per user name; zero: 5 per 15 minutes.
-	UserLimit Limit
-	// IPLimit bounds failed logins per client address; zero: 20 per 15
-	// minutes, more than per user because an office shares one address.
+	// Backoff paces failed logins per user name and client address; zero:
+	// three free, then a wait of 1s doubling up to 15 minutes. There is no
+	// limit per user name alone: anyone could lock the admins out with it.
+	Backoff Backoff
+	// IPLimit bounds failed logins per client address (IPv6: per /64),
+	// whatever the names; zero: 20 per 15 minutes, room for an office
+	// behind one address.
 	IPLimit Limit
+	// GlobalLimit bounds failed logins across all names and addresses,
+	// against password spraying; zero: 100 per 15 minutes. Over it an
+	// address with a failure in its IPLimit window may not try again,
+	// while one that has not failed still may.
+	GlobalLimit Limit
 	// SecureCookie marks the session cookie Secure even on plain HTTP, for
 	// a server behind a TLS-terminating proxy. Over TLS it always is.
 	SecureCookie bool
@@ -65,15 +73,11 @@ type Authenticator struct {
 	tokens   *Tokens
 	users    *Users
 	sessions *Sessions
-	byUser   *Limiter
-	byIP     *Limiter
+	limits   *loginLimits
 }
 
 // New returns an Authenticator.
 func New(opts Options) *Authenticator {
-	if opts.IPLimit.Max <= 0 {
-		opts.IPLimit.Max = 20
-	}
 	if opts.ClientIP == nil {
 		opts.ClientIP = remoteHost
 	}
@@ -82,8 +86,7 @@ func New(opts Options) *Authenticator {
 		users:  &Users{Store: opts.Store, Params: opts.Password, Now: opts.Now},
 		sessions: &Sessions{Store: opts.Store, IdleTimeout: opts.IdleTimeout, MaxAge: opts.MaxSessionAge,
 			Now: opts.Now},
-		byUser: NewLimiter(opts.UserLimit, 0, opts.Now),
-		byIP:   NewLimiter(opts.IPLimit, 0, opts.Now),
+		limits: newLoginLimits(opts),
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)

@@ -22,10 +22,17 @@ var ErrLastAdmin = errors.New("the last enabled admin cannot be removed, demoted
 // because of earlier failures, and when to try again.
 type RateLimitError struct {
 	RetryAfter time.Duration
+	// Why says whose failures, finishing "too many failed logins …", e.g.
+	// "for this user from this address"; "" says nothing more.
+	Why string
 }
 
 func (e *RateLimitError) Error() string {
-	return fmt.Sprintf("too many failed logins: try again in %s", e.RetryAfter.Round(time.Second))
+	why := ""
+	if e.Why != "" {
+		why = " " + e.Why
+	}
+	return fmt.Sprintf("too many failed logins%s: try again in %s", why, e.RetryAfter.Round(time.Second))
 }
 
 // Is makes errors.Is(err, ErrRateLimited) true.
