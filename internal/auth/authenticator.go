@@ -60,8 +60,12 @@ type Options struct {
 	// ClientIP names the client for rate limiting and the audit log. Nil:
 	// the host of r.RemoteAddr (set it when behind a trusted proxy).
 	ClientIP func(r *http.Request) string
-	Now      func() time.Time // nil: time.Now
-	Logger   *slog.Logger     // nil: discard
+	// CrossOrigin tells a login form posted by another site (login CSRF)
+	// from bascule's own; give the control plane's, so that its trusted
+	// origins count here too. Nil: one with no trusted origin.
+	CrossOrigin *http.CrossOriginProtection
+	Now         func() time.Time // nil: time.Now
+	Logger      *slog.Logger     // nil: discard
 }
 
 // Authenticator turns a request into a Principal, for the API and the web
@@ -80,6 +84,9 @@ type Authenticator struct {
 func New(opts Options) *Authenticator {
 	if opts.ClientIP == nil {
 		opts.ClientIP = remoteHost
+	}
+	if opts.CrossOrigin == nil {
+		opts.CrossOrigin = http.NewCrossOriginProtection()
 	}
 	a := &Authenticator{opts: opts, log: opts.Logger,
 		tokens: &Tokens{Store: opts.Store, Now: opts.Now},
@@ -120,6 +127,23 @@ func remoteHost(r *http.Request) string {
 // session's principal, which is only for the audit log: do not act for it.
 // Token requests need no CSRF token: browsers never add that header.
 func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
+	p, err := a.Identify(r)
+	if err != nil {
+		return Principal{}, err
+	}
+	if p.Via == ViaSession && !safeMethod(r.Method) {
+		if err := checkCSRF(r, p.CSRFToken); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}
+
+// Identify returns who r's token or session cookie names, like
+// Authenticate but without the CSRF check, so without reading the body:
+// it is for the audit log of a request refused before authentication. Do
+// not act for the principal it returns.
+func (a *Authenticator) Identify(r *http.Request) (Principal, error) {
 	if v := r.Header.Get("Authorization"); v != "" {
 		return a.bearer(r.Context(), v)
 	}
@@ -127,16 +151,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 	if err != nil {
 		return Principal{}, ErrUnauthenticated
 	}
-	p, err := a.sessionPrincipal(r.Context(), c.Value)
-	if err != nil {
-		return Principal{}, err
-	}
-	if !safeMethod(r.Method) {
-		if err := checkCSRF(r, p.CSRFToken); err != nil {
-			return p, err
-		}
-	}
-	return p, nil
+	return a.sessionPrincipal(r.Context(), c.Value)
 }
 
 func (a *Authenticator) bearer(ctx context.Context, header string) (Principal, error) {

@@ -11,6 +11,11 @@ import (
 // is posted from another site.
 var ErrCSRF = errors.New("missing or invalid CSRF token")
 
+// ErrCrossOrigin is returned for a browser's change (POST, PUT, DELETE…)
+// sent from a page of another site, which the control plane refuses
+// whatever its credentials (http.CrossOriginProtection).
+var ErrCrossOrigin = errors.New("cross-origin request refused")
+
 // ErrRateLimited is what a *RateLimitError matches with errors.Is.
 var ErrRateLimited = errors.New("too many failed logins")
 

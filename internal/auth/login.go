@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -26,7 +25,10 @@ import (
 func (a *Authenticator) Login(ctx context.Context, w http.ResponseWriter, r *http.Request, name, password string) error {
 	name = auditName(name)
 	ip := a.opts.ClientIP(r)
-	if crossSite(r) {
+	// "Login CSRF" logs the victim into the attacker's account. There is
+	// no session yet, hence no CSRF token: the browser's Sec-Fetch-Site,
+	// or else Origin, says where the form came from.
+	if a.opts.CrossOrigin.Check(r) != nil {
 		a.audit(ctx, name, "login", "refused", "cross-site form from "+ip)
 		return fmt.Errorf("log in: %w: the login form was posted from another site", ErrCSRF)
 	}
@@ -128,27 +130,6 @@ func auditName(name string) string {
 		name = name[:64]
 	}
 	return name
-}
-
-// crossSite reports a login form posted by another site ("login CSRF":
-// logging the victim into the attacker's account). There is no session
-// yet, hence no token: the browser's Sec-Fetch-Site, or else Origin, says.
-func crossSite(r *http.Request) bool {
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
-		return site == "cross-site"
-	}
-	origin := r.Header.Get("Origin")
-	switch origin {
-	case "":
-		return false // not a browser, or an old one: nothing to go by
-	case "null":
-		return true // a sandboxed or privacy-sensitive context, never our page
-	}
-	u, err := url.Parse(origin)
-	if err != nil {
-		return true
-	}
-	return u.Host != r.Host && u.Host != r.Header.Get("X-Forwarded-Host")
 }
 
 func (a *Authenticator) audit(ctx context.Context, actor, action, outcome, detail string) {

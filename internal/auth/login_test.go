@@ -290,17 +290,23 @@ func TestLoginRateLimitPerAddress(t *testing.T) {
 }
 
 func TestLoginRefusesCrossSite(t *testing.T) {
-	s := newSite(t, auth.Options{}, false)
+	cop := http.NewCrossOriginProtection()
+	if err := cop.AddTrustedOrigin("https://deploy.example"); err != nil {
+		t.Fatal(err)
+	}
+	s := newSite(t, auth.Options{CrossOrigin: cop}, false)
 	host := strings.TrimPrefix(s.srv.URL, "http://")
 	cases := []struct {
 		header []string
 		want   int
 	}{
 		{[]string{"Sec-Fetch-Site", "cross-site"}, 403},
+		{[]string{"Sec-Fetch-Site", "same-site", "Origin", "https://other.deploy.example"}, 403}, // a sibling subdomain
 		{[]string{"Origin", "https://evil.example"}, 403},
 		{[]string{"Origin", "null"}, 403},
 		{[]string{"Sec-Fetch-Site", "same-origin", "Origin", "http://" + host}, 204},
 		{[]string{"Origin", "http://" + host}, 204},
+		{[]string{"Sec-Fetch-Site", "cross-site", "Origin", "https://deploy.example"}, 204}, // trusted
 		{nil, 204}, // curl
 	}
 	for _, tc := range cases {
@@ -362,5 +368,24 @@ func TestLoginIsAudited(t *testing.T) {
 		"dave login rate_limited from 10.0.0.7: too many failed logins for this user from this address: try again in 1s"
 	if strings.Join(got, "|") != want {
 		t.Errorf("audit =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.ReplaceAll(want, "|", "\n"))
+	}
+}
+
+// TestIdentifyReadsNoCSRF: Identify names a session's user for the audit
+// log of a refused change, without the CSRF token Authenticate demands.
+func TestIdentifyReadsNoCSRF(t *testing.T) {
+	s := newSite(t, auth.Options{}, false)
+	b := s.browser("10.0.0.1")
+	b.login("dave", "password-dave")
+	req := httptest.NewRequest("POST", "/deploy", nil)
+	req.AddCookie(&http.Cookie{Name: auth.CookieName, Value: b.cookie()})
+	if _, err := s.a.Authenticate(req); !errors.Is(err, auth.ErrCSRF) {
+		t.Fatalf("Authenticate(POST without token) = %v, want ErrCSRF", err)
+	}
+	if p, err := s.a.Identify(req); err != nil || p.Name != "dave" || p.Via != auth.ViaSession {
+		t.Errorf("Identify(POST without token) = %+v, %v; want dave via session", p, err)
+	}
+	if _, err := s.a.Identify(httptest.NewRequest("POST", "/deploy", nil)); !errors.Is(err, auth.ErrUnauthenticated) {
+		t.Errorf("Identify(no credentials) = %v, want ErrUnauthenticated", err)
 	}
 }
