@@ -68,19 +68,20 @@ func addressKey(addr string) string {
 	return p.String()
 }
 
-// pairKey joins a client address and a user name; an address never holds
-// a "|", so no two pairs share a key.
+// pairKey joins a client address and a user name; a client address never
+// holds a "|", so no two pairs share a key.
 func pairKey(name, addr string) string { return addressKey(addr) + "|" + name }
 
 // admit decides whether name may try to log in from addr, and returns a
 // *RateLimitError if not. An admitted attempt counts as a failure of the
 // pair until succeeded says otherwise.
 func (l *loginLimits) admit(name, addr string) error {
-	refusal := &RateLimitError{}
+	refusal, refused := &RateLimitError{}, false
 	refuse := func(wait time.Duration, why string) {
-		if wait > refusal.RetryAfter {
+		if !refused || wait > refusal.RetryAfter {
 			refusal.RetryAfter, refusal.Why = wait, why
 		}
+		refused = true
 	}
 	ak := addressKey(addr)
 	if wait, ok := l.addrs.Check(ak); !ok {
@@ -94,9 +95,9 @@ func (l *loginLimits) admit(name, addr string) error {
 	if _, wait := l.pairs.Failures(pairKey(name, addr)); wait > 0 {
 		refuse(wait, whyPair)
 	}
-	if refusal.Why == "" {
-		// Try again, as the pair's check and count must be one step:
-		// parallel attempts all read the record before any one fails.
+	if !refused {
+		// Failures only read; Try checks again and counts in one step, so
+		// that attempts sent in parallel cannot all pass before one fails.
 		wait, ok := l.pairs.Try(pairKey(name, addr))
 		if ok {
 			return nil
@@ -120,7 +121,8 @@ func (l *loginLimits) failed(name, addr string) []lockout {
 	var out []lockout
 	if n, wait := l.pairs.Failures(pairKey(name, addr)); wait > 0 {
 		out = append(out, lockout{wait: wait,
-			detail: fmt.Sprintf("%s: %s in a row for this user from this address; next try in %s", addr, failedLogins(n), wait)})
+			detail: fmt.Sprintf("%s: %s in a row for this user from this address; next try in %s", addr, failedLogins(n),
+				wait.Round(time.Second))})
 	}
 	ak := addressKey(addr)
 	if l.addrs.Fail(ak) {
