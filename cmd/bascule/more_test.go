@@ -182,7 +182,9 @@ func TestConcurrencyLimit(t *testing.T) {
 		t.Errorf("bascule status while one request is queued = exit %d:\n%s\nwant IN FLIGHT 2 (1 queued)", code, out)
 	}
 	waitFor(t, 5*time.Second, `bascule_queued_requests{color="blue"} 1 in /metrics`, func() bool {
-		resp, err := http.Get("http://" + in.control + "/metrics")
+		req, _ := http.NewRequest("GET", "http://"+in.control+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer "+adminToken) // as Prometheus sends it
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return false
 		}

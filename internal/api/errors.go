@@ -58,6 +58,8 @@ func toError(err error) (*Error, bool) {
 		return errorf(http.StatusForbidden, "forbidden", "%v", err), true
 	case errors.Is(err, auth.ErrCSRF):
 		return errorf(http.StatusForbidden, "csrf", "%v", err), true
+	case errors.Is(err, auth.ErrCrossOrigin):
+		return errorf(http.StatusForbidden, "cross_origin", "%v", err), true
 	case errors.As(err, &rl):
 		return errorf(http.StatusTooManyRequests, "rate_limited", "%v", rl), true
 	case errors.As(err, &ie):
@@ -74,6 +76,12 @@ func toError(err error) (*Error, bool) {
 		return errorf(http.StatusUnprocessableEntity, "invalid_archive", "%v", err), true
 	}
 	return errorf(http.StatusInternalServerError, "internal", "internal error; see the bascule log"), false
+}
+
+// WriteError answers err as the API answers its own errors, for what the
+// control plane refuses in front of the API (a cross-origin change).
+func (h *Handler) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	h.writeError(w, r, err)
 }
 
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {

@@ -21,6 +21,7 @@ func TestAuthErrorsMapToStatus(t *testing.T) {
 		value        string
 	}{
 		{fmt.Errorf("authenticate: %w", auth.ErrCSRF), 403, "csrf", "", ""},
+		{fmt.Errorf("%w: POST /api/v1/rollback was sent from another site", auth.ErrCrossOrigin), 403, "cross_origin", "", ""},
 		{fmt.Errorf("log in: %w", &auth.RateLimitError{RetryAfter: 90*time.Second + 300*time.Millisecond}), 429, "rate_limited", "Retry-After", "90"},
 		{&auth.InputError{Msg: "role \"root\": want viewer, deployer or admin"}, 400, "bad_request", "", ""},
 		{auth.ErrLastAdmin, 409, "last_admin", "", ""},

@@ -35,3 +35,14 @@ func (h *Handler) guard(rt route) http.Handler {
 		}
 	})
 }
+
+// Protect puts next, a handler outside the API (such as /metrics), behind
+// the API's authentication and a least role, with the API's answers: 401
+// without a valid token or session, 403 for a lower role. pattern names it
+// in those answers, e.g. "GET /metrics".
+func (h *Handler) Protect(pattern, role string, next http.Handler) http.Handler {
+	return h.guard(route{pattern: pattern, role: role, handle: func(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
+		next.ServeHTTP(w, r)
+		return nil
+	}})
+}

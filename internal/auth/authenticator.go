@@ -41,19 +41,31 @@ type Options struct {
 	// IdleTimeout and MaxSessionAge end sessions unused for that long, and
 	// that long after login; zero: 12 hours and 7 days.
 	IdleTimeout, MaxSessionAge time.Duration
-	// UserLimit bounds failed logins per user name; zero: 5 per 15 minutes.
-	UserLimit Limit
-	// IPLimit bounds failed logins per client address; zero: 20 per 15
-	// minutes, more than per user because an office shares one address.
+	// Backoff paces failed logins per user name and client address; zero:
+	// three free, then a wait of 1s doubling up to 15 minutes. There is no
+	// limit per user name alone: anyone could lock the admins out with it.
+	Backoff Backoff
+	// IPLimit bounds failed logins per client address (IPv6: per /64),
+	// whatever the names; zero: 20 per 15 minutes, room for an office
+	// behind one address.
 	IPLimit Limit
+	// GlobalLimit bounds failed logins across all names and addresses,
+	// against password spraying; zero: 100 per 15 minutes. Over it an
+	// address with a failure in its IPLimit window may not try again,
+	// while one that has not failed still may.
+	GlobalLimit Limit
 	// SecureCookie marks the session cookie Secure even on plain HTTP, for
 	// a server behind a TLS-terminating proxy. Over TLS it always is.
 	SecureCookie bool
 	// ClientIP names the client for rate limiting and the audit log. Nil:
 	// the host of r.RemoteAddr (set it when behind a trusted proxy).
 	ClientIP func(r *http.Request) string
-	Now      func() time.Time // nil: time.Now
-	Logger   *slog.Logger     // nil: discard
+	// CrossOrigin tells a login form posted by another site (login CSRF)
+	// from bascule's own; give the control plane's, so that its trusted
+	// origins count here too. Nil: one with no trusted origin.
+	CrossOrigin *http.CrossOriginProtection
+	Now         func() time.Time // nil: time.Now
+	Logger      *slog.Logger     // nil: discard
 }
 
 // Authenticator turns a request into a Principal, for the API and the web
@@ -65,25 +77,23 @@ type Authenticator struct {
 	tokens   *Tokens
 	users    *Users
 	sessions *Sessions
-	byUser   *Limiter
-	byIP     *Limiter
+	limits   *loginLimits
 }
 
 // New returns an Authenticator.
 func New(opts Options) *Authenticator {
-	if opts.IPLimit.Max <= 0 {
-		opts.IPLimit.Max = 20
-	}
 	if opts.ClientIP == nil {
 		opts.ClientIP = remoteHost
+	}
+	if opts.CrossOrigin == nil {
+		opts.CrossOrigin = http.NewCrossOriginProtection()
 	}
 	a := &Authenticator{opts: opts, log: opts.Logger,
 		tokens: &Tokens{Store: opts.Store, Now: opts.Now},
 		users:  &Users{Store: opts.Store, Params: opts.Password, Now: opts.Now},
 		sessions: &Sessions{Store: opts.Store, IdleTimeout: opts.IdleTimeout, MaxAge: opts.MaxSessionAge,
 			Now: opts.Now},
-		byUser: NewLimiter(opts.UserLimit, 0, opts.Now),
-		byIP:   NewLimiter(opts.IPLimit, 0, opts.Now),
+		limits: newLoginLimits(opts),
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
@@ -117,6 +127,23 @@ func remoteHost(r *http.Request) string {
 // session's principal, which is only for the audit log: do not act for it.
 // Token requests need no CSRF token: browsers never add that header.
 func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
+	p, err := a.Identify(r)
+	if err != nil {
+		return Principal{}, err
+	}
+	if p.Via == ViaSession && !safeMethod(r.Method) {
+		if err := checkCSRF(r, p.CSRFToken); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}
+
+// Identify returns who r's token or session cookie names, like
+// Authenticate but without the CSRF check, so without reading the body:
+// it is for the audit log of a request refused before authentication. Do
+// not act for the principal it returns.
+func (a *Authenticator) Identify(r *http.Request) (Principal, error) {
 	if v := r.Header.Get("Authorization"); v != "" {
 		return a.bearer(r.Context(), v)
 	}
@@ -124,16 +151,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 	if err != nil {
 		return Principal{}, ErrUnauthenticated
 	}
-	p, err := a.sessionPrincipal(r.Context(), c.Value)
-	if err != nil {
-		return Principal{}, err
-	}
-	if !safeMethod(r.Method) {
-		if err := checkCSRF(r, p.CSRFToken); err != nil {
-			return p, err
-		}
-	}
-	return p, nil
+	return a.sessionPrincipal(r.Context(), c.Value)
 }
 
 func (a *Authenticator) bearer(ctx context.Context, header string) (Principal, error) {

@@ -11,6 +11,11 @@ import (
 // is posted from another site.
 var ErrCSRF = errors.New("missing or invalid CSRF token")
 
+// ErrCrossOrigin is returned for a browser's change (POST, PUT, DELETE…)
+// sent from a page of another site, which the control plane refuses
+// whatever its credentials (http.CrossOriginProtection).
+var ErrCrossOrigin = errors.New("cross-origin request refused")
+
 // ErrRateLimited is what a *RateLimitError matches with errors.Is.
 var ErrRateLimited = errors.New("too many failed logins")
 
@@ -22,10 +27,17 @@ var ErrLastAdmin = errors.New("the last enabled admin cannot be removed, demoted
 // because of earlier failures, and when to try again.
 type RateLimitError struct {
 	RetryAfter time.Duration
+	// Why says whose failures, finishing "too many failed logins …", e.g.
+	// "for this user from this address"; "" says nothing more.
+	Why string
 }
 
 func (e *RateLimitError) Error() string {
-	return fmt.Sprintf("too many failed logins: try again in %s", e.RetryAfter.Round(time.Second))
+	why := ""
+	if e.Why != "" {
+		why = " " + e.Why
+	}
+	return fmt.Sprintf("too many failed logins%s: try again in %s", why, e.RetryAfter.Round(time.Second))
 }
 
 // Is makes errors.Is(err, ErrRateLimited) true.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -18,31 +17,37 @@ import (
 // It returns ErrUnauthenticated for a wrong password, an unknown or
 // disabled user (the same answer, to not reveal which names exist); a
 // *RateLimitError (errors.Is ErrRateLimited) after too many failures for
-// the name or the client address, without checking the password; and an
-// error wrapping ErrCSRF when the form was posted from another site. Every
-// attempt is recorded in the audit log, never with the password.
+// the name from the client address, from the address, or across bascule
+// (see Options.Backoff, IPLimit and GlobalLimit), without checking the
+// password; and an error wrapping ErrCSRF when the form was posted from
+// another site. Every attempt is recorded in the audit log, never with the
+// password, and so is every lockout a failure starts.
 func (a *Authenticator) Login(ctx context.Context, w http.ResponseWriter, r *http.Request, name, password string) error {
 	name = auditName(name)
 	ip := a.opts.ClientIP(r)
-	if crossSite(r) {
+	// "Login CSRF" logs the victim into the attacker's account. There is
+	// no session yet, hence no CSRF token: the browser's Sec-Fetch-Site,
+	// or else Origin, says where the form came from.
+	if a.opts.CrossOrigin.Check(r) != nil {
 		a.audit(ctx, name, "login", "refused", "cross-site form from "+ip)
 		return fmt.Errorf("log in: %w: the login form was posted from another site", ErrCSRF)
 	}
-	if err := a.checkLimits(name, ip); err != nil {
-		a.audit(ctx, name, "login", "rate_limited", "from "+ip)
+	if err := a.limits.admit(name, ip); err != nil {
+		a.audit(ctx, name, "login", "rate_limited", "from "+ip+": "+err.Error())
 		return err
 	}
 	usr, err := a.users.Verify(ctx, name, password)
 	if errors.Is(err, ErrUnauthenticated) {
-		a.byUser.Fail(name)
-		a.byIP.Fail(ip)
 		a.audit(ctx, name, "login", "failed", "from "+ip)
+		for _, l := range a.limits.failed(name, ip) {
+			a.lockedOut(ctx, name, ip, l)
+		}
 		return ErrUnauthenticated
 	}
 	if err != nil {
 		return fmt.Errorf("log in: %w", err)
 	}
-	a.byUser.Reset(name)
+	a.limits.succeeded(name, ip)
 	if c, err := r.Cookie(CookieName); err == nil {
 		if err := a.sessions.Delete(ctx, c.Value); err != nil {
 			return fmt.Errorf("log in: %w", err)
@@ -98,14 +103,23 @@ func (a *Authenticator) cookie(r *http.Request, value string, maxAge int) *http.
 		SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil || a.opts.SecureCookie}
 }
 
-func (a *Authenticator) checkLimits(name, ip string) error {
-	wait, okUser := a.byUser.Check(name)
-	waitIP, okIP := a.byIP.Check(ip)
-	if okUser && okIP {
-		return nil
+// lockedOut tells the audit log and the operator's log that a failed login
+// started a lockout. The log, which travels further than the audit log,
+// names only users that exist: people type their password into the name
+// field too.
+func (a *Authenticator) lockedOut(ctx context.Context, name, ip string, l lockout) {
+	a.audit(ctx, name, "login", "locked_out", l.detail)
+	user := name
+	if _, err := a.opts.Store.User(ctx, name); err != nil {
+		user = "(no such user)"
 	}
-	wait = max(wait, waitIP)
-	return &RateLimitError{RetryAfter: max(wait, time.Second)}
+	if l.global {
+		a.log.Warn("failed logins over the ceiling across bascule: password spraying?", "user", user, "client", ip,
+			"detail", l.detail)
+		return
+	}
+	a.log.Warn("login locked out", "user", user, "client", ip, "retry_after", l.wait.Round(time.Second).String(),
+		"detail", l.detail)
 }
 
 // auditName normalises a typed user name and bounds what a stranger can
@@ -116,27 +130,6 @@ func auditName(name string) string {
 		name = name[:64]
 	}
 	return name
-}
-
-// crossSite reports a login form posted by another site ("login CSRF":
-// logging the victim into the attacker's account). There is no session
-// yet, hence no token: the browser's Sec-Fetch-Site, or else Origin, says.
-func crossSite(r *http.Request) bool {
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
-		return site == "cross-site"
-	}
-	origin := r.Header.Get("Origin")
-	switch origin {
-	case "":
-		return false // not a browser, or an old one: nothing to go by
-	case "null":
-		return true // a sandboxed or privacy-sensitive context, never our page
-	}
-	u, err := url.Parse(origin)
-	if err != nil {
-		return true
-	}
-	return u.Host != r.Host && u.Host != r.Header.Get("X-Forwarded-Host")
 }
 
 func (a *Authenticator) audit(ctx context.Context, actor, action, outcome, detail string) {

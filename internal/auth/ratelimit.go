@@ -61,8 +61,10 @@ func (l *Limiter) Check(key string) (retryAfter time.Duration, ok bool) {
 	return fails[0].Add(l.limit.Window).Sub(now), false
 }
 
-// Fail records a failed attempt for key.
-func (l *Limiter) Fail(key string) {
+// Fail records a failed attempt for key and reports whether this failure
+// reached the limit, so that key may not try again until one leaves the
+// window: the moment a lockout begins.
+func (l *Limiter) Fail(key string) (locked bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -70,11 +72,26 @@ func (l *Limiter) Fail(key string) {
 	if fails == nil && len(l.keys) >= l.maxKeys {
 		l.makeRoom(now)
 	}
+	locked = len(fails) == l.limit.Max-1
 	fails = append(fails, now)
 	if len(fails) > l.limit.Max {
 		fails = fails[len(fails)-l.limit.Max:]
 	}
 	l.keys[key] = fails
+	return locked
+}
+
+// Recent returns how many failures key has in the window and how long
+// until the last of them leaves it.
+func (l *Limiter) Recent(key string) (n int, clearIn time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	fails := l.recent(key, now)
+	if len(fails) == 0 {
+		return 0, 0
+	}
+	return len(fails), fails[len(fails)-1].Add(l.limit.Window).Sub(now)
 }
 
 // Reset forgets key's failures (after a successful login).

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bascule/bascule/internal/auth"
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestLimiterBlocksAfterMaxFailures(t *testing.T) {
@@ -70,5 +71,88 @@ func TestLimiterIsBounded(t *testing.T) {
 	l.Fail("late")
 	if _, ok := l.Check("late"); ok {
 		t.Errorf("Check(late) after 2 failures = allowed: its first failure was evicted, though expired keys were there to drop")
+	}
+}
+
+func TestBackoffWait(t *testing.T) {
+	var got []time.Duration
+	for n := range 15 {
+		got = append(got, auth.Backoff{}.Wait(n))
+	}
+	s := time.Second
+	want := []time.Duration{0, 0, 0, s, 2 * s, 4 * s, 8 * s, 16 * s, 32 * s, 64 * s, 128 * s, 256 * s, 512 * s, 900 * s, 900 * s}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Backoff{}.Wait(0…14) (-want +got):\n%s", diff)
+	}
+	if w := (auth.Backoff{Free: 1, Base: time.Minute, Max: time.Hour}).Wait(1 << 20); w != time.Hour {
+		t.Errorf("Wait after a million failures = %s, want the 1h cap", w)
+	}
+}
+
+// TestPacerForgetsAndForgives: a key quiet for Forget starts afresh, and
+// Reset forgives at once.
+func TestPacerForgetsAndForgives(t *testing.T) {
+	clk := newClock()
+	p := auth.NewPacer(auth.Backoff{Free: 1, Forget: time.Hour}, 0, clk.Now)
+	if _, ok := p.Try("a"); !ok {
+		t.Fatal("first Try = refused")
+	}
+	if wait, ok := p.Try("a"); ok || wait != time.Second {
+		t.Fatalf("Try after one failure = %s, %v; want refused for 1s", wait, ok)
+	}
+	clk.Advance(time.Second)
+	p.Try("a") // a second failure: the next wait is 2s
+	if n, wait := p.Failures("a"); n != 2 || wait != 2*time.Second {
+		t.Errorf("Failures(a) = %d, %s; want 2, 2s", n, wait)
+	}
+	clk.Advance(time.Hour)
+	if n, _ := p.Failures("a"); n != 0 {
+		t.Errorf("Failures(a) after an hour's quiet = %d, want 0", n)
+	}
+	p.Try("b")
+	p.Reset("b")
+	if _, ok := p.Try("b"); !ok {
+		t.Errorf("Try(b) after Reset = refused")
+	}
+}
+
+// TestPacerIsBounded: made-up keys cannot grow the map past its bound, and
+// the stalest key goes first, not a guesser who keeps trying.
+func TestPacerIsBounded(t *testing.T) {
+	clk := newClock()
+	p := auth.NewPacer(auth.Backoff{Free: 100}, 100, clk.Now) // no waits: every Try counts
+	for i := range 1000 {
+		clk.Advance(time.Millisecond)
+		p.Try(fmt.Sprintf("key%d", i))
+		if i%50 == 0 {
+			p.Try("guesser")
+		}
+	}
+	if n := p.Len(); n > 100 {
+		t.Errorf("Len after 1000 keys = %d, want at most 100", n)
+	}
+	if n, _ := p.Failures("guesser"); n != 20 {
+		t.Errorf("Failures(guesser) = %d, want 20: a key failing every 50 keys was evicted before staler ones", n)
+	}
+}
+
+func TestLimiterFailSaysWhenLocked(t *testing.T) {
+	clk := newClock()
+	l := auth.NewLimiter(auth.Limit{Max: 2, Window: time.Minute}, 0, clk.Now)
+	if l.Fail("a") {
+		t.Error("Fail #1 of 2 = locked")
+	}
+	if !l.Fail("a") {
+		t.Error("Fail #2 of 2 = not locked")
+	}
+	if l.Fail("a") {
+		t.Error("Fail #3 of 2 = locked again: the lockout began at #2")
+	}
+	if n, clear := l.Recent("a"); n != 2 || clear != time.Minute {
+		t.Errorf("Recent(a) = %d, %s; want 2, 1m", n, clear)
+	}
+	clk.Advance(time.Minute)
+	if n, _ := l.Recent("a"); n != 0 {
+		t.Errorf("Recent(a) a minute later = %d, want 0", n)
 	}
 }

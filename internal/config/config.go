@@ -35,9 +35,14 @@ type Config struct {
 	// SecureCookies marks session cookies Secure even when bascule itself
 	// serves plain HTTP, for a control plane behind a TLS-terminating proxy.
 	SecureCookies bool
-	Database      Database // the application's database, migrated by bascule; optional
-	Migrate       Migrate  // migration settings; optional
-	Store         Store    // where bascule keeps its own state
+	// ControlTrustedOrigins are origins ("https://deploy.example.com")
+	// whose pages may send changes to the control plane besides its own,
+	// e.g. the address of a proxy that rewrites the Host header.
+	ControlTrustedOrigins []string
+	Metrics               Metrics  // who may read /metrics
+	Database              Database // the application's database, migrated by bascule; optional
+	Migrate               Migrate  // migration settings; optional
+	Store                 Store    // where bascule keeps its own state
 
 	// Path is the file the config was loaded from (the name given to
 	// Parse); empty for Default(). Error messages are prefixed with it.
@@ -110,6 +115,13 @@ type Concurrency struct {
 type SmokeTest struct {
 	Command []string      // argv run from the release directory; empty means no smoke test
 	Timeout time.Duration // default 60s
+}
+
+// Metrics configures /metrics on the control address.
+type Metrics struct {
+	// Public serves /metrics to anyone who can reach the control address;
+	// by default it needs an API token (or a session) with the viewer role.
+	Public bool
 }
 
 // Database is the application's database, the one migrations run against.

@@ -56,14 +56,15 @@ func TestLoadFull(t *testing.T) {
 			HealthyThreshold: 2,
 			StartTimeout:     60 * time.Second,
 		},
-		SmokeTest:    SmokeTest{Command: []string{"./smoke.sh"}, Timeout: 60 * time.Second},
-		DrainTimeout: 30 * time.Second,
-		Concurrency:  Concurrency{Limit: 64, QueueTimeout: 30 * time.Second},
-		StopTimeout:  10 * time.Second,
-		Database:     Database{Driver: DriverPostgres, URL: "postgres://shop@127.0.0.1/shop", URLEnv: "DATABASE_URL"},
-		Migrate:      Migrate{LockTimeout: 2 * time.Second, ExpandCommand: []string{}, ContractCommand: []string{}},
-		Store:        Store{Driver: DriverSQLite},
-		Path:         "testdata/full.yaml",
+		SmokeTest:             SmokeTest{Command: []string{"./smoke.sh"}, Timeout: 60 * time.Second},
+		DrainTimeout:          30 * time.Second,
+		Concurrency:           Concurrency{Limit: 64, QueueTimeout: 30 * time.Second},
+		StopTimeout:           10 * time.Second,
+		ControlTrustedOrigins: []string{"https://deploy.shop.example"},
+		Database:              Database{Driver: DriverPostgres, URL: "postgres://shop@127.0.0.1/shop", URLEnv: "DATABASE_URL"},
+		Migrate:               Migrate{LockTimeout: 2 * time.Second, ExpandCommand: []string{}, ContractCommand: []string{}},
+		Store:                 Store{Driver: DriverSQLite},
+		Path:                  "testdata/full.yaml",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Load(testdata/full.yaml) mismatch (-want +got):\n%s", diff)

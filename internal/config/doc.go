@@ -52,6 +52,15 @@
 //	               then Secure. Default: plain HTTP.
 //	secure_cookies mark session cookies Secure although bascule serves plain
 //	               HTTP, when a TLS-terminating proxy is in front. Default false.
+//	control_trusted_origins
+//	               list of origins, "scheme://host[:port]" as browsers send
+//	               them, whose pages may send changes (POST, PUT, DELETE) to
+//	               the control plane besides its own. The control plane refuses
+//	               a browser's change from any other site with 403, beside the
+//	               CSRF token. Needed only for a page elsewhere that sends
+//	               changes with an API token, or when a proxy in front
+//	               rewrites the Host header and browsers too old to send
+//	               Sec-Fetch-Site (before 2023) are in use. Default none.
 //	auto_go_live   switch to a new release as soon as it is ready, without
 //	               waiting for "Go live". Default false.
 //
@@ -67,6 +76,14 @@
 //	               serves in parallel. 0 means no limit. Default 0.
 //	queue_timeout  longest wait for a turn; then the router answers 503.
 //	               Default 30s.
+//
+// metrics — the Prometheus endpoint, /metrics on the control address. It
+// names flags and deployment outcomes, so by default it needs an API token
+// with at least the viewer role, as `Authorization: Bearer TOKEN` (or a
+// logged-in session); without one it answers 401 like the API.
+//
+//	public  true serves /metrics to anyone who reaches the control address,
+//	        e.g. when only a private network does. Default false.
 //
 // preview — reaching the idle color before it goes live. A request previews
 // when it names the preview (by host, header or cookie) and carries the token.

@@ -37,7 +37,13 @@ func (d *decoder) root(n ast.Node, c *Config) {
 				"key_file":  d.str(&c.ControlTLS.KeyFile),
 			})
 		},
-		"secure_cookies": d.boolean(&c.SecureCookies),
+		"secure_cookies":          d.boolean(&c.SecureCookies),
+		"control_trusted_origins": d.strs(&c.ControlTrustedOrigins),
+		"metrics": func(p string, n ast.Node) {
+			d.mapping(p, n, section{
+				"public": d.boolean(&c.Metrics.Public),
+			})
+		},
 		"database": func(p string, n ast.Node) {
 			d.mapping(p, n, section{
 				"driver":  d.str(&c.Database.Driver),

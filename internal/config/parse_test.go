@@ -21,6 +21,11 @@ func TestParseValid(t *testing.T) {
 		{"control over TLS", cmdOK + "control_tls: {cert_file: c.pem, key_file: k.pem}\nsecure_cookies: true\n", func(c *Config) {
 			c.ControlTLS, c.SecureCookies = TLS{CertFile: "c.pem", KeyFile: "k.pem"}, true
 		}},
+		{"public metrics", cmdOK + "metrics: {public: true}\n", func(c *Config) { c.Metrics.Public = true }},
+		{"trusted origins", cmdOK + "control_trusted_origins: [https://deploy.example.com, 'http://127.0.0.1:8081', 'http://[::1]:8081']\n",
+			func(c *Config) {
+				c.ControlTrustedOrigins = []string{"https://deploy.example.com", "http://127.0.0.1:8081", "http://[::1]:8081"}
+			}},
 		{"quoted number kept verbatim", cmdOK + "preview: {token: 0123}\n", func(c *Config) { c.Preview.Token = "0123" }},
 		{"static driver", "runtime:\n  driver: static\n  static: {blue: 127.0.0.1:19001, green: '[::1]:19002'}\n", func(c *Config) {
 			c.Runtime = Runtime{Driver: DriverStatic, Process: c.Runtime.Process, Static: Static{Blue: "127.0.0.1:19001", Green: "[::1]:19002"}}
@@ -168,6 +173,19 @@ func TestParseInvalid(t *testing.T) {
 			[]string{`b.yaml:2: control_tls: cert_file and key_file go together: set both, or neither for plain HTTP`}},
 		{"tls unknown key", cmdOK + "control_tls:\n  cert: a.pem\n",
 			[]string{`b.yaml:3: unknown key "cert" in control_tls (did you mean "cert_file"?)`}},
+		{"metrics.public is a boolean", cmdOK + "metrics:\n  public: 'true'\n",
+			[]string{`b.yaml:3: metrics.public: expected true or false, got "true"`}},
+		{"metrics unknown key", cmdOK + "metrics:\n  publc: true\n",
+			[]string{`b.yaml:3: unknown key "publc" in metrics (did you mean "public"?)`}},
+		{"trusted origins", cmdOK + "control_trusted_origins:\n  - deploy.example.com\n  - https://deploy.example.com/ui\n" +
+			"  - HTTPS://Deploy.example.com:443/\n  - https://deploy.example.com\n  - https://deploy.example.com\n  - ftp://x.example\n",
+			[]string{
+				`b.yaml:3: control_trusted_origins[0]: "deploy.example.com" is not an origin; write scheme://host[:port], e.g. "https://deploy.example.com"`,
+				`b.yaml:4: control_trusted_origins[1]: "https://deploy.example.com/ui" is not an origin; write scheme://host[:port], e.g. "https://deploy.example.com"`,
+				`b.yaml:5: control_trusted_origins[2]: write "HTTPS://Deploy.example.com:443/" as browsers send it: "https://deploy.example.com"`,
+				`b.yaml:7: control_trusted_origins[4]: "https://deploy.example.com" is already listed as control_trusted_origins[3]`,
+				`b.yaml:8: control_trusted_origins[5]: "ftp://x.example" is not an origin; write scheme://host[:port], e.g. "https://deploy.example.com"`,
+			}},
 		{"yes is not a boolean", cmdOK + "auto_go_live: yes\n",
 			[]string{`b.yaml:2: auto_go_live: expected true or false, got "yes"`}},
 		{"token and token_env", cmdOK + "preview:\n  token: a\n  token_env: B\n",

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -101,6 +102,57 @@ func (v *validator) validate(c *Config) {
 	if (c.ControlTLS.CertFile == "") != (c.ControlTLS.KeyFile == "") {
 		v.errorf("control_tls", "cert_file and key_file go together: set both, or neither for plain HTTP")
 	}
+	v.origins("control_trusted_origins", c.ControlTrustedOrigins)
+}
+
+// origins checks a list of web origins. A browser's Origin header is
+// compared as a string, so each must be written as browsers send it:
+// lower case, no default port, no path.
+func (v *validator) origins(path string, list []string) {
+	seen := map[string]string{}
+	for i, o := range list {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		want, ok := canonicalOrigin(o)
+		switch {
+		case !ok:
+			v.errorf(p, "%q is not an origin; write scheme://host[:port], e.g. \"https://deploy.example.com\"", o)
+			continue
+		case want != o:
+			v.errorf(p, "write %q as browsers send it: %q", o, want)
+			continue
+		}
+		if first, dup := seen[o]; dup {
+			v.errorf(p, "%q is already listed as %s", o, first)
+		}
+		seen[o] = p
+	}
+}
+
+// canonicalOrigin returns the Origin header a browser sends for s, if s is
+// an http or https origin, perhaps with a trailing slash or a default port.
+func canonicalOrigin(s string) (string, bool) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil || u.Opaque != "" ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return "", false
+	}
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if !validHostName(host) {
+		return "", false
+	}
+	if n, err := strconv.Atoi(port); port != "" && (err != nil || n < 1 || n > 65535) {
+		return "", false
+	}
+	if u.Scheme == "http" && port == "80" || u.Scheme == "https" && port == "443" {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	return u.Scheme + "://" + host, true
 }
 
 func (v *validator) preview(p *Preview) {

@@ -6,7 +6,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bascule/bascule/internal/api"
 	"github.com/bascule/bascule/internal/router"
+	"github.com/bascule/bascule/internal/store"
 	"github.com/bascule/bascule/internal/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -106,4 +108,14 @@ func (m *metrics) DeploymentFinished(outcome string, d time.Duration) {
 
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// metricsHandler serves /metrics to API tokens and sessions with at least
+// the viewer role, answering like the API otherwise (401, 403): the series
+// name flags and deployment outcomes. metrics.public serves it to anyone.
+func (s *Server) metricsHandler(apiH *api.Handler, m *metrics) http.Handler {
+	if s.cfg.Metrics.Public {
+		return m.handler()
+	}
+	return apiH.Protect("GET /metrics", store.RoleViewer, m.handler())
 }

@@ -122,7 +122,7 @@ func TestOFREPMetrics(t *testing.T) {
 	}
 	s.call(t, "POST", "/ofrep/v1/evaluate/flags/nope", key, `{}`)
 	s.call(t, "POST", "/ofrep/v1/evaluate/flags", key, `{"context":{"targetingKey":"u1"}}`)
-	r := s.call(t, "GET", "/metrics", "", "")
+	r := s.call(t, "GET", "/metrics", s.token(t, "viewer"), "")
 	for _, want := range []string{
 		`bascule_flag_evaluations_total{flag="checkout-v2",variant="on"} 3`,
 		`bascule_flag_evaluations_total{flag="banner",variant="on"} 1`,

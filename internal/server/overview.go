@@ -2,7 +2,6 @@ package server
 
 import (
 	"net"
-	"net/http"
 	"net/url"
 
 	"github.com/bascule/bascule/internal/web"
@@ -10,7 +9,7 @@ import (
 
 // webUI is the control room, on every control-plane path the API, OFREP,
 // /metrics and /healthz do not claim.
-func (s *Server) webUI(m *metrics) http.Handler {
+func (s *Server) webUI(m *metrics) *web.Handler {
 	return web.New(web.Options{Auth: s.auth, Store: s.store, Deploy: s.deploy, Flags: s.flags,
 		Stats: m.colorStats, PreviewURL: s.previewURL(), Logger: s.log.With("component", "web")})
 }

@@ -139,7 +139,12 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 	if err := s.deploy.Recover(ctx); err != nil {
 		s.log.Error("recover after start", "err", err)
 	}
-	s.auth = auth.New(auth.Options{Store: s.store, SecureCookie: cfg.SecureCookies, Logger: s.log.With("component", "auth")})
+	cop, err := newCrossOrigin(cfg)
+	if err != nil {
+		return err
+	}
+	s.auth = auth.New(auth.Options{Store: s.store, SecureCookie: cfg.SecureCookies, CrossOrigin: cop,
+		Logger: s.log.With("component", "auth")})
 	if s.InitialToken, err = bootstrapToken(ctx, s.store, s.auth.Tokens(), s.opts.AdminToken); err != nil {
 		return err
 	}
@@ -154,7 +159,7 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 	if s.controlLn, err = listenControl(cfg); err != nil {
 		return err
 	}
-	s.controlSrv = &http.Server{Handler: s.controlMux(apiH, m), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+	s.controlSrv = &http.Server{Handler: s.controlMux(apiH, m, cop), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		// TLS handshake failures and the like are a client's problem, not
 		// bascule's: debug level, through the same structured log.
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}

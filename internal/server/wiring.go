@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/bascule/bascule/internal/api"
 	"github.com/bascule/bascule/internal/auth"
 	"github.com/bascule/bascule/internal/config"
 	"github.com/bascule/bascule/internal/runtime"
@@ -185,14 +186,17 @@ func bootstrapAdmin(ctx context.Context, users *auth.Users, given string) (strin
 	return password, nil
 }
 
-func (s *Server) controlMux(apiH http.Handler, m *metrics) http.Handler {
+// controlMux routes the control plane, behind its cross-origin protection.
+func (s *Server) controlMux(apiH *api.Handler, m *metrics, cop *http.CrossOriginProtection) http.Handler {
+	webH := s.webUI(m)
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiH)
 	s.mountFlags(mux, apiH)
-	mux.Handle("GET /metrics", m.handler())
+	mux.Handle("GET /metrics", s.metricsHandler(apiH, m))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
-	mux.Handle("/", s.webUI(m))
-	return mux
+	mux.Handle("/", webH)
+	cop.SetDenyHandler(s.crossOriginDenied(apiH, webH))
+	return cop.Handler(mux)
 }

@@ -49,6 +49,8 @@ func describe(err error) *pageError {
 		return &pageError{http.StatusNotFound, err.Error()}
 	case errors.Is(err, flag.ErrExists), errors.Is(err, flag.ErrNotBoolean):
 		return &pageError{http.StatusBadRequest, err.Error()}
+	case errors.Is(err, auth.ErrCrossOrigin):
+		return &pageError{http.StatusForbidden, "This was sent from a page of another site, and bascule takes changes only from its own pages. Nothing was done. Open bascule itself and try again."}
 	case errors.Is(err, auth.ErrLastAdmin):
 		return &pageError{http.StatusConflict, auth.ErrLastAdmin.Error()}
 	case errors.As(err, &ie):

@@ -117,6 +117,13 @@ func (h *Handler) render(w http.ResponseWriter, status int, name string, pg page
 
 // fail shows err as a page with its status; an unknown error is logged and
 // shown as a short message.
+// WriteError shows err as the UI shows its own errors, for what the
+// control plane refuses in front of the UI (a cross-origin change).
+func (h *Handler) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	setSecurityHeaders(w.Header())
+	h.fail(w, r, auth.Principal{}, err)
+}
+
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, p auth.Principal, err error) {
 	pe := describe(err)
 	if pe.Status == http.StatusInternalServerError {
