@@ -70,6 +70,7 @@ func reference(raw []byte) []sentReq {
 type desyncApp struct {
 	addr   string
 	events chan string // "hungup", "smuggled": what the app did, for the test to wait on
+	fuzz   fuzzAnswer  // how /fuzz is answered; set between requests
 
 	mu   sync.Mutex
 	got  []sentReq
@@ -78,7 +79,7 @@ type desyncApp struct {
 
 const smuggled = "HTTP/1.1 200 OK\r\nX-Evil: 1\r\nContent-Length: 8\r\n\r\nSMUGGLED"
 
-func startDesyncApp(t *testing.T) *desyncApp {
+func startDesyncApp(t testing.TB) *desyncApp {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -133,6 +134,11 @@ func (a *desyncApp) serveConn(nc net.Conn, id int) {
 			nc.Close()
 			a.events <- "hungup"
 			return
+		case "/fuzz": // whatever the fuzzer says (FuzzUpstreamMisbehaves)
+			if !a.misbehave(nc, br, req, r, id) {
+				return
+			}
+			continue
 		case "/early": // a final answer before the body, then it hangs up
 			r.Cut = true
 			a.record(r, id)
@@ -143,6 +149,9 @@ func (a *desyncApp) serveConn(nc net.Conn, id int) {
 		r.Body, r.Cut = string(body), err != nil
 		a.record(r, id)
 		if err != nil {
+			return
+		}
+		if req.URL.Path == "/vanish" { // it read the request, and crashes before answering
 			return
 		}
 		answer := "HTTP/1.1 200 OK\r\n" + tag + "Content-Length: 2\r\n\r\nok"
@@ -327,6 +336,11 @@ var desyncCases = []struct {
 	{name: "early answer to a streamed body", steps: []step{
 		send("POST /early HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + strings.Repeat("c", 20000) +
 			block("/smuggled", 8192) + strings.Repeat("c", 100000-20000-8192))}},
+	// An app that read a request and hung up without answering may have
+	// acted on it: a POST must not reach it twice (a GET may).
+	{name: "app vanishes after a post", wantServed: 2, steps: []step{
+		send("GET /warm HTTP/1.1\r\nHost: x\r\n\r\n"), readOne(),
+		send("POST /vanish HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"), readOne()}},
 	// An app that misbehaves: bytes after its answer, a body on HEAD, 204
 	// or 304, at once or a moment later. They reach no client.
 	{name: "extra bytes after an answer", wantServed: 1, steps: []step{send("GET /x?smuggle=1 HTTP/1.1\r\nHost: x\r\n\r\n"), await("smuggled")}},
@@ -446,6 +460,198 @@ func checkNoSmuggled(t *testing.T, resps []*desyncResp) {
 	for i, r := range resps {
 		if strings.Contains(r.raw, "SMUGGLED") || strings.Contains(r.raw, "X-Evil") {
 			t.Errorf("answer #%d carries bytes the app produced for nobody:\n%s", i+1, r.raw)
+		}
+	}
+}
+
+// fuzzAnswer is how the app answers /fuzz: the bytes it writes, and how it
+// behaves around them.
+type fuzzAnswer struct {
+	bytes string
+	mode  byte
+}
+
+// The modes of fuzzAnswer.
+const (
+	fuzzKeepOpen   = iota // write the bytes, then serve the next request
+	fuzzClose             // write the bytes, then hang up
+	fuzzSplit             // write the bytes in two parts a moment apart, then go on
+	fuzzEarly             // write the bytes before reading the body, then hang up
+	fuzzSlowReader        // read the body a byte at a time, then write the bytes and go on
+	fuzzModes
+)
+
+// misbehave answers /fuzz; false when the connection ends.
+func (a *desyncApp) misbehave(nc net.Conn, br *bufio.Reader, req *http.Request, r sentReq, id int) bool {
+	a.mu.Lock()
+	f := a.fuzz
+	a.mu.Unlock()
+	defer func() {
+		select {
+		case a.events <- "answered":
+		default: // a retried request: the test waits for one report only
+		}
+	}()
+	if f.mode == fuzzEarly {
+		r.Cut = true
+		a.record(r, id)
+		io.WriteString(nc, f.bytes)
+		return false
+	}
+	var body []byte
+	var err error
+	if f.mode == fuzzSlowReader {
+		var b [1]byte
+		for {
+			var n int
+			n, err = req.Body.Read(b[:])
+			body = append(body, b[:n]...)
+			if err != nil {
+				break
+			}
+		}
+		if err == io.EOF {
+			err = nil
+		}
+	} else {
+		body, err = io.ReadAll(req.Body)
+	}
+	r.Body, r.Cut = string(body), err != nil
+	a.record(r, id)
+	if err != nil {
+		return false
+	}
+	out := f.bytes
+	if f.mode == fuzzSplit {
+		half := len(out) / 2
+		io.WriteString(nc, out[:half])
+		time.Sleep(5 * time.Millisecond) // the app's own pace, not synchronisation
+		out = out[half:]
+	}
+	if _, err := io.WriteString(nc, out); err != nil {
+		return false
+	}
+	return f.mode != fuzzClose
+}
+
+// FuzzUpstreamMisbehaves: an app answers one request with any bytes at
+// all, in any of the modes above; through either front, the client of that
+// request gets an answer or a closed connection, the app receives exactly
+// the requests sent, and the clients that come after get their own answers
+// and nothing of those bytes.
+func FuzzUpstreamMisbehaves(f *testing.F) {
+	ok := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	f.Add(ok+smuggled, byte(fuzzKeepOpen), "GET", 0)
+	f.Add(ok+smuggled, byte(fuzzSplit), "HEAD", 0)
+	f.Add("HTTP/1.1 204 No Content\r\n\r\n"+smuggled, byte(fuzzKeepOpen), "GET", 10)
+	f.Add("HTTP/1.1 304 Not Modified\r\nContent-Length: 8\r\n\r\nSMUGGLED", byte(fuzzSplit), "GET", 0)
+	f.Add("HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nSMUGGLED", byte(fuzzKeepOpen), "HEAD", 0)
+	f.Add("HTTP/1.1 413 Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", byte(fuzzEarly), "POST", 100000)
+	f.Add("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"+smuggled, byte(fuzzSlowReader), "POST", 300)
+	f.Add("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", byte(fuzzClose), "GET", 0)
+	f.Add("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n"+smuggled, byte(fuzzKeepOpen), "GET", 0)
+	f.Add("HTTP/1.1 200 OK\r\n\r\nto the end", byte(fuzzClose), "POST", 20000)
+	app := startDesyncApp(f)
+	r := New(Options{})
+	r.Install(Table{Live: Blue, Upstreams: map[Color]string{Blue: app.addr}})
+	fronts := map[string]string{
+		"fast":     startFront(f, NewServer("", r).Serve),
+		"net-http": startFront(f, (&http.Server{Handler: r}).Serve),
+	}
+	f.Fuzz(func(t *testing.T, answer string, mode byte, method string, bodyLen int) {
+		if len(answer) > 4096 || bodyLen < 0 || bodyLen > 200000 {
+			t.Skip()
+		}
+		switch method {
+		case "GET", "HEAD", "POST":
+		default:
+			t.Skip()
+		}
+		app.mu.Lock()
+		app.fuzz = fuzzAnswer{bytes: answer, mode: mode % fuzzModes}
+		app.mu.Unlock()
+		for name, addr := range fronts {
+			app.mu.Lock()
+			app.got, app.conn = nil, nil
+			app.mu.Unlock()
+			c := dialDesync(t, addr)
+			raw := fmt.Sprintf("%s /fuzz HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", method, bodyLen, strings.Repeat("b", bodyLen))
+			want := bodyLen
+			if method != "POST" {
+				raw, want = method+" /fuzz HTTP/1.1\r\nHost: x\r\n\r\n", 0
+			}
+			c.send(raw)
+			// An answer the app never finishes leaves the router waiting, as
+			// it should: the client gives up after a moment.
+			c.nc.SetReadDeadline(time.Now().Add(150 * time.Millisecond))
+			readQuietly(c)
+			c.nc.Close()
+			select {
+			case <-app.events:
+			case <-time.After(5 * time.Second):
+				t.Fatalf("%s: the app never got the request", name)
+			}
+			// A request safe to repeat is sent again once when the app hung
+			// up without a word; any other, never.
+			got := app.received()
+			n := 1
+			if method != "POST" && len(got) == 2 {
+				n = 2
+			}
+			if len(got) != n {
+				t.Fatalf("%s: the app received %v, want one %s /fuzz", name, got, method)
+			}
+			for _, g := range got {
+				if g.Method != method || g.URI != "/fuzz" || (!g.Cut && len(g.Body) != want) {
+					t.Fatalf("%s: the app received %v, want %s /fuzz with %d bytes", name, got, method, want)
+				}
+			}
+			checkNoSmuggledButOwn(t, name, c.resp, answer)
+			final := 0
+			for _, r := range c.resp {
+				if r.status >= 200 {
+					final++
+				}
+			}
+			if final > 1 {
+				t.Fatalf("%s: one request got %d answers", name, final)
+			}
+			probe := dialDesync(t, addr)
+			for i := range 3 {
+				probe.send(fmt.Sprintf("GET /probe?n=%d HTTP/1.1\r\nHost: x\r\n\r\n", i))
+				if !probe.read(t) {
+					t.Fatalf("%s: probe #%d: connection closed", name, i)
+				}
+				p := probe.resp[i]
+				if want := fmt.Sprintf("GET /probe?n=%d", i); p.status != 200 || p.req != want || !strings.HasSuffix(p.raw, "\r\nok") {
+					t.Fatalf("%s: after the app wrote %q (mode %d), probe #%d got:\n%s", name, answer, mode%fuzzModes, i, p.raw)
+				}
+			}
+			probe.nc.Close()
+		}
+	})
+}
+
+// readQuietly reads answers until the connection ends or its deadline.
+func readQuietly(c *desyncClient) {
+	for {
+		resp, err := http.ReadResponse(c.br, nil)
+		if err != nil {
+			return
+		}
+		body, _ := io.ReadAll(resp.Body)
+		head, _ := httpDumpHead(resp)
+		c.resp = append(c.resp, &desyncResp{status: resp.StatusCode, req: resp.Header.Get("X-Req"), raw: head + string(body)})
+	}
+}
+
+// checkNoSmuggledButOwn: the client of the misbehaving request may get what
+// the app wrote for it, but the marked bytes only if they were its own.
+func checkNoSmuggledButOwn(t *testing.T, front string, resps []*desyncResp, answer string) {
+	t.Helper()
+	for i, r := range resps {
+		if strings.Contains(r.raw, "X-Evil") && !strings.Contains(answer, "X-Evil") {
+			t.Errorf("%s: answer #%d carries bytes the app never wrote for it:\n%s", front, i+1, r.raw)
 		}
 	}
 }

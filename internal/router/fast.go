@@ -298,11 +298,13 @@ func (c *fastConn) exchange(u *upstream, head []byte) (status int, keep bool) {
 		}()
 	}
 	for {
+		written := false // the whole request went to the upstream
 		pc, err := u.pool.get(context.Background())
 		if err == nil {
 			err = c.send(pc, head, whole)
 		}
 		if err == nil {
+			written = true
 			c.watch.arm(pc.nc)
 			runtime.Gosched() // likewise, before waiting for the upstream's answer
 			err = c.readResponseHead(pc)
@@ -332,7 +334,7 @@ func (c *fastConn) exchange(u *upstream, head []byte) (status int, keep bool) {
 		c.watch.stop()
 		if pc != nil {
 			pc.nc.Close()
-			if whole && pc.retryable(err) {
+			if whole && pc.retryable(err, written, c.req.replayable()) {
 				continue
 			}
 		}
@@ -374,6 +376,21 @@ func (c *fastConn) waitTurn(l *limiter) error {
 		err = errClientGone
 	}
 	return err
+}
+
+// replayable reports whether the request may be sent again if its
+// upstream hangs up without answering (replayableMethod's rule).
+func (h *requestHead) replayable() bool {
+	switch string(h.method) {
+	case "GET", "HEAD", "OPTIONS", "TRACE":
+		return true
+	}
+	for i := range h.fields {
+		if n := h.fields[i].name; h1Is(n, "idempotency-key") || h1Is(n, "x-idempotency-key") {
+			return true
+		}
+	}
+	return false
 }
 
 // errClientGone ends the wait of a request whose client hung up.

@@ -190,12 +190,12 @@ func (p *h1Pool) send(pc *h1Conn, req *http.Request, replay bool) (*http.Respons
 		return nil, p.abort(pc, req, stop, err)
 	}
 	if err := pc.bw.Flush(); err != nil {
-		return nil, p.abort(pc, req, stop, p.staleOr(pc, req, replay, err))
+		return nil, p.abort(pc, req, stop, p.staleOr(pc, req, replay, false, err))
 	}
 	for {
 		resp, err := http.ReadResponse(pc.br, req)
 		if err != nil {
-			return nil, p.abort(pc, req, stop, p.staleOr(pc, req, replay, err))
+			return nil, p.abort(pc, req, stop, p.staleOr(pc, req, replay, true, err))
 		}
 		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
 			continue // interim responses (103 Early Hints) are not forwarded
@@ -219,28 +219,50 @@ func (p *h1Pool) abort(pc *h1Conn, req *http.Request, stop func() bool, err erro
 
 // staleOr turns err into errStale when a reused connection turned out to be
 // closed by the upstream before it answered a single byte, and the request
-// can be sent again: it has no body or its body was kept (replay). The race
-// is narrow (alive checked the connection just before) but real when apps
-// close idle connections, and a failed request is what bascule promises
-// never to cause. An upstream that closed an idle connection had not read
-// the request, so sending it again, whatever its method, is what
-// http.Transport does for that case too.
-func (p *h1Pool) staleOr(pc *h1Conn, req *http.Request, replay bool, err error) error {
+// can be sent again: it has no body or its body was kept (replay), and it
+// was not read (see retryable). The race is narrow (alive checked the
+// connection just before) but real when apps close idle connections, and
+// a failed request is what bascule promises never to cause.
+func (p *h1Pool) staleOr(pc *h1Conn, req *http.Request, replay, written bool, err error) error {
 	hasBody := req.Body != nil && req.Body != http.NoBody
-	if (hasBody && !replay) || !pc.retryable(err) {
+	if (hasBody && !replay) || !pc.retryable(err, written, replayableMethod(req.Method, req.Header)) {
 		return err
 	}
 	return errStale
 }
 
 // retryable reports whether err on a reused connection means the upstream
-// had closed it before it answered a single byte, so that the request it
-// carried was not read and may be sent again on another connection.
-func (pc *h1Conn) retryable(err error) bool {
+// had closed it before it answered a single byte, so that the request may
+// be sent again on another connection. When the request could not even be
+// written, the upstream cannot have read it, whatever its method. Once it
+// was written, what the upstream did depends on how it hung up:
+//   - a reset means its kernel threw away bytes of the request unread: it
+//     closed the connection as idle while the request was on its way, the
+//     race every pool of keep-alive connections has, and the app never saw
+//     the request (one whole request fits the app's first read);
+//   - a plain end of stream may come from an app that read the request,
+//     acted on it and crashed before answering. Only a request safe to
+//     repeat is sent again then, as http.Transport does: sending a checkout
+//     twice is worse than a 502.
+func (pc *h1Conn) retryable(err error, written, idempotent bool) bool {
 	if !pc.reused || pc.nread != pc.sent {
 		return false
 	}
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+	if !written || idempotent {
+		return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+	}
+	return errors.Is(err, syscall.ECONNRESET)
+}
+
+// replayableMethod reports whether a request may be repeated: by its
+// method (GET, HEAD, OPTIONS, TRACE), or because the client marked it with
+// an idempotency key; the rule of http.Transport.
+func replayableMethod(method string, h http.Header) bool {
+	switch method {
+	case "GET", "HEAD", "OPTIONS", "TRACE":
+		return true
+	}
+	return h.Get("Idempotency-Key") != "" || h.Get("X-Idempotency-Key") != ""
 }
 
 // put returns a connection to the pool, or closes it when the pool is full
