@@ -161,6 +161,9 @@ func (pc *h1Conn) alive() bool {
 	if pc.br.Buffered() > 0 {
 		return false // the upstream sent something unasked: do not trust it
 	}
+	if q, ok := pc.rw.(interface{ quiet() bool }); ok {
+		return q.quiet() // the same check without allocating (Linux)
+	}
 	sc, ok := pc.nc.(syscall.Conn)
 	if !ok {
 		return true

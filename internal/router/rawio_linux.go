@@ -29,6 +29,9 @@ type rawIO struct {
 	err     error
 	readFn  func(fd uintptr) bool // bound once, so calls do not allocate
 	writeFn func(fd uintptr) bool
+	peekFn  func(fd uintptr) bool
+	peekBuf [1]byte
+	pending bool // peek found a byte or the end of the stream
 }
 
 // newRawIO returns raw I/O for a TCP connection, or nc itself for anything
@@ -43,8 +46,32 @@ func newRawIO(nc net.Conn) io.ReadWriter {
 		return nc
 	}
 	r := &rawIO{rc: rc}
-	r.readFn, r.writeFn = r.read, r.write
+	r.readFn, r.writeFn, r.peekFn = r.read, r.write, r.peek
 	return r
+}
+
+// quiet reports whether nothing at all waits to be read: no byte, no end of
+// stream, no error. It never waits and never consumes: one non-blocking
+// MSG_PEEK, without allocating, for the pool's check before each reuse.
+func (r *rawIO) quiet() bool {
+	r.pending = true
+	if err := r.rc.Read(r.peekFn); err != nil {
+		return false
+	}
+	return !r.pending
+}
+
+// peek is quiet's one attempt; it never asks to wait for readiness.
+func (r *rawIO) peek(fd uintptr) bool {
+	for {
+		_, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&r.peekBuf[0])), 1,
+			syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
+		if e == syscall.EINTR {
+			continue
+		}
+		r.pending = e != syscall.EAGAIN
+		return true
+	}
 }
 
 // Read reads into p what the socket holds, waiting for data if there is
