@@ -333,8 +333,9 @@ func (c *fastConn) exchange(u *upstream, head []byte) (status int, keep bool) {
 		}
 		c.watch.stop()
 		if pc != nil {
+			retry := whole && pc.retryable(err, written, c.req.replayable())
 			pc.nc.Close()
-			if whole && pc.retryable(err, written, c.req.replayable()) {
+			if retry {
 				continue
 			}
 		}

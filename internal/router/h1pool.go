@@ -238,23 +238,60 @@ func (p *h1Pool) staleOr(pc *h1Conn, req *http.Request, replay, written bool, er
 // had closed it before it answered a single byte, so that the request may
 // be sent again on another connection. When the request could not even be
 // written, the upstream cannot have read it, whatever its method. Once it
-// was written, what the upstream did depends on how it hung up:
-//   - a reset means its kernel threw away bytes of the request unread: it
-//     closed the connection as idle while the request was on its way, the
-//     race every pool of keep-alive connections has, and the app never saw
-//     the request (one whole request fits the app's first read);
-//   - a plain end of stream may come from an app that read the request,
-//     acted on it and crashed before answering. Only a request safe to
-//     repeat is sent again then, as http.Transport does: sending a checkout
-//     twice is worse than a 502.
+// was written, it depends on why the upstream hung up:
+//   - it closed the connection as idle while the request was on its way,
+//     the race every pool of keep-alive connections has: the app never saw
+//     the request, and its kernel answers the request's bytes with a reset
+//     (wasReset);
+//   - it read the request, may have acted on it, and crashed before
+//     answering: its end of stream comes with no reset.
+//
+// In the second case only a request safe to repeat is sent again, as
+// http.Transport does: sending a checkout twice is worse than a 502.
 func (pc *h1Conn) retryable(err error, written, idempotent bool) bool {
 	if !pc.reused || pc.nread != pc.sent {
 		return false
 	}
-	if !written || idempotent {
-		return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+	closed := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+	switch {
+	case !closed:
+		return false
+	case !written || idempotent || errors.Is(err, syscall.ECONNRESET):
+		return true
 	}
-	return errors.Is(err, syscall.ECONNRESET)
+	return pc.wasReset()
+}
+
+// wasReset reports whether the upstream's kernel reset the connection after
+// it ended: it received bytes of the request after the app had closed the
+// socket, so the app never read them. The reset follows the end of stream
+// by about a round trip, so wasReset waits for it a little (8 ms at most,
+// on a failure path only); a read cannot see it once the end of stream was
+// read, but the socket's pending error can.
+func (pc *h1Conn) wasReset() bool {
+	sc, ok := pc.nc.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	for wait := time.Duration(0); ; wait = max(2*wait, time.Millisecond) {
+		soErr := 0
+		if err := raw.Control(func(fd uintptr) {
+			soErr, _ = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_ERROR)
+		}); err != nil {
+			return false
+		}
+		switch {
+		case soErr == int(syscall.ECONNRESET):
+			return true
+		case soErr != 0 || wait >= 8*time.Millisecond:
+			return false
+		}
+		time.Sleep(wait) // no event to wait on: the socket already reads as ended
+	}
 }
 
 // replayableMethod reports whether a request may be repeated: by its
