@@ -110,6 +110,10 @@ func (a *Authenticator) Users() *Users { return a.users }
 // Sessions manages sessions.
 func (a *Authenticator) Sessions() *Sessions { return a.sessions }
 
+// ClientIP names the client behind r as the login limits and the audit log
+// do (Options.ClientIP).
+func (a *Authenticator) ClientIP(r *http.Request) string { return a.opts.ClientIP(r) }
+
 func remoteHost(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

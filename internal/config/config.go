@@ -39,6 +39,10 @@ type Config struct {
 	// whose pages may send changes to the control plane besides its own,
 	// e.g. the address of a proxy that rewrites the Host header.
 	ControlTrustedOrigins []string
+	// ControlTrustedProxies are the addresses and networks of reverse
+	// proxies in front of the control plane whose X-Forwarded-For names the
+	// client, for login limits and the audit log.
+	ControlTrustedProxies []string
 	Metrics               Metrics  // who may read /metrics
 	Database              Database // the application's database, migrated by bascule; optional
 	Migrate               Migrate  // migration settings; optional

@@ -61,6 +61,7 @@ func TestLoadFull(t *testing.T) {
 		Concurrency:           Concurrency{Limit: 64, QueueTimeout: 30 * time.Second},
 		StopTimeout:           10 * time.Second,
 		ControlTrustedOrigins: []string{"https://deploy.shop.example"},
+		ControlTrustedProxies: []string{"10.0.0.0/8"},
 		Database:              Database{Driver: DriverPostgres, URL: "postgres://shop@127.0.0.1/shop", URLEnv: "DATABASE_URL"},
 		Migrate:               Migrate{LockTimeout: 2 * time.Second, ExpandCommand: []string{}, ContractCommand: []string{}},
 		Store:                 Store{Driver: DriverSQLite},

@@ -61,6 +61,15 @@
 //	               changes with an API token, or when a proxy in front
 //	               rewrites the Host header and browsers too old to send
 //	               Sec-Fetch-Site (before 2023) are in use. Default none.
+//	control_trusted_proxies
+//	               list of addresses ("10.0.0.7") and networks ("10.0.0.0/8")
+//	               of reverse proxies in front of the control plane. For a
+//	               request from one of them, the client is the right-most
+//	               address of X-Forwarded-For that is not itself listed; it is
+//	               what login limits count and the audit log records. Without
+//	               it, behind a proxy every login shares the proxy's address
+//	               and the per-address limits hold back everyone at once.
+//	               Default none (the connection's address is the client).
 //	auto_go_live   switch to a new release as soon as it is ready, without
 //	               waiting for "Go live". Default false.
 //

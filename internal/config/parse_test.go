@@ -26,6 +26,8 @@ func TestParseValid(t *testing.T) {
 			func(c *Config) {
 				c.ControlTrustedOrigins = []string{"https://deploy.example.com", "http://127.0.0.1:8081", "http://[::1]:8081"}
 			}},
+		{"trusted proxies", cmdOK + "control_trusted_proxies: [10.0.0.0/8, 192.0.2.7, 'fd00::/8']\n",
+			func(c *Config) { c.ControlTrustedProxies = []string{"10.0.0.0/8", "192.0.2.7", "fd00::/8"} }},
 		{"quoted number kept verbatim", cmdOK + "preview: {token: 0123}\n", func(c *Config) { c.Preview.Token = "0123" }},
 		{"static driver", "runtime:\n  driver: static\n  static: {blue: 127.0.0.1:19001, green: '[::1]:19002'}\n", func(c *Config) {
 			c.Runtime = Runtime{Driver: DriverStatic, Process: c.Runtime.Process, Static: Static{Blue: "127.0.0.1:19001", Green: "[::1]:19002"}}
@@ -185,6 +187,11 @@ func TestParseInvalid(t *testing.T) {
 				`b.yaml:5: control_trusted_origins[2]: write "HTTPS://Deploy.example.com:443/" as browsers send it: "https://deploy.example.com"`,
 				`b.yaml:7: control_trusted_origins[4]: "https://deploy.example.com" is already listed as control_trusted_origins[3]`,
 				`b.yaml:8: control_trusted_origins[5]: "ftp://x.example" is not an origin; write scheme://host[:port], e.g. "https://deploy.example.com"`,
+			}},
+		{"trusted proxies", cmdOK + "control_trusted_proxies:\n  - 10.0.0.0/33\n  - proxy.example\n  - 10.0.0.1\n",
+			[]string{
+				`b.yaml:3: control_trusted_proxies[0]: "10.0.0.0/33" is not an address or network; write e.g. "10.0.0.0/8" or "10.0.0.7"`,
+				`b.yaml:4: control_trusted_proxies[1]: "proxy.example" is not an address or network; write e.g. "10.0.0.0/8" or "10.0.0.7"`,
 			}},
 		{"yes is not a boolean", cmdOK + "auto_go_live: yes\n",
 			[]string{`b.yaml:2: auto_go_live: expected true or false, got "yes"`}},

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -103,6 +104,23 @@ func (v *validator) validate(c *Config) {
 		v.errorf("control_tls", "cert_file and key_file go together: set both, or neither for plain HTTP")
 	}
 	v.origins("control_trusted_origins", c.ControlTrustedOrigins)
+	v.networks("control_trusted_proxies", c.ControlTrustedProxies)
+}
+
+// networks checks a list of addresses ("10.0.0.7") and networks
+// ("10.0.0.0/8").
+func (v *validator) networks(path string, list []string) {
+	for i, n := range list {
+		var err error
+		if strings.Contains(n, "/") {
+			_, err = netip.ParsePrefix(n)
+		} else {
+			_, err = netip.ParseAddr(n)
+		}
+		if err != nil {
+			v.errorf(fmt.Sprintf("%s[%d]", path, i), "%q is not an address or network; write e.g. \"10.0.0.0/8\" or \"10.0.0.7\"", n)
+		}
+	}
 }
 
 // origins checks a list of web origins. A browser's Origin header is

@@ -143,8 +143,12 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 	if err != nil {
 		return err
 	}
+	proxies, err := auth.ParseProxies(cfg.ControlTrustedProxies)
+	if err != nil {
+		return fmt.Errorf("control_trusted_proxies: %w", err)
+	}
 	s.auth = auth.New(auth.Options{Store: s.store, SecureCookie: cfg.SecureCookies, CrossOrigin: cop,
-		Logger: s.log.With("component", "auth")})
+		ClientIP: proxies.ClientIP, Logger: s.log.With("component", "auth")})
 	if s.InitialToken, err = bootstrapToken(ctx, s.store, s.auth.Tokens(), s.opts.AdminToken); err != nil {
 		return err
 	}

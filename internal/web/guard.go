@@ -100,7 +100,7 @@ func (h *Handler) audit(r *http.Request, p auth.Principal, action, target, outco
 	if actor == "" {
 		actor = "anonymous"
 	}
-	if ip := clientIP(r); ip != "" {
+	if ip := h.opts.Auth.ClientIP(r); ip != "" {
 		detail = strings.TrimPrefix(detail+"; from "+ip, "; ")
 	}
 	e := &store.AuditEntry{At: h.now().UTC().Truncate(time.Millisecond), Actor: actor, Action: action,
@@ -108,12 +108,4 @@ func (h *Handler) audit(r *http.Request, p auth.Principal, action, target, outco
 	if err := h.opts.Store.AppendAudit(r.Context(), e); err != nil {
 		h.log.Error("append audit", "action", action, "err", err)
 	}
-}
-
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i > 0 {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
 }
