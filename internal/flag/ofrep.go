@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/cespare/xxhash/v2"
+
+	"github.com/bascule/bascule/feature"
 )
 
 // SnapshotSource gives the current snapshot; it is called once per request
@@ -156,7 +158,7 @@ func (h *ofrepHandler) bulk(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *ofrepHandler) evaluate(s *Snapshot, key string, ctx EvalContext, now time.Time) Result {
-	res := EvaluateAt(s, key, ctx, now)
+	res := feature.EvaluateAt(s, key, ctx, now)
 	if h.opts.Observe != nil {
 		h.opts.Observe(res)
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/bascule/bascule/feature"
 )
 
 // ofrepServer serves the handler over a real loopback HTTP server.
@@ -27,7 +29,7 @@ func ofrepServer(t *testing.T, opts OFREPOptions, flags ...*Flag) (*httptest.Ser
 func testFlags() []*Flag {
 	return []*Flag{
 		{Key: "checkout-v2", Enabled: true, Rules: []Rule{{Segment: "internal-users", Variant: "on"}}},
-		{Key: "rollout", Enabled: true, Rules: []Rule{{Split: Percent(100000)}}},
+		{Key: "rollout", Enabled: true, Rules: []Rule{{Split: feature.Percent(100000)}}},
 		{Key: "color", Enabled: true, Variants: map[string]any{"off": "red", "blue": "blue"}, DefaultVariant: "blue"},
 		{Key: "killed", Enabled: false},
 	}
@@ -163,7 +165,7 @@ func TestOFREPBulk(t *testing.T) {
 
 	next := testFlags()
 	next[2].DefaultVariant = "off"
-	s, err := NewSnapshot(2, next, []*Segment{internalUsers()})
+	s, err := feature.NewSnapshot(2, next, []*Segment{internalUsers()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +194,7 @@ func BenchmarkOFREPBulk100(b *testing.B) {
 	var flags []*Flag
 	for i := range 100 {
 		flags = append(flags, &Flag{Key: fmt.Sprintf("flag-%03d", i), Enabled: true, Rules: []Rule{
-			{Segment: "internal-users", Variant: "on"}, {Split: Percent(50000)},
+			{Segment: "internal-users", Variant: "on"}, {Split: feature.Percent(50000)},
 		}})
 	}
 	cur := &Current{}

@@ -8,6 +8,8 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/bascule/bascule/feature"
 )
 
 // Document is a parsed, validated flags-as-code file (see the package doc
@@ -20,7 +22,7 @@ type Document struct {
 // Snapshot builds the snapshot the document describes. For a Document
 // returned by ParseFile it cannot fail.
 func (d *Document) Snapshot(version int64) (*Snapshot, error) {
-	return NewSnapshot(version, d.Flags, d.Segments)
+	return feature.NewSnapshot(version, d.Flags, d.Segments)
 }
 
 // LineError is one problem in a flags file, at a line.

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/bascule/bascule/feature"
 )
 
 func (p *yamlParser) segment(n ast.Node) *Segment {
@@ -102,7 +104,7 @@ func (p *yamlParser) splitFields(split *[]Weighted) map[string]func(ast.Node) {
 			if *split != nil {
 				p.errorf(v, "write either percentage or rollout, not both")
 			}
-			*split = Percent(p.percent(v, "percentage"))
+			*split = feature.Percent(p.percent(v, "percentage"))
 		},
 		"rollout": func(v ast.Node) {
 			if *split != nil {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/bascule/bascule/feature"
 )
 
 func parseExample(t *testing.T) *Snapshot {
@@ -42,7 +44,7 @@ func TestParseExample(t *testing.T) {
 		{"page-size", "large", staff},
 	}
 	for _, tt := range tests {
-		if got := Evaluate(s, tt.key, tt.ctx); got.Variant != tt.variant {
+		if got := feature.Evaluate(s, tt.key, tt.ctx); got.Variant != tt.variant {
 			t.Errorf("Evaluate(%s, %+v) = %s (%s), want %s", tt.key, tt.ctx, got.Variant, got.Reason, tt.variant)
 		}
 	}
@@ -50,7 +52,7 @@ func TestParseExample(t *testing.T) {
 		Key: "button-color", Owner: "growth", Type: TypeExperiment, Enabled: true,
 		Variants:   map[string]any{"control": "#0a0", "red": "#a00", "blue": "#00a"},
 		OffVariant: "control", DefaultVariant: "control",
-		Rules: []Rule{{Segment: "modern-app", Split: []Weighted{{"blue", 25000}, {"control", 50000}, {"red", 25000}}}},
+		Rules: []Rule{{Segment: "modern-app", Split: []Weighted{{Variant: "blue", Weight: 25000}, {Variant: "control", Weight: 50000}, {Variant: "red", Weight: 25000}}}},
 	}
 	if diff := cmp.Diff(want, s.Flags["button-color"]); diff != "" {
 		t.Errorf("button-color parsed wrong (-want +got):\n%s", diff)
