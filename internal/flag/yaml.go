@@ -3,6 +3,7 @@ package flag
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -57,7 +58,7 @@ func (e *FileError) Error() string {
 // (unknown fields, bad percentages, unknown segments, prerequisite cycles…),
 // so that nothing is applied from a file with any mistake in it.
 func ParseFile(name string, data []byte) (*Document, error) {
-	p := &yamlParser{file: name, flagPos: map[string]*entryPos{}, segPos: map[string]*entryPos{}}
+	p := &yamlParser{file: name, flagPos: map[string][]*entryPos{}, segPos: map[string][]*entryPos{}}
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, p.syntaxError(err)
@@ -74,15 +75,30 @@ func ParseFile(name string, data []byte) (*Document, error) {
 			"flags": func(n ast.Node) { p.each(n, "flags", func(n ast.Node) { doc.Flags = append(doc.Flags, p.flag(n)) }) },
 		})
 	}
-	if len(p.errs) == 0 {
-		if _, err := doc.Snapshot(0); err != nil {
-			p.locate(err)
-		}
+	// Meaning is checked even when some fields did not parse, so that one
+	// run reports every mistake; locate leaves out what a field's own error
+	// already explains.
+	if _, err := doc.Snapshot(0); err != nil {
+		p.locate(err)
 	}
 	if len(p.errs) > 0 {
+		slices.SortStableFunc(p.errs, byLine)
 		return nil, &FileError{Errors: p.errs}
 	}
 	return doc, nil
+}
+
+// byLine orders errors by line, those without a line last.
+func byLine(a, b LineError) int {
+	switch {
+	case a.Line == b.Line:
+		return 0
+	case a.Line == 0:
+		return 1
+	case b.Line == 0:
+		return -1
+	}
+	return a.Line - b.Line
 }
 
 // yamlParser walks the YAML syntax tree by hand, rather than decoding into
@@ -91,8 +107,21 @@ func ParseFile(name string, data []byte) (*Document, error) {
 type yamlParser struct {
 	file    string
 	errs    []LineError
-	flagPos map[string]*entryPos
-	segPos  map[string]*entryPos
+	// flagPos and segPos hold where each key was written, more than once
+	// when it is defined twice.
+	flagPos map[string][]*entryPos
+	segPos  map[string][]*entryPos
+	// in is the flag or segment being read and its field (and 1-based
+	// item) being read, which errorf marks as faulty; nil outside entries.
+	in *entryPos
+	at fieldAt
+}
+
+// fieldAt names a field of a flag or segment, with the rule, schedule step
+// or condition number (0 for other fields), as a Problem does.
+type fieldAt struct {
+	field string
+	index int
 }
 
 // entryPos remembers where a flag or segment and its parts were written.
@@ -101,10 +130,30 @@ type entryPos struct {
 	fields map[string]int
 	items  []int // lines of rules or conditions
 	steps  []int // lines of schedule steps
+	// faulty are the fields that did not parse: what validation says of
+	// them follows from that error and would only repeat it.
+	faulty map[fieldAt]bool
 }
 
 func newEntryPos(n ast.Node) *entryPos {
-	return &entryPos{line: lineOf(n), fields: map[string]int{}}
+	return &entryPos{line: lineOf(n), fields: map[string]int{}, faulty: map[fieldAt]bool{}}
+}
+
+// enter makes pos the entry being read, until the returned func is called.
+func (p *yamlParser) enter(pos *entryPos) (leave func()) {
+	prevIn, prevAt := p.in, p.at
+	p.in, p.at = pos, fieldAt{}
+	return func() { p.in, p.at = prevIn, prevAt }
+}
+
+// field wraps a field's handler so that errors in it mark that field.
+func (p *yamlParser) field(name string, fn func(ast.Node)) func(ast.Node) {
+	return func(n ast.Node) {
+		prev := p.at
+		p.at = fieldAt{field: name}
+		defer func() { p.at = prev }()
+		fn(n)
+	}
 }
 
 func lineOf(n ast.Node) int {
@@ -116,6 +165,9 @@ func lineOf(n ast.Node) int {
 
 func (p *yamlParser) errorf(n ast.Node, format string, args ...any) {
 	p.errs = append(p.errs, LineError{File: p.file, Line: lineOf(n), Message: fmt.Sprintf(format, args...)})
+	if p.in != nil {
+		p.in.faulty[p.at] = true
+	}
 }
 
 func (p *yamlParser) syntaxError(err error) error {
@@ -139,13 +191,20 @@ func (p *yamlParser) locate(err error) {
 		return
 	}
 	for _, pr := range ve.Problems {
-		pos := p.flagPos[pr.Key]
+		all := p.flagPos[pr.Key]
 		if pr.Kind == "segment" {
-			pos = p.segPos[pr.Key]
+			all = p.segPos[pr.Key]
+		}
+		if slices.ContainsFunc(all, func(pos *entryPos) bool { return pos.faulty[fieldAt{pr.Field, pr.Index}] }) {
+			continue
 		}
 		line := 0
-		if pos != nil {
-			line = pos.lineFor(pr)
+		switch {
+		case len(all) == 0:
+		case pr.Field == "key" && len(all) > 1:
+			line = all[len(all)-1].line // defined twice: the second time
+		default:
+			line = all[0].lineFor(pr)
 		}
 		p.errs = append(p.errs, LineError{File: p.file, Line: line, Message: pr.Error()})
 	}

@@ -134,6 +134,49 @@ func TestParseReportsEveryError(t *testing.T) {
 	}
 }
 
+// A file with field-level and meaning-level mistakes reports all of them in
+// one run, in line order, and nothing that only repeats a field's own error
+// (the rollout that does not parse is not also said to sum to 90 %).
+func TestParseReportsFieldAndMeaningErrorsTogether(t *testing.T) {
+	const file = `segments:
+  - key: staff
+    conditions:
+      - {attribute: v, op: semver_gte, value: x}
+flags:
+  - key: a
+    enabled: maybe
+    rules:
+      - segment: nobody
+        variant: on
+  - key: b
+    colour: red
+    rules:
+      - rollout: {on: ten, off: 90%}
+  - key: c
+    prerequisite: {flag: d, variant: on}
+  - key: d
+    prerequisite: {flag: c, variant: on}
+  - key: b
+`
+	_, err := ParseFile("flags.yaml", []byte(file))
+	var fe *FileError
+	if !errors.As(err, &fe) {
+		t.Fatalf("ParseFile error = %v, want a *FileError", err)
+	}
+	want := []string{
+		`flags.yaml:4: segment "staff": condition 1: "x" is not a semantic version`,
+		`flags.yaml:7: enabled must be true or false`,
+		`flags.yaml:9: flag "a": rule 1: unknown segment "nobody"`,
+		`flags.yaml:12: unknown field "colour" in flag`,
+		`flags.yaml:14: rollout: "ten" is not a percentage like 10% or 12.5`,
+		`flags.yaml:16: flag "c": prerequisite: cycle c → d → c`,
+		`flags.yaml:19: flag "b": key: defined twice`,
+	}
+	if diff := cmp.Diff(want, strings.Split(fe.Error(), "\n")); diff != "" {
+		t.Errorf("ParseFile errors (-want +got):\n%s", diff)
+	}
+}
+
 func TestParseEmpty(t *testing.T) {
 	for _, in := range []string{"", "# nothing yet\n", "flags: []\nsegments: []\n"} {
 		doc, err := ParseFile("f.yaml", []byte(in))
