@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -243,5 +244,28 @@ func TestBulkEncodingMatchesEncodingJSON(t *testing.T) {
 		if _, isFloat := v.(float64); isFloat && string(got) != string(want) {
 			t.Errorf("appendValue(%v) = %s, want the same text as encoding/json: %s", v, got, want)
 		}
+	}
+}
+
+// The stream credential goes into the announced URL as its token parameter,
+// escaped, and the ETag holds while the credential does.
+func TestOFREPBulkStreamToken(t *testing.T) {
+	var tok atomic.Value
+	tok.Store("t+1/a")
+	srv, _ := ofrepServer(t, OFREPOptions{EventStreamURL: "/api/v1/flags/stream?format=ofrep",
+		EventStreamToken: func() string { return tok.Load().(string) }}, testFlags()...)
+	bulk := srv.URL + "/ofrep/v1/evaluate/flags"
+	_, h, got := post(t, bulk, `{}`)
+	streams, _ := got["eventStreams"].([]any)
+	want := srv.URL + "/api/v1/flags/stream?format=ofrep&token=t%2B1%2Fa"
+	if len(streams) != 1 || streams[0].(map[string]any)["url"] != want {
+		t.Errorf("eventStreams = %v, want one at %s", got["eventStreams"], want)
+	}
+	if status, _, _ := post(t, bulk, `{}`, "If-None-Match", h.Get("ETag")); status != http.StatusNotModified {
+		t.Errorf("bulk with its ETag, same credential = %d, want 304", status)
+	}
+	tok.Store("rotated")
+	if status, _, _ := post(t, bulk, `{}`, "If-None-Match", h.Get("ETag")); status != http.StatusOK {
+		t.Errorf("bulk with its ETag after the credential rotated = %d, want 200 with the new URL", status)
 	}
 }

@@ -105,8 +105,8 @@ func byLine(a, b LineError) int {
 // structs, so that every error, including semantic ones found later by
 // validation, points at its line, and so that all of them are reported at once.
 type yamlParser struct {
-	file    string
-	errs    []LineError
+	file string
+	errs []LineError
 	// flagPos and segPos hold where each key was written, more than once
 	// when it is defined twice.
 	flagPos map[string][]*entryPos

@@ -188,7 +188,7 @@ func bootstrapAdmin(ctx context.Context, users *auth.Users, given string) (strin
 func (s *Server) controlMux(apiH http.Handler, m *metrics) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiH)
-	s.mountFlags(mux, apiH)
+	s.mountFlags(mux, apiH, m)
 	mux.Handle("GET /metrics", m.handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
