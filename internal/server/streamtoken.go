@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -40,6 +41,14 @@ type streamTokens struct {
 	key    []byte
 	period time.Duration
 	now    func() time.Time
+	// last is the credential last issued, reused within its period: issue
+	// runs on every bulk evaluation.
+	last atomic.Pointer[issued]
+}
+
+type issued struct {
+	expiry int64
+	token  string
 }
 
 func newStreamTokens() *streamTokens {
@@ -52,8 +61,13 @@ func newStreamTokens() *streamTokens {
 func (t *streamTokens) issue() string {
 	p := int64(t.period / time.Second)
 	expiry := (t.now().Unix()/p + 2) * p
+	if last := t.last.Load(); last != nil && last.expiry == expiry {
+		return last.token
+	}
 	exp := strconv.FormatInt(expiry, 10)
-	return exp + "." + t.mac(exp)
+	tok := exp + "." + t.mac(exp)
+	t.last.Store(&issued{expiry: expiry, token: tok})
+	return tok
 }
 
 // valid reports whether tok is a credential this server issued that has
