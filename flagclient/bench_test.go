@@ -7,7 +7,7 @@ import (
 
 	"github.com/open-feature/go-sdk/openfeature"
 
-	"github.com/bascule/bascule/internal/flag"
+	"github.com/bascule/bascule/feature"
 )
 
 // BenchmarkBool is the reference case through the client: a boolean
@@ -23,7 +23,7 @@ func BenchmarkBool(b *testing.B) {
 	}
 }
 
-// BenchmarkFlagEvaluate is flag.Evaluate alone on the same snapshot: the
+// BenchmarkFlagEvaluate is feature.Evaluate alone on the same snapshot: the
 // baseline BenchmarkBool's overhead (atomic load, type check) is measured
 // against on a machine whose load varies.
 func BenchmarkFlagEvaluate(b *testing.B) {
@@ -31,7 +31,7 @@ func BenchmarkFlagEvaluate(b *testing.B) {
 	ec := user("user-12345", "bob@gmail.com")
 	b.ReportAllocs()
 	for b.Loop() {
-		flag.Evaluate(s, "checkout-v2", ec)
+		feature.Evaluate(s, "checkout-v2", ec)
 	}
 }
 

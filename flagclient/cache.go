@@ -7,13 +7,13 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/bascule/bascule/internal/flag"
+	"github.com/bascule/bascule/feature"
 )
 
 // loadCache reads the last known good snapshot, or returns nil when there is
 // none. A file that cannot be read or decoded is logged and ignored: a bad
 // cache must never stop the application, it only costs the offline start.
-func (c *Client) loadCache() *flag.Snapshot {
+func (c *Client) loadCache() *feature.Snapshot {
 	if c.cacheFile == "" {
 		return nil
 	}
@@ -26,7 +26,7 @@ func (c *Client) loadCache() *flag.Snapshot {
 		c.log.Error("ignoring unreadable flag cache file", "file", c.cacheFile, "err", err)
 		return nil
 	}
-	s, err := flag.DecodeSnapshot(data)
+	s, err := feature.DecodeSnapshot(data)
 	if err != nil {
 		c.log.Error("ignoring corrupt flag cache file", "file", c.cacheFile, "err", err)
 		return nil

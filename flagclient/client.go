@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/bascule/bascule/internal/flag"
+	"github.com/bascule/bascule/feature"
 )
 
 // DefaultPollInterval is how often the client polls when it cannot stream,
@@ -59,7 +59,7 @@ type Client struct {
 	http        *http.Client
 	ownHTTP     bool // http was made by New, so Close may close its connections
 
-	snap      atomic.Pointer[flag.Snapshot]
+	snap      atomic.Pointer[feature.Snapshot]
 	ready     chan struct{}
 	readyOnce sync.Once
 
@@ -195,7 +195,7 @@ func (c *Client) OnChange(fn func(version int64)) {
 // whether it did. The server is the authority on versions, so a lower version
 // (a restored database) is taken too. raw is s's wire form, written to the
 // cache file when it came from the network.
-func (c *Client) apply(s *flag.Snapshot, raw []byte, fromNetwork bool) bool {
+func (c *Client) apply(s *feature.Snapshot, raw []byte, fromNetwork bool) bool {
 	if old := c.snap.Load(); old != nil && old.Version == s.Version {
 		return false
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/bascule/bascule/internal/flag"
+	"github.com/bascule/bascule/feature"
 )
 
 var (
@@ -56,7 +56,7 @@ func TestStreamDeliversUpdates(t *testing.T) {
 	changes := make(chan int64, 10)
 	c.OnChange(func(v int64) { changes <- v })
 
-	h.publish(snapshotAt(t, 2, flag.TotalWeight))
+	h.publish(snapshotAt(t, 2, feature.TotalWeight))
 	waitVersion(t, c, 2)
 	if !c.Bool("checkout-v2", false, outsider) {
 		t.Error("after the 100 % update, Bool(checkout-v2, outsider) = false, want true")
@@ -101,7 +101,7 @@ func TestPollsWhenStreamUnsupported(t *testing.T) {
 	waitFor(t, "a poll answered 304", 5*time.Second, func() bool {
 		return slices.Contains(h.rec.snapshotStatuses(), http.StatusNotModified)
 	})
-	h.publish(snapshotAt(t, 2, flag.TotalWeight))
+	h.publish(snapshotAt(t, 2, feature.TotalWeight))
 	waitVersion(t, c, 2)
 	if !c.Bool("checkout-v2", false, outsider) {
 		t.Error("after polling version 2, Bool(checkout-v2, outsider) = false, want true")
@@ -153,7 +153,7 @@ func TestServerDownAtStartUsesCache(t *testing.T) {
 		t.Error("from the cache, checkout-v2 is not on for insiders only")
 	}
 
-	h := unstartedHarness(t, snapshotAt(t, 5, flag.TotalWeight))
+	h := unstartedHarness(t, snapshotAt(t, 5, feature.TotalWeight))
 	h.start(addr)
 	waitVersion(t, c, 5)
 	if !c.Bool("checkout-v2", false, outsider) {
@@ -246,14 +246,14 @@ func cacheVersion(t testing.TB, name string) int64 {
 	if err != nil {
 		return -1
 	}
-	s, err := flag.DecodeSnapshot(data)
+	s, err := feature.DecodeSnapshot(data)
 	if err != nil {
 		return -1
 	}
 	return s.Version
 }
 
-func writeCacheFile(t testing.TB, name string, s *flag.Snapshot) {
+func writeCacheFile(t testing.TB, name string, s *feature.Snapshot) {
 	t.Helper()
 	data, err := s.MarshalJSON()
 	if err != nil {

@@ -5,9 +5,14 @@
 //
 // # Usage
 //
+//	import (
+//		"github.com/bascule/bascule/feature"
+//		"github.com/bascule/bascule/flagclient"
+//	)
+//
 //	c, err := flagclient.New(ctx, flagclient.Options{
 //		URL:       "http://127.0.0.1:8081", // bascule's control address
-//		APIKey:    os.Getenv("BASCULE_FLAGS_KEY"),
+//		APIKey:    os.Getenv("BASCULE_FLAGS_KEY"), // a token with the evaluator role
 //		CacheFile: "/var/lib/myapp/flags.json",
 //	})
 //	if err != nil {
@@ -15,7 +20,7 @@
 //	}
 //	defer c.Close()
 //
-//	user := flag.EvalContext{TargetingKey: "user-42", Attributes: map[string]any{"email": "ann@example.com"}}
+//	user := feature.EvalContext{TargetingKey: "user-42", Attributes: map[string]any{"email": "ann@example.com"}}
 //	if c.Bool("checkout-v2", false, user) {
 //		// the new checkout
 //	}
@@ -26,9 +31,15 @@
 //	of := openfeature.NewDefaultClient()
 //	on, _ := of.BooleanValue(ctx, "checkout-v2", false, openfeature.NewEvaluationContext("user-42", nil))
 //
-// EvalContext is flag.EvalContext from bascule's flag package, whose
-// evaluation function the client runs, so the SDK and the server always agree
-// (same rules, same percentage buckets).
+// EvalContext and Result come from package feature, whose evaluation
+// function the client runs, as the server does, so the SDK and the server
+// always agree (same rules, same percentage buckets). The examples below run
+// as tests, from a module of their own, against a server that speaks
+// bascule's protocol.
+//
+// An application that uses this package depends on the standard library,
+// package feature, github.com/cespare/xxhash/v2 and the OpenFeature Go SDK,
+// and on nothing else (a test asserts it).
 //
 // # Keeping in sync
 //
@@ -54,6 +65,6 @@
 // Bool, String, Float, Int and Object return the flag's value, or the
 // caller's default when the flag is missing, of another type, or cannot be
 // evaluated (a percentage rollout without a targeting key); the Detail forms
-// also return the flag.Result saying why, with OpenFeature's reasons and
-// error codes (a type mismatch is flag.ErrTypeMismatch).
+// also return the feature.Result saying why, with OpenFeature's reasons and
+// error codes (a type mismatch is feature.ErrTypeMismatch).
 package flagclient

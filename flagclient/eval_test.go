@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/bascule/bascule/internal/flag"
+	"github.com/bascule/bascule/feature"
 )
 
 func TestTypedValues(t *testing.T) {
@@ -35,7 +35,7 @@ func TestTypedValues(t *testing.T) {
 	if again := c.Object("theme", nil, outsider); again["bg"] != "#000" {
 		t.Errorf("Object(theme) after a caller modified its copy: bg = %v, want #000", again["bg"])
 	}
-	if r := c.Evaluate("checkout-v2", insider); r.Reason != flag.ReasonTargetingMatch || r.Variant != "on" {
+	if r := c.Evaluate("checkout-v2", insider); r.Reason != feature.ReasonTargetingMatch || r.Variant != "on" {
 		t.Errorf("Evaluate(checkout-v2, insider) = %s/%s, want on/TARGETING_MATCH", r.Variant, r.Reason)
 	}
 }
@@ -44,9 +44,9 @@ func TestTypeMismatchServesDefault(t *testing.T) {
 	h := newHarness(t, snapshotAt(t, 1, 0))
 	c := newTestClient(t, Options{URL: h.url, PollInterval: noPolling})
 
-	check := func(call string, gotDefault bool, r flag.Result) {
+	check := func(call string, gotDefault bool, r feature.Result) {
 		t.Helper()
-		if !gotDefault || r.Reason != flag.ReasonError || r.ErrorCode != flag.ErrTypeMismatch || r.ErrorMessage == "" {
+		if !gotDefault || r.Reason != feature.ReasonError || r.ErrorCode != feature.ErrTypeMismatch || r.ErrorMessage == "" {
 			t.Errorf("%s: default served %v, result %s/%s %q; want the default and ERROR/TYPE_MISMATCH with a message",
 				call, gotDefault, r.Reason, r.ErrorCode, r.ErrorMessage)
 		}
@@ -63,11 +63,11 @@ func TestTypeMismatchServesDefault(t *testing.T) {
 	check("ObjectDetail(button-color)", o["d"] == 1, r)
 
 	v, r := c.BoolDetail("no-such-flag", true, outsider)
-	if !v || r.ErrorCode != flag.ErrFlagNotFound {
+	if !v || r.ErrorCode != feature.ErrFlagNotFound {
 		t.Errorf("BoolDetail(no-such-flag) = %v, %s; want the default true, FLAG_NOT_FOUND", v, r.ErrorCode)
 	}
-	v, r = c.BoolDetail("checkout-v2", true, flag.EvalContext{Attributes: map[string]any{"email": "x@gmail.com"}})
-	if !v || r.ErrorCode != flag.ErrTargetingKeyMissing {
+	v, r = c.BoolDetail("checkout-v2", true, feature.EvalContext{Attributes: map[string]any{"email": "x@gmail.com"}})
+	if !v || r.ErrorCode != feature.ErrTargetingKeyMissing {
 		t.Errorf("BoolDetail(rollout, no targeting key) = %v, %s; want the default true, TARGETING_KEY_MISSING", v, r.ErrorCode)
 	}
 }
@@ -83,9 +83,9 @@ func TestStickyPercentageMatchesEvaluate(t *testing.T) {
 	inAt10 := 0
 	for i := range users {
 		ec := user(fmt.Sprintf("user-%d", i), "someone@gmail.com")
-		want := flag.Evaluate(at10, "checkout-v2", ec).Value.(bool)
+		want := feature.Evaluate(at10, "checkout-v2", ec).Value.(bool)
 		if got := c.Bool("checkout-v2", !want, ec); got != want {
-			t.Fatalf("Bool(checkout-v2, %s) = %v, flag.Evaluate says %v", ec.TargetingKey, got, want)
+			t.Fatalf("Bool(checkout-v2, %s) = %v, feature.Evaluate says %v", ec.TargetingKey, got, want)
 		}
 		if want {
 			inAt10++
@@ -99,7 +99,7 @@ func TestStickyPercentageMatchesEvaluate(t *testing.T) {
 	waitVersion(t, c, 2)
 	for i := range users {
 		ec := user(fmt.Sprintf("user-%d", i), "someone@gmail.com")
-		if flag.Evaluate(at10, "checkout-v2", ec).Value == true && !c.Bool("checkout-v2", false, ec) {
+		if feature.Evaluate(at10, "checkout-v2", ec).Value == true && !c.Bool("checkout-v2", false, ec) {
 			t.Fatalf("%s was in at 10 %% but is out at 20 %%", ec.TargetingKey)
 		}
 	}

@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/bascule/bascule/internal/flag"
+	"github.com/bascule/bascule/feature"
 )
 
 // ErrUnauthorized matches (with errors.Is) a *StatusError for 401 or 403:
@@ -78,7 +78,7 @@ func etag(version int64) string { return `"v` + strconv.FormatInt(version, 10) +
 // fetch downloads the snapshot. When the client holds one (have), its
 // version is sent as If-None-Match, and an unchanged snapshot returns
 // (nil, nil, nil). raw is the body, for the cache file.
-func (c *Client) fetch(ctx context.Context, have *flag.Snapshot) (s *flag.Snapshot, raw []byte, err error) {
+func (c *Client) fetch(ctx context.Context, have *feature.Snapshot) (s *feature.Snapshot, raw []byte, err error) {
 	req, err := c.newRequest(ctx, c.snapshotURL)
 	if err != nil {
 		return nil, nil, err
@@ -103,7 +103,7 @@ func (c *Client) fetch(ctx context.Context, have *flag.Snapshot) (s *flag.Snapsh
 	if err != nil {
 		return nil, nil, fmt.Errorf("read snapshot: %w", err)
 	}
-	s, err = flag.DecodeSnapshot(raw)
+	s, err = feature.DecodeSnapshot(raw)
 	if err != nil {
 		return nil, nil, err
 	}

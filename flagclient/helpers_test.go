@@ -11,24 +11,24 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bascule/bascule/internal/flag"
+	"github.com/bascule/bascule/feature"
 )
 
 // internalUsers is the segment: company e-mail addresses.
-func internalUsers() *flag.Segment {
-	return &flag.Segment{
+func internalUsers() *feature.Segment {
+	return &feature.Segment{
 		Key:        "internal-users",
-		Conditions: []flag.Condition{{Attribute: "email", Op: flag.OpEndsWith, Values: []string{"@example.com"}}},
+		Conditions: []feature.Condition{{Attribute: "email", Op: feature.OpEndsWith, Values: []string{"@example.com"}}},
 	}
 }
 
 // testFlags is one flag of each type; checkout-v2 is on for internal users
 // and for weightOn/100000 of everyone else.
-func testFlags(weightOn int) []*flag.Flag {
-	return []*flag.Flag{
-		{Key: "checkout-v2", Enabled: true, Rules: []flag.Rule{
+func testFlags(weightOn int) []*feature.Flag {
+	return []*feature.Flag{
+		{Key: "checkout-v2", Enabled: true, Rules: []feature.Rule{
 			{Segment: "internal-users", Variant: "on"},
-			{Split: flag.Percent(weightOn)},
+			{Split: feature.Percent(weightOn)},
 		}},
 		{Key: "button-color", Enabled: true, Variants: map[string]any{"control": "#0a0", "red": "#a00"},
 			OffVariant: "control", DefaultVariant: "red"},
@@ -44,9 +44,9 @@ func testFlags(weightOn int) []*flag.Flag {
 }
 
 // snapshotAt builds version v of the test flags with checkout-v2 at weightOn.
-func snapshotAt(t testing.TB, v int64, weightOn int) *flag.Snapshot {
+func snapshotAt(t testing.TB, v int64, weightOn int) *feature.Snapshot {
 	t.Helper()
-	s, err := flag.NewSnapshot(v, testFlags(weightOn), []*flag.Segment{internalUsers()})
+	s, err := feature.NewSnapshot(v, testFlags(weightOn), []*feature.Segment{internalUsers()})
 	if err != nil {
 		t.Fatalf("NewSnapshot: %v", err)
 	}
@@ -142,6 +142,6 @@ func (b *logBuffer) logger() *slog.Logger {
 }
 
 // user is a context with a targeting key and an e-mail address.
-func user(key, email string) flag.EvalContext {
-	return flag.EvalContext{TargetingKey: key, Attributes: map[string]any{"email": email}}
+func user(key, email string) feature.EvalContext {
+	return feature.EvalContext{TargetingKey: key, Attributes: map[string]any{"email": email}}
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/open-feature/go-sdk/openfeature"
 
-	"github.com/bascule/bascule/internal/flag"
+	"github.com/bascule/bascule/feature"
 )
 
 // ProviderName is the provider's name in OpenFeature metadata and events.
@@ -23,7 +23,7 @@ type Provider struct {
 	events chan openfeature.Event
 	// last is the snapshot the previous event described, to name the flags
 	// that changed.
-	last atomic.Pointer[flag.Snapshot]
+	last atomic.Pointer[feature.Snapshot]
 	// initFailed is set when initialisation gave up before the client was
 	// ready, so that readiness is announced by an event when it comes.
 	initFailed atomic.Bool
@@ -91,7 +91,7 @@ func (p *Provider) IntEvaluation(_ context.Context, key string, def int64, fc op
 // the caller's own.
 func (p *Provider) ObjectEvaluation(_ context.Context, key string, def any, fc openfeature.FlattenedContext) openfeature.InterfaceResolutionDetail {
 	m, r := p.c.ObjectDetail(key, nil, evalContext(fc))
-	if r.Reason == flag.ReasonError {
+	if r.Reason == feature.ReasonError {
 		return openfeature.InterfaceResolutionDetail{Value: def, ProviderResolutionDetail: resolution(r)}
 	}
 	return openfeature.InterfaceResolutionDetail{Value: m, ProviderResolutionDetail: resolution(r)}
@@ -101,33 +101,33 @@ func (p *Provider) ObjectEvaluation(_ context.Context, key string, def any, fc o
 // the targeting key, and the map itself serves as the attributes, unchanged
 // and uncopied (a segment condition on "targetingKey" sees the same value
 // either way), so that evaluation allocates nothing.
-func evalContext(fc openfeature.FlattenedContext) flag.EvalContext {
+func evalContext(fc openfeature.FlattenedContext) feature.EvalContext {
 	tk, _ := fc[openfeature.TargetingKey].(string)
-	return flag.EvalContext{TargetingKey: tk, Attributes: fc}
+	return feature.EvalContext{TargetingKey: tk, Attributes: fc}
 }
 
-// resolution maps a flag.Result to OpenFeature: reasons have the same names;
+// resolution maps a feature.Result to OpenFeature: reasons have the same names;
 // error codes map to the matching ResolutionError.
-func resolution(r flag.Result) openfeature.ProviderResolutionDetail {
+func resolution(r feature.Result) openfeature.ProviderResolutionDetail {
 	d := openfeature.ProviderResolutionDetail{Reason: openfeature.Reason(r.Reason), Variant: r.Variant}
-	if r.Reason == flag.ReasonError {
+	if r.Reason == feature.ReasonError {
 		d.ResolutionError = resolutionError(r)
 	}
 	return d
 }
 
-func resolutionError(r flag.Result) openfeature.ResolutionError {
+func resolutionError(r feature.Result) openfeature.ResolutionError {
 	msg := r.ErrorMessage
 	switch r.ErrorCode {
-	case flag.ErrFlagNotFound:
+	case feature.ErrFlagNotFound:
 		return openfeature.NewFlagNotFoundResolutionError(msg)
-	case flag.ErrTypeMismatch:
+	case feature.ErrTypeMismatch:
 		return openfeature.NewTypeMismatchResolutionError(msg)
-	case flag.ErrTargetingKeyMissing:
+	case feature.ErrTargetingKeyMissing:
 		return openfeature.NewTargetingKeyMissingResolutionError(msg)
-	case flag.ErrParse:
+	case feature.ErrParse:
 		return openfeature.NewParseErrorResolutionError(msg)
-	case flag.ErrInvalidContext:
+	case feature.ErrInvalidContext:
 		return openfeature.NewInvalidContextResolutionError(msg)
 	case ErrProviderNotReady:
 		return openfeature.NewProviderNotReadyResolutionError(msg)

@@ -4,11 +4,12 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 
 	"github.com/open-feature/go-sdk/openfeature"
 
-	"github.com/bascule/bascule/internal/flag"
+	"github.com/bascule/bascule/feature"
 )
 
 // Init waits until the client holds a snapshot; see InitWithContext.
@@ -86,18 +87,15 @@ func (p *Provider) emit(t openfeature.EventType, msg string, flags []string, ver
 
 // changedFlags lists the keys of flags whose evaluation may differ between
 // two snapshots: flags added, removed or changed, and flags whose rules use a
-// segment that changed.
-func changedFlags(prev, cur *flag.Snapshot) []string {
-	keys := map[string]bool{}
-	segs := map[string]bool{}
-	for _, ch := range flag.Diff(prev, cur) {
-		if ch.Object == "flag" {
-			keys[ch.Key] = true
-		} else {
-			segs[ch.Key] = true
-		}
+// segment that changed. The server keeps a flag's UpdatedAt unless the flag
+// changed, so comparing whole flags compares what they serve.
+func changedFlags(prev, cur *feature.Snapshot) []string {
+	if prev == nil {
+		prev = &feature.Snapshot{}
 	}
-	if len(segs) > 0 && cur != nil {
+	keys := changedKeys(prev.Flags, cur.Flags)
+	segs := changedKeys(prev.Segments, cur.Segments)
+	if len(segs) > 0 {
 		for k, f := range cur.Flags {
 			for _, r := range f.Rules {
 				if segs[r.Segment] {
@@ -107,4 +105,21 @@ func changedFlags(prev, cur *flag.Snapshot) []string {
 		}
 	}
 	return slices.Sorted(maps.Keys(keys))
+}
+
+// changedKeys returns the keys present in only one of a and b, or in both
+// with different contents.
+func changedKeys[T any](a, b map[string]*T) map[string]bool {
+	out := map[string]bool{}
+	for k, x := range a {
+		if y, ok := b[k]; !ok || !reflect.DeepEqual(x, y) {
+			out[k] = true
+		}
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			out[k] = true
+		}
+	}
+	return out
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/open-feature/go-sdk/openfeature"
 
-	"github.com/bascule/bascule/internal/flag"
+	"github.com/bascule/bascule/feature"
 )
 
 // openFeatureClient registers a provider over c with the real OpenFeature
@@ -148,18 +148,18 @@ func TestProviderInitWaitsForReady(t *testing.T) {
 	}
 }
 
-// The OpenFeature context maps to flag.EvalContext exactly: the provider
-// serves what flag.Evaluate serves for the same user.
+// The OpenFeature context maps to feature.EvalContext exactly: the provider
+// serves what feature.Evaluate serves for the same user.
 func TestProviderMatchesEvaluate(t *testing.T) {
 	s := snapshotAt(t, 1, 30000)
 	h := newHarness(t, s)
 	of := openFeatureClient(t, newTestClient(t, Options{URL: h.url, PollInterval: noPolling}))
 	for _, key := range []string{"u-1", "u-2", "u-3", "u-4", "u-5", "u-6", "u-7", "u-8", "u-9", "u-10"} {
-		want := flag.Evaluate(s, "checkout-v2", user(key, "x@gmail.com"))
+		want := feature.Evaluate(s, "checkout-v2", user(key, "x@gmail.com"))
 		d, _ := of.BooleanValueDetails(context.Background(), "checkout-v2", false,
 			openfeature.NewEvaluationContext(key, map[string]any{"email": "x@gmail.com"}))
 		if d.Variant != want.Variant || string(d.Reason) != string(want.Reason) {
-			t.Errorf("OpenFeature for %s = %s/%s, flag.Evaluate = %s/%s", key, d.Variant, d.Reason, want.Variant, want.Reason)
+			t.Errorf("OpenFeature for %s = %s/%s, feature.Evaluate = %s/%s", key, d.Variant, d.Reason, want.Variant, want.Reason)
 		}
 	}
 }

@@ -9,10 +9,11 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/bascule/bascule/internal/flag"
+	"github.com/bascule/bascule/feature"
 )
 
 // testAPIKey is the key the test servers accept.
@@ -24,20 +25,20 @@ const testAPIKey = "eval-key-1"
 // store, can replace it in newHarness without touching the tests.
 type backend interface {
 	http.Handler
-	publish(s *flag.Snapshot)
+	publish(s *feature.Snapshot)
 	// close ends open streams, so that the test server can shut down.
 	close()
 }
 
 // contractServer implements exactly the wire contract the SDK is built
-// against, on a flag.Current, until the real handlers land:
+// against, until the real handlers land:
 //
-//	GET /api/v1/flags/snapshot  200 flag.Wire + ETag "v<N>", or 304 on If-None-Match
+//	GET /api/v1/flags/snapshot  200 feature.Wire + ETag "v<N>", or 304 on If-None-Match
 //	GET /api/v1/flags/stream    SSE "snapshot" events, resumable with Last-Event-ID
 //
 // Both answer 401 {"error": {...}} without "Authorization: Bearer testAPIKey".
 type contractServer struct {
-	cur  flag.Current
+	cur  atomic.Pointer[feature.Snapshot]
 	mux  *http.ServeMux
 	ping time.Duration
 
@@ -46,7 +47,7 @@ type contractServer struct {
 	done    chan struct{}
 }
 
-func newContractServer(s *flag.Snapshot) *contractServer {
+func newContractServer(s *feature.Snapshot) *contractServer {
 	cs := &contractServer{changed: make(chan struct{}), done: make(chan struct{}), ping: 15 * time.Second}
 	cs.cur.Store(s)
 	cs.mux = http.NewServeMux()
@@ -55,7 +56,7 @@ func newContractServer(s *flag.Snapshot) *contractServer {
 	return cs
 }
 
-func (cs *contractServer) publish(s *flag.Snapshot) {
+func (cs *contractServer) publish(s *feature.Snapshot) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	cs.cur.Store(s)
@@ -67,10 +68,10 @@ func (cs *contractServer) close() { close(cs.done) }
 
 // current returns the snapshot and the channel that its replacement closes,
 // read together so that no publish can slip between them unseen.
-func (cs *contractServer) current() (*flag.Snapshot, <-chan struct{}) {
+func (cs *contractServer) current() (*feature.Snapshot, <-chan struct{}) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	return cs.cur.Snapshot(), cs.changed
+	return cs.cur.Load(), cs.changed
 }
 
 func (cs *contractServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -141,7 +142,7 @@ type harness struct {
 }
 
 // newHarness starts a contract server holding s on 127.0.0.1.
-func newHarness(t testing.TB, s *flag.Snapshot) *harness {
+func newHarness(t testing.TB, s *feature.Snapshot) *harness {
 	t.Helper()
 	h := unstartedHarness(t, s)
 	h.start("127.0.0.1:0")
@@ -149,7 +150,7 @@ func newHarness(t testing.TB, s *flag.Snapshot) *harness {
 }
 
 // unstartedHarness prepares a server for an address that start will open.
-func unstartedHarness(t testing.TB, s *flag.Snapshot) *harness {
+func unstartedHarness(t testing.TB, s *feature.Snapshot) *harness {
 	b := newContractServer(s)
 	return &harness{t: t, backend: b, rec: &recorder{next: b}}
 }
@@ -172,7 +173,7 @@ func (h *harness) start(addr string) {
 }
 
 // publish makes s the server's current snapshot.
-func (h *harness) publish(s *flag.Snapshot) { h.backend.publish(s) }
+func (h *harness) publish(s *feature.Snapshot) { h.backend.publish(s) }
 
 // freeAddr returns a loopback address nothing listens on, for a server that
 // is down now and starts later.

@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/bascule/bascule/internal/flag"
+	"github.com/bascule/bascule/feature"
 )
 
 // streamIdleTimeout drops a stream on which nothing, not even a ": ping"
@@ -144,7 +144,7 @@ func (c *Client) dispatch(ev sseEvent) {
 	if ev.name != "snapshot" || ev.data == nil {
 		return
 	}
-	s, err := flag.DecodeSnapshot(ev.data)
+	s, err := feature.DecodeSnapshot(ev.data)
 	if err != nil {
 		c.log.Error("ignoring a flag snapshot that does not decode", "err", err)
 		return

@@ -63,6 +63,11 @@ func demoConfig(dataDir string) (config.Config, func(), error) {
 	cfg.Runtime.Process.Command = []string{self, "sample-app"}
 	cfg.Preview.Hosts = []string{"preview.localhost"}
 	cfg.HealthCheck.Path = "/healthz"
+	// A demo is tried from pages served anywhere (a local dev server, a
+	// playground), so browser apps of every origin may use OFREP; startDemo
+	// says so. A real bascule.yaml lists its origins, and allows none by
+	// default.
+	cfg.OFREP.CORSOrigins = []string{"*"}
 	return cfg, cleanup, nil
 }
 
@@ -107,6 +112,8 @@ bascule demo is running: the sample shop, v1 live on blue, v2 registered.
   preview      http://preview.localhost:%[2]s/?bascule_preview=%[3]s
                (or any URL with the header  %[4]s: %[3]s)
   control/API  http://%[5]s/
+  OFREP        http://%[5]s/ofrep/v1/  (demo: browser apps of any origin allowed,
+               ofrep.cors_origins: ["*"]; a bascule.yaml allows none unless it lists them)
   login        admin / %[8]s  (web UI; shown once)
   data         %[6]s
 

@@ -6,6 +6,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/bascule/bascule/feature"
 	"github.com/bascule/bascule/internal/flag"
 	"github.com/spf13/cobra"
 )
@@ -186,7 +187,7 @@ func (c *cli) flagsRolloutCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.printChange(ch.Outcome, fmt.Sprintf("flag %s already serves %s", args[0], flag.FormatPercent(weight)))
+			return c.printChange(ch.Outcome, fmt.Sprintf("flag %s already serves %s", args[0], feature.FormatPercent(weight)))
 		},
 	}
 	cmd.Flags().BoolVar(&c.json, "json", false, "print JSON")

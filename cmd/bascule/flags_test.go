@@ -69,7 +69,7 @@ func TestCLIFlagsAsCode(t *testing.T) {
 		{[]string{"flags", "disable", "checkout-v2"}, "enabled: true → false"},
 		{[]string{"flags", "disable", "checkout-v2"}, "flag checkout-v2 was already disabled"},
 		{[]string{"flags", "enable", "checkout-v2"}, "flags are at version 4"},
-		{[]string{"flags", "list"}, "checkout-v2  release  segment internal-users: on; everyone: 25% on; else off  payments"},
+		{[]string{"flags", "list"}, "checkout-v2  release  segment internal-users: on; everyone: 25% on  payments"},
 		{[]string{"flags", "show", "checkout-v2"}, "      - percentage: 25"},
 		{[]string{"flags", "stale"}, "no release flag is ready to remove"},
 	}

@@ -47,10 +47,26 @@ type Config struct {
 	Database              Database // the application's database, migrated by bascule; optional
 	Migrate               Migrate  // migration settings; optional
 	Store                 Store    // where bascule keeps its own state
+	OFREP                 OFREP    // OFREP for applications and browser apps: rate limit, CORS
 
 	// Path is the file the config was loaded from (the name given to
 	// Parse); empty for Default(). Error messages are prefixed with it.
 	Path string
+}
+
+// OFREP configures the OpenFeature Remote Evaluation Protocol endpoints
+// (/ofrep/v1/) and the flag stream their bulk answer announces.
+type OFREP struct {
+	// RateLimit is how many OFREP requests per second each API key may
+	// make; 0 means no limit.
+	RateLimit int
+	// RateBurst is how many requests a key may make at once before
+	// RateLimit paces it; 0 means twice RateLimit.
+	RateBurst int
+	// CORSOrigins are the web origins ("https://shop.example.com") whose
+	// pages may call OFREP and read the flag stream from a browser; "*"
+	// means any. Empty: none.
+	CORSOrigins []string
 }
 
 // Preview configures access to the idle color. A request previews it when

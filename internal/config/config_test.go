@@ -65,6 +65,7 @@ func TestLoadFull(t *testing.T) {
 		Database:              Database{Driver: DriverPostgres, URL: "postgres://shop@127.0.0.1/shop", URLEnv: "DATABASE_URL"},
 		Migrate:               Migrate{LockTimeout: 2 * time.Second, ExpandCommand: []string{}, ContractCommand: []string{}},
 		Store:                 Store{Driver: DriverSQLite},
+		OFREP:                 OFREP{RateLimit: 5000, RateBurst: 10000, CORSOrigins: []string{"https://shop.example"}},
 		Path:                  "testdata/full.yaml",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -160,6 +160,31 @@
 //	url      PostgreSQL connection string, or
 //	url_env  the environment variable holding it. Both must be empty for sqlite.
 //
+// ofrep — optional; the OpenFeature Remote Evaluation Protocol under
+// /ofrep/v1/, which OpenFeature providers call with an API key of role
+// evaluator, and the flag stream its bulk answer announces.
+//
+//	rate_limit    requests per second each API key may make; 0 means no
+//	              limit. Default 0: the keys are ones you issued, and an
+//	              application evaluating through OFREP may well make
+//	              thousands of requests a second. Set it to contain a
+//	              runaway client. A refused request gets 429 with
+//	              Retry-After (the provider then serves its defaults);
+//	              refusals are counted in bascule_ofrep_rate_limited_total
+//	              and logged, at most once a minute per key, and the limit
+//	              is the bascule_ofrep_rate_limit gauge.
+//	rate_burst    how many requests a key may make at once before
+//	              rate_limit paces it. Default twice rate_limit.
+//	cors_origins  web origins (scheme://host[:port], e.g.
+//	              "https://shop.example.com") whose pages may call OFREP
+//	              and read the flag stream from a browser; "*" means any.
+//	              Default none: browsers refuse pages of other origins.
+//	              Preflight requests are answered without credentials; the
+//	              API key still has to come with every real request. The
+//	              stream URL in the bulk answer carries a short-lived
+//	              credential that only reads the stream, since a browser's
+//	              EventSource cannot send headers; it is never the API key.
+//
 // A complete, annotated example is testdata/full.yaml.
 //
 // Environment variables and command-line flags do not override the file

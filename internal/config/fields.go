@@ -53,6 +53,13 @@ func (d *decoder) root(n ast.Node, c *Config) {
 			})
 		},
 		"migrate": func(p string, n ast.Node) { d.migrate(p, n, &c.Migrate) },
+		"ofrep": func(p string, n ast.Node) {
+			d.mapping(p, n, section{
+				"rate_limit":   d.integer(&c.OFREP.RateLimit),
+				"rate_burst":   d.integer(&c.OFREP.RateBurst),
+				"cors_origins": d.strs(&c.OFREP.CORSOrigins),
+			})
+		},
 		"store": func(p string, n ast.Node) {
 			d.mapping(p, n, section{
 				"driver":  d.str(&c.Store.Driver),

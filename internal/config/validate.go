@@ -100,6 +100,7 @@ func (v *validator) validate(c *Config) {
 	v.command("migrate.expand_command", c.Migrate.ExpandCommand)
 	v.command("migrate.contract_command", c.Migrate.ContractCommand)
 	v.store(&c.Store)
+	v.ofrep(&c.OFREP)
 	if (c.ControlTLS.CertFile == "") != (c.ControlTLS.KeyFile == "") {
 		v.errorf("control_tls", "cert_file and key_file go together: set both, or neither for plain HTTP")
 	}
@@ -171,6 +172,25 @@ func canonicalOrigin(s string) (string, bool) {
 		host += ":" + port
 	}
 	return u.Scheme + "://" + host, true
+}
+
+func (v *validator) ofrep(o *OFREP) {
+	if o.RateLimit < 0 {
+		v.errorf("ofrep.rate_limit", "must be 0 (no limit) or more, got %d", o.RateLimit)
+	}
+	if o.RateBurst < 0 {
+		v.errorf("ofrep.rate_burst", "must be 0 (twice rate_limit) or more, got %d", o.RateBurst)
+	}
+	for i, origin := range o.CORSOrigins {
+		if origin == "*" {
+			continue
+		}
+		if u, err := url.Parse(origin); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			v.errorf(fmt.Sprintf("ofrep.cors_origins[%d]", i),
+				"%q is not a web origin; write scheme://host[:port] without a path, e.g. \"https://shop.example.com\", or \"*\" for any", origin)
+		}
+	}
 }
 
 func (v *validator) preview(p *Preview) {

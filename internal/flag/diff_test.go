@@ -5,13 +5,15 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/bascule/bascule/feature"
 )
 
 func TestDiff(t *testing.T) {
 	seg := internalUsers()
 	beta := &Segment{Key: "beta", Keys: []string{"u1"}}
 	current := mustSnapshot(t, []*Flag{
-		{Key: "checkout-v2", Enabled: false, Rules: []Rule{{Segment: "internal-users", Variant: "on"}, {Split: Percent(10000)}}},
+		{Key: "checkout-v2", Enabled: false, Rules: []Rule{{Segment: "internal-users", Variant: "on"}, {Split: feature.Percent(10000)}}},
 		{Key: "old-banner", Enabled: true},
 		{Key: "color", Enabled: true, Variants: map[string]any{"off": "red", "b": "blue"}, Salt: "1"},
 	}, seg, beta)
@@ -19,8 +21,8 @@ func TestDiff(t *testing.T) {
 	seg2.Keys = []string{"user-vip", "user-new"}
 	seg2.Conditions[0].Values = []string{"@example.org"}
 	desired := mustSnapshot(t, []*Flag{
-		{Key: "checkout-v2", Enabled: true, Owner: "payments", Rules: []Rule{{Segment: "internal-users", Variant: "on"}, {Split: Percent(20000)}},
-			Schedule: []Step{{At: time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC), Split: Percent(50000)}}},
+		{Key: "checkout-v2", Enabled: true, Owner: "payments", Rules: []Rule{{Segment: "internal-users", Variant: "on"}, {Split: feature.Percent(20000)}},
+			Schedule: []Step{{At: time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC), Split: feature.Percent(50000)}}},
 		{Key: "color", Enabled: true, Variants: map[string]any{"off": "red", "b": "navy", "c": "cyan"}, Salt: "2"},
 		{Key: "new-search", Enabled: true},
 	}, seg2)

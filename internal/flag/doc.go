@@ -1,37 +1,11 @@
-// Package flag holds bascule's feature flags: the model, validation,
-// evaluation, bucketing, flags as code (YAML) and the OFREP handler.
+// Package flag is the server's side of bascule's feature flags: the
+// service that serves and changes them, flags as code (YAML), the OFREP
+// handler, descriptions, diffs and stale-flag reports.
 //
-// # Model
-//
-// A Flag has variants (boolean on/off unless it says otherwise), an off
-// variant served when it is disabled, a default variant served when no rule
-// matches, and an ordered list of rules. A Rule serves a variant to a Segment,
-// or a weighted split of variants to everyone or to a segment. A Segment is a
-// list of targeting keys and/or attribute conditions (equals, in, ends_with,
-// starts_with, semver_gte) combined by all or any. A flag may also have a
-// prerequisite flag and a schedule of rollout steps.
-//
-// NewSnapshot validates a set of flags and segments together and compiles
-// them into an immutable Snapshot. Evaluate and EvaluateAt are pure functions
-// of a snapshot, a flag key and an EvalContext, and never allocate.
-//
-// # Evaluation order
-//
-//  1. disabled: the off variant, reason DISABLED;
-//  2. a prerequisite not met: the off variant, reason DEFAULT, and
-//     Result.ErrorMessage names the prerequisite (OpenFeature has no
-//     dedicated reason, and DEFAULT, "fell back to a pre-configured value",
-//     is what happened);
-//  3. the first rule whose segment matches (or that has none): its variant
-//     (TARGETING_MATCH) or its split (SPLIT);
-//  4. the active schedule step, the last whose time has come: its split
-//     (SPLIT);
-//  5. the default variant: STATIC for a flag with no rules, schedule or
-//     prerequisite, DEFAULT otherwise.
-//
-// A split needs a targeting key: without one the result is an error with
-// code TARGETING_KEY_MISSING, never a random variant. Splits use Bucket; see
-// docs/adr/0001-flag-bucketing.md.
+// The model, its validation, evaluation, bucketing and wire form are the
+// public package github.com/bascule/bascule/feature, which the Go SDK runs
+// too; model.go gives its types and constants their usual names here
+// (flag.Flag is feature.Flag), and evaluation is always feature.Evaluate.
 //
 // # Flags as code
 //

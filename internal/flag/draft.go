@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"github.com/bascule/bascule/internal/store"
+
+	"github.com/bascule/bascule/feature"
 )
 
 // ErrExists is returned when creating a flag or segment whose key is taken.
@@ -27,10 +29,10 @@ type Draft struct {
 func newDraft(s *Snapshot) *Draft {
 	d := &Draft{Flags: make(map[string]*Flag, len(s.Flags)), Segments: make(map[string]*Segment, len(s.Segments))}
 	for k, f := range s.Flags {
-		d.Flags[k] = normalizeFlag(f) // a deep copy
+		d.Flags[k] = f.Clone()
 	}
 	for k, seg := range s.Segments {
-		d.Segments[k] = normalizeSegment(seg)
+		d.Segments[k] = seg.Clone()
 	}
 	return d
 }
@@ -44,7 +46,7 @@ func (d *Draft) snapshot(version int64) (*Snapshot, error) {
 	for _, k := range slices.Sorted(maps.Keys(d.Segments)) {
 		segs = append(segs, d.Segments[k])
 	}
-	return NewSnapshot(version, flags, segs)
+	return feature.NewSnapshot(version, flags, segs)
 }
 
 // Flag returns the flag to edit in place, or an error matching
@@ -102,15 +104,15 @@ func (d *Draft) SetRollout(key string, weight int) error {
 		return fmt.Errorf("flag %q: %w: a rollout percentage needs the variants on: true and off: false; set a split instead", key, ErrNotBoolean)
 	}
 	if weight < 0 || weight > TotalWeight {
-		return fmt.Errorf("flag %q: rollout %s: want 0%% to 100%%", key, FormatPercent(weight))
+		return fmt.Errorf("flag %q: rollout %s: want 0%% to 100%%", key, feature.FormatPercent(weight))
 	}
 	for i := len(f.Rules) - 1; i >= 0; i-- {
 		if len(f.Rules[i].Split) > 0 {
-			f.Rules[i].Split = Percent(weight)
+			f.Rules[i].Split = feature.Percent(weight)
 			return nil
 		}
 	}
-	f.Rules = append(f.Rules, Rule{Split: Percent(weight)})
+	f.Rules = append(f.Rules, Rule{Split: feature.Percent(weight)})
 	return nil
 }
 

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/bascule/bascule/feature"
 )
 
 // The shapes Export writes; field order is the order in the file.
@@ -196,6 +198,6 @@ func exportValue(v any) any {
 // shortPercent writes a weight as a percentage without trailing zeros:
 // 25000 is "25%", 12500 is "12.5%".
 func shortPercent(w int) string {
-	s := strings.TrimRight(strings.TrimSuffix(FormatPercent(w), "%"), "0")
+	s := strings.TrimRight(strings.TrimSuffix(feature.FormatPercent(w), "%"), "0")
 	return strings.TrimSuffix(s, ".") + "%"
 }

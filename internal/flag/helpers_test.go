@@ -2,12 +2,14 @@ package flag
 
 import (
 	"testing"
+
+	"github.com/bascule/bascule/feature"
 )
 
 // mustSnapshot builds a snapshot or fails the test with the validation error.
 func mustSnapshot(t testing.TB, flags []*Flag, segments ...*Segment) *Snapshot {
 	t.Helper()
-	s, err := NewSnapshot(1, flags, segments)
+	s, err := feature.NewSnapshot(1, flags, segments)
 	if err != nil {
 		t.Fatalf("NewSnapshot: %v", err)
 	}

@@ -9,12 +9,15 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
+
+	"github.com/bascule/bascule/feature"
 )
 
 // SnapshotSource gives the current snapshot; it is called once per request
@@ -45,6 +48,14 @@ type OFREPOptions struct {
 	// not this handler's job. A URL starting with "/" is made absolute
 	// with the request's host, as clients connect to it as given.
 	EventStreamURL string
+	// EventStreamToken, when set, gives a credential that is added to
+	// EventStreamURL as its "token" query parameter, for clients that
+	// cannot send headers with the stream request (a browser's
+	// EventSource). It is called once per bulk request, and what it
+	// returns is part of the answer and so of its ETag: a token that
+	// changes at every call would defeat If-None-Match, so it should
+	// change only when it rotates.
+	EventStreamToken func() string
 	// Now is the clock for scheduled rollouts; nil means time.Now.
 	Now func() time.Time
 	// Observe, when set, is called with every result served, for metrics.
@@ -156,16 +167,23 @@ func (h *ofrepHandler) bulk(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *ofrepHandler) evaluate(s *Snapshot, key string, ctx EvalContext, now time.Time) Result {
-	res := EvaluateAt(s, key, ctx, now)
+	res := feature.EvaluateAt(s, key, ctx, now)
 	if h.opts.Observe != nil {
 		h.opts.Observe(res)
 	}
 	return res
 }
 
-// streamURL is EventStreamURL, made absolute for a path.
+// streamURL is EventStreamURL with its token, made absolute for a path.
 func (h *ofrepHandler) streamURL(r *http.Request) string {
 	u := h.opts.EventStreamURL
+	if u != "" && h.opts.EventStreamToken != nil {
+		sep := "?"
+		if strings.Contains(u, "?") {
+			sep = "&"
+		}
+		u += sep + "token=" + url.QueryEscape(h.opts.EventStreamToken())
+	}
 	if !strings.HasPrefix(u, "/") {
 		return u
 	}

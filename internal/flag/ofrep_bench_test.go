@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/bascule/bascule/feature"
 )
 
 // hundredFlags is a realistic bulk: a third static, a third 50 % rollouts,
@@ -16,9 +18,9 @@ func hundredFlags() []*Flag {
 		f := &Flag{Key: fmt.Sprintf("flag-%03d", i), Enabled: true}
 		switch i % 3 {
 		case 1:
-			f.Rules = []Rule{{Split: Percent(50000)}}
+			f.Rules = []Rule{{Split: feature.Percent(50000)}}
 		case 2:
-			f.Rules = []Rule{{Segment: "internal-users", Variant: "on"}, {Split: Percent(10000)}}
+			f.Rules = []Rule{{Segment: "internal-users", Variant: "on"}, {Split: feature.Percent(10000)}}
 		}
 		flags = append(flags, f)
 	}

@@ -7,9 +7,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/bascule/bascule/feature"
 )
 
 // ofrepServer serves the handler over a real loopback HTTP server.
@@ -27,7 +30,7 @@ func ofrepServer(t *testing.T, opts OFREPOptions, flags ...*Flag) (*httptest.Ser
 func testFlags() []*Flag {
 	return []*Flag{
 		{Key: "checkout-v2", Enabled: true, Rules: []Rule{{Segment: "internal-users", Variant: "on"}}},
-		{Key: "rollout", Enabled: true, Rules: []Rule{{Split: Percent(100000)}}},
+		{Key: "rollout", Enabled: true, Rules: []Rule{{Split: feature.Percent(100000)}}},
 		{Key: "color", Enabled: true, Variants: map[string]any{"off": "red", "blue": "blue"}, DefaultVariant: "blue"},
 		{Key: "killed", Enabled: false},
 	}
@@ -163,7 +166,7 @@ func TestOFREPBulk(t *testing.T) {
 
 	next := testFlags()
 	next[2].DefaultVariant = "off"
-	s, err := NewSnapshot(2, next, []*Segment{internalUsers()})
+	s, err := feature.NewSnapshot(2, next, []*Segment{internalUsers()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +195,7 @@ func BenchmarkOFREPBulk100(b *testing.B) {
 	var flags []*Flag
 	for i := range 100 {
 		flags = append(flags, &Flag{Key: fmt.Sprintf("flag-%03d", i), Enabled: true, Rules: []Rule{
-			{Segment: "internal-users", Variant: "on"}, {Split: Percent(50000)},
+			{Segment: "internal-users", Variant: "on"}, {Split: feature.Percent(50000)},
 		}})
 	}
 	cur := &Current{}
@@ -241,5 +244,28 @@ func TestBulkEncodingMatchesEncodingJSON(t *testing.T) {
 		if _, isFloat := v.(float64); isFloat && string(got) != string(want) {
 			t.Errorf("appendValue(%v) = %s, want the same text as encoding/json: %s", v, got, want)
 		}
+	}
+}
+
+// The stream credential goes into the announced URL as its token parameter,
+// escaped, and the ETag holds while the credential does.
+func TestOFREPBulkStreamToken(t *testing.T) {
+	var tok atomic.Value
+	tok.Store("t+1/a")
+	srv, _ := ofrepServer(t, OFREPOptions{EventStreamURL: "/api/v1/flags/stream?format=ofrep",
+		EventStreamToken: func() string { return tok.Load().(string) }}, testFlags()...)
+	bulk := srv.URL + "/ofrep/v1/evaluate/flags"
+	_, h, got := post(t, bulk, `{}`)
+	streams, _ := got["eventStreams"].([]any)
+	want := srv.URL + "/api/v1/flags/stream?format=ofrep&token=t%2B1%2Fa"
+	if len(streams) != 1 || streams[0].(map[string]any)["url"] != want {
+		t.Errorf("eventStreams = %v, want one at %s", got["eventStreams"], want)
+	}
+	if status, _, _ := post(t, bulk, `{}`, "If-None-Match", h.Get("ETag")); status != http.StatusNotModified {
+		t.Errorf("bulk with its ETag, same credential = %d, want 304", status)
+	}
+	tok.Store("rotated")
+	if status, _, _ := post(t, bulk, `{}`, "If-None-Match", h.Get("ETag")); status != http.StatusOK {
+		t.Errorf("bulk with its ETag after the credential rotated = %d, want 200 with the new URL", status)
 	}
 }

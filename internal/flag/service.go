@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/bascule/bascule/internal/store"
+
+	"github.com/bascule/bascule/feature"
 )
 
 // Store is what a Service persists: the versions of the configuration and
@@ -117,7 +119,7 @@ func (s *Service) reload(ctx context.Context) error {
 		if s.state.Load() != nil {
 			return nil
 		}
-		empty, _ := NewSnapshot(0, nil, nil)
+		empty, _ := feature.NewSnapshot(0, nil, nil)
 		wire, err := json.Marshal(empty)
 		if err != nil {
 			return fmt.Errorf("encode flags: %w", err)
@@ -131,7 +133,7 @@ func (s *Service) reload(ctx context.Context) error {
 	if cur := s.state.Load(); cur != nil && cur.snap.Version >= v.Version {
 		return nil
 	}
-	snap, err := DecodeSnapshot(v.Doc)
+	snap, err := feature.DecodeSnapshot(v.Doc)
 	if err != nil {
 		return fmt.Errorf("load flags version %d: %w", v.Version, err)
 	}

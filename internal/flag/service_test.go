@@ -12,6 +12,8 @@ import (
 	"github.com/bascule/bascule/internal/store"
 	"github.com/bascule/bascule/internal/store/sqlite"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/bascule/bascule/feature"
 )
 
 // clock is an injected, settable clock.
@@ -102,7 +104,7 @@ func TestServiceAppliesAndSurvivesRestart(t *testing.T) {
 		t.Errorf("second apply of the same file = %+v, want nothing applied at version 1", again)
 	}
 	restarted := newService(t, db, nil)
-	if got := Evaluate(restarted.Snapshot(), "checkout-v2", user("u1", "email", "ada@example.com")); got.Value != true || got.Reason != ReasonTargetingMatch {
+	if got := feature.Evaluate(restarted.Snapshot(), "checkout-v2", user("u1", "email", "ada@example.com")); got.Value != true || got.Reason != ReasonTargetingMatch {
 		t.Errorf("after restart, checkout-v2 for staff = %v (%s), want true by TARGETING_MATCH", got.Value, got.Reason)
 	}
 	if v := restarted.Snapshot().Version; v != 1 {
@@ -215,7 +217,7 @@ func TestServiceConflictAcrossInstances(t *testing.T) {
 	}
 	f := b.Snapshot().Flags["checkout-v2"]
 	if f.Enabled || f.Rules[1].Split[1].Weight != 20000 {
-		t.Errorf("after both edits checkout-v2 enabled=%v rollout=%s, want disabled at 20%% (a's edit kept)", f.Enabled, FormatPercent(f.Rules[1].Split[1].Weight))
+		t.Errorf("after both edits checkout-v2 enabled=%v rollout=%s, want disabled at 20%% (a's edit kept)", f.Enabled, feature.FormatPercent(f.Rules[1].Split[1].Weight))
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/bascule/bascule/feature"
 )
 
 func staleKeys(list []StaleFlag) []string {
@@ -66,10 +68,10 @@ func TestStaleNeedsOneVariantForEveryone(t *testing.T) {
 	now := old.Add(365 * 24 * time.Hour)
 	flags := []*Flag{
 		{Key: "segment-only", Enabled: true, Rules: []Rule{{Segment: "internal-users", Variant: "on"}}},
-		{Key: "segment-and-all-on", Enabled: true, Rules: []Rule{{Segment: "internal-users", Variant: "on"}, {Split: Percent(100000)}}},
-		{Key: "half", Enabled: true, Rules: []Rule{{Split: Percent(50000)}}},
+		{Key: "segment-and-all-on", Enabled: true, Rules: []Rule{{Segment: "internal-users", Variant: "on"}, {Split: feature.Percent(100000)}}},
+		{Key: "half", Enabled: true, Rules: []Rule{{Split: feature.Percent(50000)}}},
 		{Key: "prereq", Enabled: true, DefaultVariant: "on", Prerequisite: &Prerequisite{Flag: "half", Variant: "on"}},
-		{Key: "pending", Enabled: true, Schedule: []Step{{At: now.Add(time.Hour), Split: Percent(100000)}}},
+		{Key: "pending", Enabled: true, Schedule: []Step{{At: now.Add(time.Hour), Split: feature.Percent(100000)}}},
 	}
 	s := mustSnapshot(t, flags, internalUsers())
 	for _, f := range s.Flags {
@@ -86,9 +88,9 @@ func TestEvalCounts(t *testing.T) {
 	apply(t, s, storyFlags)
 	snap := s.Snapshot()
 	for _, ctx := range []EvalContext{user("u1", "email", "ada@example.com"), user("u2", "email", "ada@example.com"), {}} {
-		s.Observe(Evaluate(snap, "checkout-v2", ctx))
+		s.Observe(feature.Evaluate(snap, "checkout-v2", ctx))
 	}
-	s.Observe(Evaluate(snap, "typo", EvalContext{}))
+	s.Observe(feature.Evaluate(snap, "typo", EvalContext{}))
 	var got []EvalCount
 	s.EvalCounts(func(c EvalCount) { got = append(got, c) })
 	want := []EvalCount{
@@ -106,7 +108,7 @@ func BenchmarkObserve(b *testing.B) {
 	s := mustSnapshot(b, []*Flag{{Key: "f", Enabled: true, DefaultVariant: "on"}})
 	var c evalCounts
 	c.track(s)
-	r := Evaluate(s, "f", EvalContext{})
+	r := feature.Evaluate(s, "f", EvalContext{})
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/bascule/bascule/feature"
 )
 
 func TestDocumentRoundTrip(t *testing.T) {
@@ -26,7 +28,7 @@ func TestDocumentRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := DecodeSnapshot(b)
+	got, err := feature.DecodeSnapshot(b)
 	if err != nil {
 		t.Fatalf("DecodeSnapshot(Marshal(s)) = %v", err)
 	}
@@ -35,11 +37,11 @@ func TestDocumentRoundTrip(t *testing.T) {
 	}
 	ctx := EvalContext{TargetingKey: "user-42", Attributes: map[string]any{"email": "ann@example.com"}}
 	for _, k := range s.FlagKeys() {
-		if a, b := Evaluate(s, k, ctx), Evaluate(got, k, ctx); a.Variant != b.Variant || a.Reason != b.Reason {
+		if a, b := feature.Evaluate(s, k, ctx), feature.Evaluate(got, k, ctx); a.Variant != b.Variant || a.Reason != b.Reason {
 			t.Errorf("Evaluate(%s) after the round trip = %s/%s, want %s/%s", k, b.Variant, b.Reason, a.Variant, a.Reason)
 		}
 	}
-	if _, err := DecodeSnapshot([]byte(`{"version":1,"flags":[{"key":"x","rules":[{"segment":"nope","variant":"on"}]}]}`)); err == nil {
+	if _, err := feature.DecodeSnapshot([]byte(`{"version":1,"flags":[{"key":"x","rules":[{"segment":"nope","variant":"on"}]}]}`)); err == nil {
 		t.Error("DecodeSnapshot accepted a rule naming an unknown segment")
 	}
 }

@@ -3,11 +3,14 @@ package flag
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/bascule/bascule/feature"
 )
 
 // Document is a parsed, validated flags-as-code file (see the package doc
@@ -20,7 +23,7 @@ type Document struct {
 // Snapshot builds the snapshot the document describes. For a Document
 // returned by ParseFile it cannot fail.
 func (d *Document) Snapshot(version int64) (*Snapshot, error) {
-	return NewSnapshot(version, d.Flags, d.Segments)
+	return feature.NewSnapshot(version, d.Flags, d.Segments)
 }
 
 // LineError is one problem in a flags file, at a line.
@@ -55,7 +58,7 @@ func (e *FileError) Error() string {
 // (unknown fields, bad percentages, unknown segments, prerequisite cycles…),
 // so that nothing is applied from a file with any mistake in it.
 func ParseFile(name string, data []byte) (*Document, error) {
-	p := &yamlParser{file: name, flagPos: map[string]*entryPos{}, segPos: map[string]*entryPos{}}
+	p := &yamlParser{file: name, flagPos: map[string][]*entryPos{}, segPos: map[string][]*entryPos{}}
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, p.syntaxError(err)
@@ -72,25 +75,53 @@ func ParseFile(name string, data []byte) (*Document, error) {
 			"flags": func(n ast.Node) { p.each(n, "flags", func(n ast.Node) { doc.Flags = append(doc.Flags, p.flag(n)) }) },
 		})
 	}
-	if len(p.errs) == 0 {
-		if _, err := doc.Snapshot(0); err != nil {
-			p.locate(err)
-		}
+	// Meaning is checked even when some fields did not parse, so that one
+	// run reports every mistake; locate leaves out what a field's own error
+	// already explains.
+	if _, err := doc.Snapshot(0); err != nil {
+		p.locate(err)
 	}
 	if len(p.errs) > 0 {
+		slices.SortStableFunc(p.errs, byLine)
 		return nil, &FileError{Errors: p.errs}
 	}
 	return doc, nil
+}
+
+// byLine orders errors by line, those without a line last.
+func byLine(a, b LineError) int {
+	switch {
+	case a.Line == b.Line:
+		return 0
+	case a.Line == 0:
+		return 1
+	case b.Line == 0:
+		return -1
+	}
+	return a.Line - b.Line
 }
 
 // yamlParser walks the YAML syntax tree by hand, rather than decoding into
 // structs, so that every error, including semantic ones found later by
 // validation, points at its line, and so that all of them are reported at once.
 type yamlParser struct {
-	file    string
-	errs    []LineError
-	flagPos map[string]*entryPos
-	segPos  map[string]*entryPos
+	file string
+	errs []LineError
+	// flagPos and segPos hold where each key was written, more than once
+	// when it is defined twice.
+	flagPos map[string][]*entryPos
+	segPos  map[string][]*entryPos
+	// in is the flag or segment being read and its field (and 1-based
+	// item) being read, which errorf marks as faulty; nil outside entries.
+	in *entryPos
+	at fieldAt
+}
+
+// fieldAt names a field of a flag or segment, with the rule, schedule step
+// or condition number (0 for other fields), as a Problem does.
+type fieldAt struct {
+	field string
+	index int
 }
 
 // entryPos remembers where a flag or segment and its parts were written.
@@ -99,10 +130,30 @@ type entryPos struct {
 	fields map[string]int
 	items  []int // lines of rules or conditions
 	steps  []int // lines of schedule steps
+	// faulty are the fields that did not parse: what validation says of
+	// them follows from that error and would only repeat it.
+	faulty map[fieldAt]bool
 }
 
 func newEntryPos(n ast.Node) *entryPos {
-	return &entryPos{line: lineOf(n), fields: map[string]int{}}
+	return &entryPos{line: lineOf(n), fields: map[string]int{}, faulty: map[fieldAt]bool{}}
+}
+
+// enter makes pos the entry being read, until the returned func is called.
+func (p *yamlParser) enter(pos *entryPos) (leave func()) {
+	prevIn, prevAt := p.in, p.at
+	p.in, p.at = pos, fieldAt{}
+	return func() { p.in, p.at = prevIn, prevAt }
+}
+
+// field wraps a field's handler so that errors in it mark that field.
+func (p *yamlParser) field(name string, fn func(ast.Node)) func(ast.Node) {
+	return func(n ast.Node) {
+		prev := p.at
+		p.at = fieldAt{field: name}
+		defer func() { p.at = prev }()
+		fn(n)
+	}
 }
 
 func lineOf(n ast.Node) int {
@@ -114,6 +165,9 @@ func lineOf(n ast.Node) int {
 
 func (p *yamlParser) errorf(n ast.Node, format string, args ...any) {
 	p.errs = append(p.errs, LineError{File: p.file, Line: lineOf(n), Message: fmt.Sprintf(format, args...)})
+	if p.in != nil {
+		p.in.faulty[p.at] = true
+	}
 }
 
 func (p *yamlParser) syntaxError(err error) error {
@@ -137,13 +191,20 @@ func (p *yamlParser) locate(err error) {
 		return
 	}
 	for _, pr := range ve.Problems {
-		pos := p.flagPos[pr.Key]
+		all := p.flagPos[pr.Key]
 		if pr.Kind == "segment" {
-			pos = p.segPos[pr.Key]
+			all = p.segPos[pr.Key]
+		}
+		if slices.ContainsFunc(all, func(pos *entryPos) bool { return pos.faulty[fieldAt{pr.Field, pr.Index}] }) {
+			continue
 		}
 		line := 0
-		if pos != nil {
-			line = pos.lineFor(pr)
+		switch {
+		case len(all) == 0:
+		case pr.Field == "key" && len(all) > 1:
+			line = all[len(all)-1].line // defined twice: the second time
+		default:
+			line = all[0].lineFor(pr)
 		}
 		p.errs = append(p.errs, LineError{File: p.file, Line: line, Message: pr.Error()})
 	}

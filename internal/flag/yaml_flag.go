@@ -7,24 +7,34 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/bascule/bascule/feature"
 )
 
 func (p *yamlParser) segment(n ast.Node) *Segment {
 	s := &Segment{}
 	pos := newEntryPos(n)
+	defer p.enter(pos)()
 	p.fields(n, "segment", map[string]func(ast.Node){
-		"key":         func(v ast.Node) { s.Key = p.scalar(v, "key") },
+		"key":         p.field("key", func(v ast.Node) { s.Key = p.scalar(v, "key") }),
 		"description": func(v ast.Node) { s.Description = p.scalar(v, "description") },
-		"keys":        func(v ast.Node) { s.Keys = p.stringList(v, "keys"); pos.fields["keys"] = lineOf(v) },
-		"match":       func(v ast.Node) { s.Match = Match(p.scalar(v, "match")); pos.fields["match"] = lineOf(v) },
-		"conditions": func(v ast.Node) {
+		"keys": p.field("keys", func(v ast.Node) {
+			s.Keys = p.stringList(v, "keys")
+			pos.fields["keys"] = lineOf(v)
+		}),
+		"match": p.field("match", func(v ast.Node) {
+			s.Match = Match(p.scalar(v, "match"))
+			pos.fields["match"] = lineOf(v)
+		}),
+		"conditions": p.field("conditions", func(v ast.Node) {
 			p.each(v, "conditions", func(c ast.Node) {
 				pos.items = append(pos.items, lineOf(c))
+				p.at.index = len(pos.items)
 				s.Conditions = append(s.Conditions, p.condition(c))
 			})
-		},
+		}),
 	})
-	p.segPos[s.Key] = pos
+	p.segPos[s.Key] = append(p.segPos[s.Key], pos)
 	return s
 }
 
@@ -42,11 +52,12 @@ func (p *yamlParser) condition(n ast.Node) Condition {
 func (p *yamlParser) flag(n ast.Node) *Flag {
 	f := &Flag{}
 	pos := newEntryPos(n)
+	defer p.enter(pos)()
 	at := func(field string, fn func(v ast.Node)) func(ast.Node) {
-		return func(v ast.Node) { pos.fields[field] = lineOf(v); fn(v) }
+		return p.field(field, func(v ast.Node) { pos.fields[field] = lineOf(v); fn(v) })
 	}
 	p.fields(n, "flag", map[string]func(ast.Node){
-		"key":             func(v ast.Node) { f.Key = p.scalar(v, "key") },
+		"key":             p.field("key", func(v ast.Node) { f.Key = p.scalar(v, "key") }),
 		"description":     func(v ast.Node) { f.Description = p.scalar(v, "description") },
 		"owner":           func(v ast.Node) { f.Owner = p.scalar(v, "owner") },
 		"type":            at("type", func(v ast.Node) { f.Type = Type(p.scalar(v, "type")) }),
@@ -59,20 +70,22 @@ func (p *yamlParser) flag(n ast.Node) *Flag {
 			f.ExpectedLifetime = p.lifetime(v)
 		}),
 		"prerequisite": at("prerequisite", func(v ast.Node) { f.Prerequisite = p.prerequisite(v) }),
-		"rules": func(v ast.Node) {
+		"rules": p.field("rules", func(v ast.Node) {
 			p.each(v, "rules", func(r ast.Node) {
 				pos.items = append(pos.items, lineOf(r))
+				p.at.index = len(pos.items)
 				f.Rules = append(f.Rules, p.rule(r))
 			})
-		},
-		"schedule": func(v ast.Node) {
+		}),
+		"schedule": p.field("schedule", func(v ast.Node) {
 			p.each(v, "schedule", func(s ast.Node) {
 				pos.steps = append(pos.steps, lineOf(s))
+				p.at.index = len(pos.steps)
 				f.Schedule = append(f.Schedule, p.step(s))
 			})
-		},
+		}),
 	})
-	p.flagPos[f.Key] = pos
+	p.flagPos[f.Key] = append(p.flagPos[f.Key], pos)
 	return f
 }
 
@@ -102,7 +115,7 @@ func (p *yamlParser) splitFields(split *[]Weighted) map[string]func(ast.Node) {
 			if *split != nil {
 				p.errorf(v, "write either percentage or rollout, not both")
 			}
-			*split = Percent(p.percent(v, "percentage"))
+			*split = feature.Percent(p.percent(v, "percentage"))
 		},
 		"rollout": func(v ast.Node) {
 			if *split != nil {

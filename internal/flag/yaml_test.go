@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/bascule/bascule/feature"
 )
 
 func parseExample(t *testing.T) *Snapshot {
@@ -42,7 +44,7 @@ func TestParseExample(t *testing.T) {
 		{"page-size", "large", staff},
 	}
 	for _, tt := range tests {
-		if got := Evaluate(s, tt.key, tt.ctx); got.Variant != tt.variant {
+		if got := feature.Evaluate(s, tt.key, tt.ctx); got.Variant != tt.variant {
 			t.Errorf("Evaluate(%s, %+v) = %s (%s), want %s", tt.key, tt.ctx, got.Variant, got.Reason, tt.variant)
 		}
 	}
@@ -50,7 +52,7 @@ func TestParseExample(t *testing.T) {
 		Key: "button-color", Owner: "growth", Type: TypeExperiment, Enabled: true,
 		Variants:   map[string]any{"control": "#0a0", "red": "#a00", "blue": "#00a"},
 		OffVariant: "control", DefaultVariant: "control",
-		Rules: []Rule{{Segment: "modern-app", Split: []Weighted{{"blue", 25000}, {"control", 50000}, {"red", 25000}}}},
+		Rules: []Rule{{Segment: "modern-app", Split: []Weighted{{Variant: "blue", Weight: 25000}, {Variant: "control", Weight: 50000}, {Variant: "red", Weight: 25000}}}},
 	}
 	if diff := cmp.Diff(want, s.Flags["button-color"]); diff != "" {
 		t.Errorf("button-color parsed wrong (-want +got):\n%s", diff)
@@ -129,6 +131,49 @@ func TestParseReportsEveryError(t *testing.T) {
 	var fe *FileError
 	if !errors.As(err, &fe) || len(fe.Errors) != 2 {
 		t.Fatalf("ParseFile error = %v, want 2 line errors", err)
+	}
+}
+
+// A file with field-level and meaning-level mistakes reports all of them in
+// one run, in line order, and nothing that only repeats a field's own error
+// (the rollout that does not parse is not also said to sum to 90 %).
+func TestParseReportsFieldAndMeaningErrorsTogether(t *testing.T) {
+	const file = `segments:
+  - key: staff
+    conditions:
+      - {attribute: v, op: semver_gte, value: x}
+flags:
+  - key: a
+    enabled: maybe
+    rules:
+      - segment: nobody
+        variant: on
+  - key: b
+    colour: red
+    rules:
+      - rollout: {on: ten, off: 90%}
+  - key: c
+    prerequisite: {flag: d, variant: on}
+  - key: d
+    prerequisite: {flag: c, variant: on}
+  - key: b
+`
+	_, err := ParseFile("flags.yaml", []byte(file))
+	var fe *FileError
+	if !errors.As(err, &fe) {
+		t.Fatalf("ParseFile error = %v, want a *FileError", err)
+	}
+	want := []string{
+		`flags.yaml:4: segment "staff": condition 1: "x" is not a semantic version`,
+		`flags.yaml:7: enabled must be true or false`,
+		`flags.yaml:9: flag "a": rule 1: unknown segment "nobody"`,
+		`flags.yaml:12: unknown field "colour" in flag`,
+		`flags.yaml:14: rollout: "ten" is not a percentage like 10% or 12.5`,
+		`flags.yaml:16: flag "c": prerequisite: cycle c → d → c`,
+		`flags.yaml:19: flag "b": key: defined twice`,
+	}
+	if diff := cmp.Diff(want, strings.Split(fe.Error(), "\n")); diff != "" {
+		t.Errorf("ParseFile errors (-want +got):\n%s", diff)
 	}
 }
 

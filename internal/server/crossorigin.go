@@ -24,9 +24,8 @@ import (
 // never with a cookie, so a page of another site has no ambient credential
 // to borrow there and the check would protect nothing. And OFREP is
 // cross-origin by design: an OpenFeature web SDK evaluates from the app's
-// pages, on another origin than bascule's. Today no browser gets that far,
-// because bascule answers no CORS preflight; exempting OFREP now means
-// CORS for browser SDKs, when it comes, needs no change here.
+// pages, on another origin than bascule's: browser apps of the origins in
+// ofrep.cors_origins call it with CORS (see crossOriginExempt in flags.go).
 func newCrossOrigin(cfg config.Config) (*http.CrossOriginProtection, error) {
 	cop := http.NewCrossOriginProtection()
 	for _, o := range cfg.ControlTrustedOrigins {
@@ -34,7 +33,9 @@ func newCrossOrigin(cfg config.Config) (*http.CrossOriginProtection, error) {
 			return nil, fmt.Errorf("control_trusted_origins: %w", err)
 		}
 	}
-	cop.AddInsecureBypassPattern("/ofrep/v1/")
+	for _, p := range crossOriginExempt {
+		cop.AddInsecureBypassPattern(p)
+	}
 	return cop, nil
 }
 

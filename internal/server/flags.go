@@ -61,14 +61,88 @@ func (s *Server) refreshFlags(every time.Duration) {
 	}
 }
 
-// mountFlags serves OFREP under /ofrep/v1/ for API keys, and lets the flag
-// stream take an X-API-Key as OFREP providers send it.
-func (s *Server) mountFlags(mux *http.ServeMux, apiH http.Handler) {
+// mountFlags serves OFREP under /ofrep/v1/ for API keys, and the flag
+// stream for API keys (an X-API-Key as OFREP providers send it is taken
+// too) or for the stream credential that the OFREP bulk answer puts in the
+// stream URL it announces. Both answer browsers of ofrep.cors_origins.
+//
+// Neither is for http.CrossOriginProtection (see crossOriginExempt): they
+// authenticate with a key or credential a request carries explicitly, never
+// with a cookie, so a forged cross-site request has nothing to act with, and
+// CORS decides which pages may read the answers.
+func (s *Server) mountFlags(mux *http.ServeMux, apiH http.Handler, m *metrics) {
+	keys := newKeyCache(s.auth.Tokens())
+	tokens := newStreamTokens()
 	ofrep := flag.NewOFREPHandler(s.flags, flag.OFREPOptions{Logger: s.log.With("component", "ofrep"),
-		EventStreamURL: flagStreamPath + "?format=ofrep", Observe: s.flags.Observe})
-	limit := newKeyLimiter(ofrepRate, ofrepBurst)
-	mux.Handle("/ofrep/v1/", apiKeyAuth(newKeyCache(s.auth.Tokens()), rateLimited(limit, ofrep)))
-	mux.Handle("GET "+flagStreamPath, apiKeyAsBearer(apiH))
+		EventStreamURL: flagStreamPath + "?format=ofrep", EventStreamToken: tokens.issue, Observe: s.flags.Observe})
+	origins := newCORS(s.cfg.OFREP.CORSOrigins)
+	mux.Handle(ofrepPath, origins.handle("POST", apiKeyAuth(keys, s.rateLimit(ofrep, keys, m))))
+	stream := origins.handle("GET", s.tokenStream(tokens, apiKeyAsBearer(apiH)))
+	mux.Handle("GET "+flagStreamPath, stream)
+	mux.Handle("OPTIONS "+flagStreamPath, origins.handle("GET", http.HandlerFunc(notAllowed)))
+}
+
+// ofrepPath is where OFREP is served.
+const ofrepPath = "/ofrep/v1/"
+
+// crossOriginExempt are the patterns of the control plane that
+// http.CrossOriginProtection must let through (AddInsecureBypassPattern):
+// a browser app on another origin POSTs OFREP evaluations with its API key.
+// See mountFlags for why that is safe.
+var crossOriginExempt = []string{ofrepPath}
+
+func notAllowed(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Allow", "GET")
+	ofrepError(w, http.StatusMethodNotAllowed, r.Method+" is not allowed here")
+}
+
+// tokenStream serves the OFREP change notifications to a request carrying
+// a valid stream credential (?token=), whatever else it asks for: the
+// credential reads that stream and nothing else. Requests without one go to
+// next, which wants an API key.
+func (s *Server) tokenStream(tokens *streamTokens, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok := r.URL.Query().Get("token")
+		switch {
+		case tok == "":
+			next.ServeHTTP(w, r)
+		case !tokens.valid(tok):
+			ofrepError(w, http.StatusUnauthorized,
+				"the stream credential is invalid or expired: evaluate the flags again (POST /ofrep/v1/evaluate/flags) for a fresh stream URL")
+		default:
+			s.flags.ServeStream(w, r, flag.StreamOFREP)
+		}
+	})
+}
+
+// rateLimit applies ofrep.rate_limit per API key, and shows it: the
+// bascule_ofrep_rate_limit gauge (0: no limit), the refusals per key in
+// bascule_ofrep_rate_limited_total, and a log line per key at most once a
+// minute.
+func (s *Server) rateLimit(next http.Handler, keys *keyCache, m *metrics) http.Handler {
+	cfg := s.cfg.OFREP
+	burst := cfg.RateBurst
+	if burst == 0 {
+		burst = 2 * cfg.RateLimit
+	}
+	limit := prometheus.NewGauge(prometheus.GaugeOpts{Name: "bascule_ofrep_rate_limit",
+		Help: "OFREP requests per second each API key may make (ofrep.rate_limit); 0 means no limit."})
+	limit.Set(float64(cfg.RateLimit))
+	refused := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bascule_ofrep_rate_limited_total",
+		Help: "OFREP requests refused with 429 by ofrep.rate_limit, by API key name."}, []string{"key"})
+	m.reg.MustRegister(limit, refused)
+	if cfg.RateLimit <= 0 {
+		return next
+	}
+	logs := &limitLog{log: s.log.With("component", "ofrep"), now: time.Now, rate: cfg.RateLimit, burst: burst,
+		keys: map[string]*limitLogKey{}}
+	onRefused := func(r *http.Request) {
+		// The key authenticated just before, so this is a cache hit.
+		p, _ := keys.Authenticate(r.Context(), apiKey(r))
+		refused.WithLabelValues(p.Name).Inc()
+		logs.refused(p.Name)
+	}
+	return rateLimited(newKeyLimiter(float64(cfg.RateLimit), burst), onRefused, next)
 }
 
 // apiKeyAuth admits requests with a bascule API token whose role may

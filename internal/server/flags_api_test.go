@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/bascule/bascule/internal/flag"
+	"github.com/bascule/bascule/feature"
 )
 
 // TestFlagsCRUD drives flags and segments through the API as an operator
@@ -241,7 +241,7 @@ func TestFlagSnapshotETag(t *testing.T) {
 	s.apply(t, storyFlags)
 	key := s.token(t, "evaluator")
 	r := s.call(t, "GET", "/api/v1/flags/snapshot", key, "")
-	snap, err := flag.DecodeSnapshot(r.body)
+	snap, err := feature.DecodeSnapshot(r.body)
 	if r.status != 200 || err != nil || snap.Version != 1 || r.header.Get("ETag") != `"v1"` || len(snap.Flags) != 3 {
 		t.Fatalf("snapshot = %d, ETag %q, %v; want version 1 with 3 flags", r.status, r.header.Get("ETag"), err)
 	}

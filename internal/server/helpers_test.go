@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -34,6 +35,12 @@ func startServer(t testing.TB) *testServer { return startServerWith(t, nil) }
 // startServerWith starts a server whose config edit may change first.
 func startServerWith(t testing.TB, edit func(*config.Config)) *testServer {
 	t.Helper()
+	return startServerLogging(t, edit, nil)
+}
+
+// startServerLogging is startServerWith with the server logging to log.
+func startServerLogging(t testing.TB, edit func(*config.Config), log *slog.Logger) *testServer {
+	t.Helper()
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
 	t.Cleanup(backend.Close)
 	addr := strings.TrimPrefix(backend.URL, "http://")
@@ -47,7 +54,7 @@ func startServerWith(t testing.TB, edit func(*config.Config)) *testServer {
 		edit(&cfg)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.Open(ctx, server.Options{Config: cfg, AdminToken: adminToken, AdminPassword: "correct horse battery staple"})
+	srv, err := server.Open(ctx, server.Options{Config: cfg, Logger: log, AdminToken: adminToken, AdminPassword: "correct horse battery staple"})
 	if err != nil {
 		cancel()
 		t.Fatalf("server.Open = %v", err)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
@@ -10,16 +11,12 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Each API key may evaluate flags at ofrepRate per second, with bursts of
-// ofrepBurst: far above what an SDK needs (it evaluates in-process or caches
-// bulk results), low enough that one runaway client cannot starve the
-// control plane.
-const (
-	ofrepRate  = 2000
-	ofrepBurst = 4000
-	// maxLimitedKeys bounds the limiter map; past it, idle limiters go.
-	maxLimitedKeys = 10000
-)
+// maxLimitedKeys bounds the limiter map; past it, idle limiters go.
+const maxLimitedKeys = 10000
+
+// limitLogEvery is how often, at most, a key's refusals are logged: a
+// client over its limit is refused thousands of times a second.
+const limitLogEvery = time.Minute
 
 // keyLimiter rate-limits requests per API key.
 type keyLimiter struct {
@@ -68,15 +65,61 @@ func (l *keyLimiter) evictFull(now time.Time) {
 }
 
 // rateLimited answers 429 with Retry-After (whole seconds, at least 1) once a
-// key exceeds its rate, as the OFREP specification describes.
-func rateLimited(l *keyLimiter, next http.Handler) http.Handler {
+// key exceeds its rate, as the OFREP specification describes. refused, when
+// set, is told of each refusal.
+func rateLimited(l *keyLimiter, refused func(*http.Request), next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ok, wait := l.allow(apiKey(r))
 		if !ok {
+			if refused != nil {
+				refused(r)
+			}
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Max(1, math.Ceil(wait.Seconds())))))
 			ofrepError(w, http.StatusTooManyRequests, "rate limit reached for this API key: retry later")
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// limitLog logs a key's refusals at most once per limitLogEvery, with how
+// many there were since the last line.
+type limitLog struct {
+	log   *slog.Logger
+	now   func() time.Time
+	rate  int
+	burst int
+
+	mu   sync.Mutex
+	keys map[string]*limitLogKey
+}
+
+type limitLogKey struct {
+	logged  time.Time
+	refused int
+}
+
+func (l *limitLog) refused(name string) {
+	now := l.now()
+	l.mu.Lock()
+	k := l.keys[name]
+	if k == nil {
+		if len(l.keys) >= maxLimitedKeys {
+			clear(l.keys)
+		}
+		k = &limitLogKey{}
+		l.keys[name] = k
+	}
+	k.refused++
+	n := k.refused
+	due := now.Sub(k.logged) >= limitLogEvery
+	if due {
+		k.logged, k.refused = now, 0
+	}
+	l.mu.Unlock()
+	if due {
+		l.log.Warn("OFREP rate limit reached: requests answered 429, and providers serve their defaults meanwhile",
+			"key", name, "refused", n, "rate_limit", l.rate, "rate_burst", l.burst,
+			"hint", "raise ofrep.rate_limit in bascule.yaml, or 0 for no limit")
+	}
 }

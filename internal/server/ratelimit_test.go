@@ -11,7 +11,7 @@ func TestRateLimitedAnswers429WithRetryAfter(t *testing.T) {
 	now := time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)
 	l := newKeyLimiter(1, 2)
 	l.now = func() time.Time { return now }
-	h := rateLimited(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	h := rateLimited(l, nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	call := func(key string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodPost, "/ofrep/v1/evaluate/flags", nil)
 		req.Header.Set("X-API-Key", key)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bascule/bascule/feature"
 	"github.com/bascule/bascule/internal/flag"
 )
 
@@ -33,7 +34,7 @@ func decodeEvent(t testing.TB, ev event) *flag.Snapshot {
 	if ev.name != "snapshot" {
 		t.Fatalf("event %q, want snapshot", ev.name)
 	}
-	snap, err := flag.DecodeSnapshot([]byte(ev.data))
+	snap, err := feature.DecodeSnapshot([]byte(ev.data))
 	if err != nil {
 		t.Fatalf("event data is not a snapshot: %v", err)
 	}
@@ -57,7 +58,7 @@ func TestFlagStreamDeliversChanges(t *testing.T) {
 	for name, ch := range map[string]<-chan event{"new client": events, "resumed client": resumed} {
 		ev := nextEvent(t, ch)
 		snap := decodeEvent(t, ev)
-		got := flag.Evaluate(snap, "checkout-v2", flag.EvalContext{TargetingKey: "someone"})
+		got := feature.Evaluate(snap, "checkout-v2", flag.EvalContext{TargetingKey: "someone"})
 		if ev.id != "2" || got.Value != true {
 			t.Errorf("%s: after the rollout to 100%% event id %s serves %v, want id 2 serving true", name, ev.id, got.Value)
 		}

@@ -191,7 +191,7 @@ func (s *Server) controlMux(apiH *api.Handler, m *metrics, cop *http.CrossOrigin
 	webH := s.webUI(m)
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiH)
-	s.mountFlags(mux, apiH)
+	s.mountFlags(mux, apiH, m)
 	mux.Handle("GET /metrics", s.metricsHandler(apiH, m))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")

@@ -3,6 +3,7 @@ package web
 import (
 	"strings"
 
+	"github.com/bascule/bascule/feature"
 	"github.com/bascule/bascule/internal/flag"
 )
 
@@ -70,6 +71,6 @@ func ruleText(r flag.Rule) string {
 
 // pct writes a weight as a short percentage: "10%", "12.5%".
 func pct(weight int) string {
-	s := strings.TrimRight(strings.TrimSuffix(flag.FormatPercent(weight), "%"), "0")
+	s := strings.TrimRight(strings.TrimSuffix(feature.FormatPercent(weight), "%"), "0")
 	return strings.TrimSuffix(s, ".") + "%"
 }

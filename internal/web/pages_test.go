@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bascule/bascule/feature"
 	"github.com/bascule/bascule/internal/flag"
 )
 
@@ -127,7 +128,7 @@ func TestPagesRender(t *testing.T) {
 		if err := d.CreateSegment(&flag.Segment{Key: "staff", Conditions: []flag.Condition{{Attribute: "email", Op: flag.OpEndsWith, Values: []string{"@example.com"}}}}); err != nil {
 			return err
 		}
-		return d.CreateFlag(&flag.Flag{Key: "banner", Enabled: true, Rules: []flag.Rule{{Segment: "staff", Variant: "on"}, {Split: flag.Percent(25000)}}})
+		return d.CreateFlag(&flag.Flag{Key: "banner", Enabled: true, Rules: []flag.Rule{{Segment: "staff", Variant: "on"}, {Split: feature.Percent(25000)}}})
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
-package flag
+package feature
 
 import (
+	"fmt"
 	"testing"
 )
 
@@ -56,4 +57,21 @@ func BenchmarkBucket(b *testing.B) {
 	for b.Loop() {
 		Bucket("checkout-v2", "", "user-12345")
 	}
+}
+
+// hundredFlags is a realistic bulk: a third static, a third 50 % rollouts,
+// a third a segment rule then a 10 % rollout.
+func hundredFlags() []*Flag {
+	var flags []*Flag
+	for i := range 100 {
+		f := &Flag{Key: fmt.Sprintf("flag-%03d", i), Enabled: true}
+		switch i % 3 {
+		case 1:
+			f.Rules = []Rule{{Split: Percent(50000)}}
+		case 2:
+			f.Rules = []Rule{{Segment: "internal-users", Variant: "on"}, {Split: Percent(10000)}}
+		}
+		flags = append(flags, f)
+	}
+	return flags
 }

@@ -1,4 +1,4 @@
-# Independent reference implementation of flag.Bucket (XXH64, seed 0, mod 100000),
+# Independent reference implementation of feature.Bucket (XXH64, seed 0, mod 100000),
 # written from the xxHash spec without the Go library, to check the golden
 # vectors across languages: python3 bucket_reference.py buckets.golden
 import struct,sys
