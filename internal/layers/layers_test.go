@@ -1,0 +1,96 @@
+package layers_test
+
+import (
+	"bufio"
+	"bytes"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/bascule/bascule/"
+
+// layer ranks every package of the module, as docs/ARCHITECTURE.md lists
+// them: a package may import only packages of a lower rank. A new package
+// must be placed here (and in the document) before its test passes.
+var layer = map[string]int{
+	// Leaves: they import nothing of bascule. The router in particular
+	// runs alone, and the public feature package never reaches inside.
+	"feature":            0,
+	"internal/artifact":  0,
+	"internal/config":    0,
+	"internal/guard":     0,
+	"internal/migrate":   0,
+	"internal/pgtest":    0,
+	"internal/router":    0,
+	"internal/runtime":   0,
+	"internal/sampleapp": 0,
+	"internal/store":     0,
+	"internal/layers":    0,
+	// Implementations of a leaf's interfaces, and the public SDK.
+	"flagclient":                1,
+	"internal/migrate/postgres": 1,
+	"internal/migrate/sqlite":   1,
+	"internal/runtime/process":  1,
+	"internal/runtime/static":   1,
+	"internal/store/postgres":   1,
+	"internal/store/sqlite":     1,
+	"internal/store/storetest":  1,
+	// The domain: who may act, flags, deployments, notifications.
+	"internal/auth":   2,
+	"internal/flag":   2,
+	"internal/deploy": 2,
+	"internal/notify": 2,
+	// Their faces: the JSON API, the web UI, the API's Go client.
+	"internal/api":    3,
+	"internal/web":    3,
+	"internal/client": 3,
+	// The composition root, then the command.
+	"internal/server": 4,
+	"cmd/bascule":     5,
+}
+
+// only narrows what some packages may import below their rank.
+var only = map[string][]string{
+	"flagclient":      {"feature"}, // applications import it: nothing internal
+	"internal/router": {},          // the data plane imports nothing of the control plane
+	"feature":         {},
+}
+
+func TestImportsPointDown(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, module+"...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		pkg := strings.TrimPrefix(fields[0], module)
+		rank, known := layer[pkg]
+		if !known {
+			t.Errorf("%s is in no layer: add it to docs/ARCHITECTURE.md and to this test's table", pkg)
+			continue
+		}
+		for _, imp := range fields[1:] {
+			dep, ours := strings.CutPrefix(imp, module)
+			if !ours {
+				continue
+			}
+			if allowed, narrowed := only[pkg]; narrowed && !contains(allowed, dep) {
+				t.Errorf("%s imports %s; it may import only %q of bascule", pkg, dep, allowed)
+			}
+			if r, ok := layer[dep]; ok && r >= rank {
+				t.Errorf("%s (layer %d) imports %s (layer %d): imports point down only", pkg, rank, dep, r)
+			}
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
