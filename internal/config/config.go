@@ -44,6 +44,10 @@ type Config struct {
 	Migrate               Migrate  // migration settings; optional
 	Store                 Store    // where bascule keeps its own state
 
+	// Notify lists the webhooks told of deployment, guard and flag
+	// events; optional.
+	Notify []Webhook
+
 	// Path is the file the config was loaded from (the name given to
 	// Parse); empty for Default(). Error messages are prefixed with it.
 	Path string

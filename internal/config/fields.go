@@ -52,6 +52,7 @@ func (d *decoder) root(n ast.Node, c *Config) {
 			})
 		},
 		"migrate": func(p string, n ast.Node) { d.migrate(p, n, &c.Migrate) },
+		"notify":  func(p string, n ast.Node) { d.webhooks(p, n, &c.Notify) },
 		"store": func(p string, n ast.Node) {
 			d.mapping(p, n, section{
 				"driver":  d.str(&c.Store.Driver),

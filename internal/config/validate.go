@@ -103,6 +103,7 @@ func (v *validator) validate(c *Config) {
 		v.errorf("control_tls", "cert_file and key_file go together: set both, or neither for plain HTTP")
 	}
 	v.origins("control_trusted_origins", c.ControlTrustedOrigins)
+	v.webhooks(c.Notify)
 }
 
 // origins checks a list of web origins. A browser's Origin header is
