@@ -19,7 +19,7 @@ import (
 
 // leaseMargin is added to the client's timeout to make a claim's lease:
 // a delivery whose claimer died is tried again after that.
-const leaseMargin = 30 * time.Second
+const leaseMargin = 5 * time.Second
 
 // deliverDue claims the deliveries that are due, as many as there are free
 // slots, and sends each in its own goroutine.
