@@ -180,7 +180,7 @@ func TestWebhooksOncePerEventWithTwoInstances(t *testing.T) {
 	for i := range 10 {
 		s.apply(t, "flags:\n  - key: f"+string(rune('a'+i))+"\n    enabled: true\n    default_variant: \"on\"\n")
 	}
-	got := rcv.byType(t, 12) // started, ready, 10 flag changes
+	got := rcv.byType(t, 12)           // started, ready, 10 flag changes
 	time.Sleep(500 * time.Millisecond) // a poll of each instance: a duplicate would have come
 	evs, _ := rcv.received()
 	seen := map[int64]int{}
