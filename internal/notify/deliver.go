@@ -22,13 +22,22 @@ import (
 const leaseMargin = 5 * time.Second
 
 // deliverDue claims the deliveries that are due, as many as there are free
-// slots, and sends each in its own goroutine.
+// slots, and sends each in its own goroutine. It looks first, so that an
+// idle notifier only reads the store.
 func (n *Notifier) deliverDue(ctx context.Context) error {
 	free := cap(n.slots) - len(n.slots)
 	if free == 0 || ctx.Err() != nil {
 		return nil
 	}
-	claimed, err := n.opts.Store.ClaimDeliveries(ctx, n.opts.Now().UTC(), n.lease(), free)
+	now := n.opts.Now().UTC()
+	next, err := n.opts.Store.NextDeliveryAt(ctx)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && next.After(now)) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	claimed, err := n.opts.Store.ClaimDeliveries(ctx, now, n.lease(), free)
 	if err != nil {
 		return err
 	}
