@@ -102,4 +102,9 @@ func TestWebhookSurvivesKill9(t *testing.T) {
 			t.Errorf("delivery %d after the restart = %s after %d attempts, want delivered after at least 2", d.ID, d.State, d.Attempts)
 		}
 	}
+	out, code := runCLI(t, in, "notifications", "--state", "delivered")
+	if code != 0 || !strings.Contains(out, "webhook http://"+hookAddr+"/…  json, signed, events: deployment") ||
+		!strings.Contains(out, "deployment.ready") || strings.Count(out, " delivered ") != 2 {
+		t.Errorf("bascule notifications = %d:\n%s", code, out)
+	}
 }
