@@ -54,12 +54,16 @@ func (n *Notifier) deliverDue(ctx context.Context) error {
 	return nil
 }
 
-func (n *Notifier) lease() time.Duration {
-	timeout := n.client.Timeout
-	if timeout <= 0 {
-		timeout = time.Minute
+// lease is how long a claimed delivery is left to its claimer.
+func (n *Notifier) lease() time.Duration { return n.timeout() + leaseMargin }
+
+// timeout bounds one attempt, whatever the client's own timeout: an
+// attempt must end within its lease, or another could start beside it.
+func (n *Notifier) timeout() time.Duration {
+	if t := n.client.Timeout; t > 0 {
+		return t
 	}
-	return timeout + leaseMargin
+	return time.Minute
 }
 
 // deliver makes one attempt and records how it ended.
@@ -111,6 +115,8 @@ func (n *Notifier) backoff(attempt int) time.Duration {
 // send POSTs the delivery's body, signed when the endpoint has a secret.
 // The error never names the URL, whose path may be a secret.
 func (n *Notifier) send(ctx context.Context, e Endpoint, d store.Delivery) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, n.timeout())
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.URL, bytes.NewReader(d.Body))
 	if err != nil {
 		return 0, errors.New("the URL cannot be used for a request")
@@ -126,7 +132,7 @@ func (n *Notifier) send(ctx context.Context, e Endpoint, d store.Delivery) (int,
 	}
 	resp, err := n.client.Do(req)
 	if err != nil {
-		return 0, requestError(err, n.client.Timeout)
+		return 0, requestError(err, n.timeout())
 	}
 	defer resp.Body.Close()
 	head, _ := io.ReadAll(io.LimitReader(resp.Body, 512))

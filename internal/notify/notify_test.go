@@ -381,3 +381,23 @@ func TestPublishChecksEvents(t *testing.T) {
 		}
 	}
 }
+
+// TestSlowReceiverTimesOut: an attempt that gets no answer in time fails
+// with that reason and is retried, instead of holding its slot forever.
+func TestSlowReceiverTimesOut(t *testing.T) {
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(release); slow.Close() })
+	st := openStore(t)
+	n, _ := start(t, st, notify.Options{Client: &http.Client{Timeout: 100 * time.Millisecond}, Endpoints: []notify.Endpoint{{URL: slow.URL}}})
+	deploy(t, st, "v1", "alice", "")
+	waitFor(t, 10*time.Second, "two timed-out attempts", func() bool {
+		list, _ := n.Deliveries(context.Background(), store.DeliveryPending, 1)
+		return len(list) == 1 && list[0].Attempts >= 2 && list[0].LastError == "no answer within 100ms"
+	})
+}
