@@ -30,7 +30,7 @@
 //	X-Bascule-Event: deployment.live
 //	X-Bascule-Delivery: 1234
 //	X-Bascule-Timestamp: 1767225600
-//	X-Bascule-Signature: sha256=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd
+//	X-Bascule-Signature: sha256=<64 hex digits>
 //
 // With format json the body is an Event:
 //
