@@ -67,6 +67,7 @@ BASCULE_URL (default http://127.0.0.1:8081) and BASCULE_TOKEN.`,
 	root.AddCommand(c.userCommand(), c.tokenCommand())
 	root.AddCommand(c.migrateCommand())
 	root.AddCommand(c.flagsCommand())
+	root.AddCommand(c.notificationsCommand())
 	return root
 }
 

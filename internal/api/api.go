@@ -26,6 +26,9 @@ type Options struct {
 	// app has no database.
 	Migrations Migrations
 	Logger     *slog.Logger // nil: discard
+	// Notifications lists the webhooks and their deliveries; nil: none
+	// are configured.
+	Notifications Notifications
 	// MaxBodyBytes bounds JSON bodies; default 1 MiB. Artifact uploads are
 	// bounded by the artifact store instead.
 	MaxBodyBytes int64
@@ -84,6 +87,7 @@ func (h *Handler) table() []route {
 		{"POST /api/v1/rollback", store.RoleDeployer, h.rollback},
 		{"POST /api/v1/finalize", store.RoleDeployer, h.finalize},
 		{"GET /api/v1/audit", store.RoleViewer, h.listAudit},
+		{"GET /api/v1/notifications", store.RoleViewer, h.listNotifications},
 		{"GET /api/v1/users", store.RoleAdmin, h.listUsers},
 		{"POST /api/v1/users", store.RoleAdmin, h.createUser},
 		{"PUT /api/v1/users/{name}", store.RoleAdmin, h.updateUser},

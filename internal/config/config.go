@@ -49,6 +49,10 @@ type Config struct {
 	Store                 Store    // where bascule keeps its own state
 	OFREP                 OFREP    // OFREP for applications and browser apps: rate limit, CORS
 
+	// Notify lists the webhooks told of deployment, guard and flag
+	// events; optional.
+	Notify []Webhook
+
 	// Path is the file the config was loaded from (the name given to
 	// Parse); empty for Default(). Error messages are prefixed with it.
 	Path string

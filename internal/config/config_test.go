@@ -24,6 +24,7 @@ func env(vars map[string]string) lookupFunc {
 func TestLoadFull(t *testing.T) {
 	t.Setenv("BASCULE_PREVIEW_TOKEN", "s3cret")
 	t.Setenv("DATABASE_URL", "postgres://shop@127.0.0.1/shop")
+	t.Setenv("BASCULE_WEBHOOK_SECRET", "0123456789abcdef")
 	got, err := Load("testdata/full.yaml")
 	if err != nil {
 		t.Fatalf("Load(testdata/full.yaml): %v", err)
@@ -68,6 +69,8 @@ func TestLoadFull(t *testing.T) {
 		OFREP:                 OFREP{RateLimit: 5000, RateBurst: 10000, CORSOrigins: []string{"https://shop.example"}},
 		Path:                  "testdata/full.yaml",
 	}
+	want.Notify = []Webhook{{URL: "https://hooks.example.com/bascule", Secret: "0123456789abcdef", SecretEnv: "BASCULE_WEBHOOK_SECRET",
+		Events: []string{"deployment", "guard", "flag"}, Format: FormatJSON}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Load(testdata/full.yaml) mismatch (-want +got):\n%s", diff)
 	}

@@ -27,8 +27,8 @@
 //   - Commands are lists: ["./app", "--serve"]. No shell is involved.
 //   - Anchors, aliases and merge keys ("<<: *defaults") work.
 //   - One YAML document per file.
-//   - Secrets are best given by name: token_env and url_env name an
-//     environment variable read at load time; it must be set and non-empty.
+//   - Secrets are best given by name: token_env, url_env and secret_env name
+//     an environment variable read at load time; it must be set and non-empty.
 //     Setting both the value and its *_env variant is an error.
 //
 // # Keys
@@ -184,6 +184,26 @@
 //	              stream URL in the bulk answer carries a short-lived
 //	              credential that only reads the stream, since a browser's
 //	              EventSource cannot send headers; it is never the API key.
+//
+// notify — optional; a list of webhooks told of deployment, guard and flag
+// events (deploy started, ready, live, rolled back and by whom, failed,
+// finalized, a progressive go-live's step, a guard breach, a flag change).
+// Each event is recorded in the store with the change it reports and
+// POSTed to each webhook that wants it, retried with backoff until it is
+// accepted (a 2xx answer), across restarts; see package notify for the
+// payload and the signature.
+//
+//	url         http:// or https:// URL the events are POSTed to. Required, or
+//	url_env     the environment variable holding it (a Slack webhook's URL is
+//	            a secret). Errors never show more of it than scheme and host.
+//	secret_env  environment variable holding the signing secret, at least 16
+//	            characters: each delivery then carries X-Bascule-Timestamp and
+//	            X-Bascule-Signature: sha256=HEX, the HMAC-SHA256 of
+//	            "TIMESTAMP.BODY". Default: unsigned.
+//	events      list of the kinds sent: "deployment", "guard", "flag".
+//	            Default all three.
+//	format      "json" (default): bascule's event as JSON; "slack": a
+//	            {"text": …} message, as Slack's incoming webhooks accept.
 //
 // A complete, annotated example is testdata/full.yaml.
 //

@@ -60,6 +60,7 @@ func (d *decoder) root(n ast.Node, c *Config) {
 				"cors_origins": d.strs(&c.OFREP.CORSOrigins),
 			})
 		},
+		"notify": func(p string, n ast.Node) { d.webhooks(p, n, &c.Notify) },
 		"store": func(p string, n ast.Node) {
 			d.mapping(p, n, section{
 				"driver":  d.str(&c.Store.Driver),

@@ -24,6 +24,7 @@ func FuzzParse(f *testing.F) {
 		"", "- a", "a: [", cmdOK, cmdOK + "x-a: &a {interval: 1s}\nhealth_check: {<<: *a}\n",
 		"a: &a [*a]\n", "health_check: &h {<<: *h}\n", "runtime: {process: {env: {<<: [*x, *y]}}}\n",
 		"? [a]\n: b\n", "!!map {}\n", "---\n---\n", "app: a\n---\n", "app: |\n  x\n",
+		cmdOK + "notify:\n  - url: https://h.example/a\n    secret_env: T\n    events: [flag]\n  - url_env: T\n",
 	} {
 		f.Add([]byte(s))
 	}

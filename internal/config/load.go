@@ -55,6 +55,7 @@ func parse(name string, data []byte, lookup lookupFunc) (Config, error) {
 	}
 	c.DataDir = expandHome(c.DataDir)
 	v := &validator{file: name, lines: d.lines, failed: d.failed, errs: d.errs}
+	v.webhookEnv(c.Notify, lookup) // before validate, which checks the URLs read
 	v.validate(&c)
 	v.secrets(&c, lookup)
 	if err := v.errs.asError(); err != nil {

@@ -106,6 +106,7 @@ func (v *validator) validate(c *Config) {
 	}
 	v.origins("control_trusted_origins", c.ControlTrustedOrigins)
 	v.networks("control_trusted_proxies", c.ControlTrustedProxies)
+	v.webhooks(c.Notify)
 }
 
 // networks checks a list of addresses ("10.0.0.7") and networks

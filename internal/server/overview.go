@@ -11,7 +11,8 @@ import (
 // /metrics and /healthz do not claim.
 func (s *Server) webUI(m *metrics) *web.Handler {
 	return web.New(web.Options{Auth: s.auth, Store: s.store, Deploy: s.deploy, Flags: s.flags,
-		Stats: m.colorStats, PreviewURL: s.previewURL(), Logger: s.log.With("component", "web")})
+		Stats: m.colorStats, PreviewURL: s.previewURL(), Logger: s.log.With("component", "web"),
+		Notifications: s.notify})
 }
 
 // previewURL opens the idle color in a browser: the first preview host, on

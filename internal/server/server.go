@@ -20,6 +20,7 @@ import (
 	"github.com/bascule/bascule/internal/config"
 	"github.com/bascule/bascule/internal/deploy"
 	"github.com/bascule/bascule/internal/flag"
+	"github.com/bascule/bascule/internal/notify"
 	"github.com/bascule/bascule/internal/router"
 	"github.com/bascule/bascule/internal/store"
 )
@@ -51,6 +52,9 @@ type Server struct {
 	deploy *deploy.Service
 	auth   *auth.Authenticator
 	flags  *flag.Service
+
+	notify       *notify.Notifier
+	stopNotifier func() // stops the notifier and waits for it
 
 	routerSrv           *router.Server
 	controlSrv          *http.Server
@@ -125,6 +129,7 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 	if s.store, err = openStore(ctx, cfg); err != nil {
 		return err
 	}
+	s.startNotifier()
 	if s.driver, err = newDriver(ctx, cfg, s.log); err != nil {
 		return err
 	}
@@ -159,7 +164,8 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 		return err
 	}
 	apiH := api.New(api.Options{Store: s.store, Artifacts: arts, Deploy: s.deploy, Auth: s.auth,
-		Flags: s.flags, Migrations: apiMigrations(mig), Logger: s.log.With("component", "api")})
+		Flags: s.flags, Migrations: apiMigrations(mig), Logger: s.log.With("component", "api"),
+		Notifications: s.notify})
 	if s.controlLn, err = listenControl(cfg); err != nil {
 		return err
 	}
@@ -227,6 +233,9 @@ func (s *Server) shutdown(ctx context.Context) {
 			}
 		}
 		s.driver.Close()
+	}
+	if s.stopNotifier != nil {
+		s.stopNotifier() // before the store it writes to closes
 	}
 	if s.store != nil {
 		s.store.Close()

@@ -110,5 +110,6 @@ type Store interface {
 	Sessions
 	Audit
 	Flags
+	Notifications
 	Close() error
 }

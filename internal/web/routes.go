@@ -37,6 +37,7 @@ func (h *Handler) table() []route {
 		{"GET /segments/{key}", viewer, h.segmentPage},
 		{"POST /segments/{key}/change", deployer, h.changeSegment},
 		{"GET /audit", viewer, h.auditPage},
+		{"GET /notifications", viewer, h.notificationsPage},
 		{"GET /users", admin, h.usersPage},
 		{"POST /users", admin, h.addUser},
 		{"POST /users/{name}/change", admin, h.changeUser},

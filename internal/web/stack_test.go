@@ -20,6 +20,7 @@ import (
 	"github.com/bascule/bascule/internal/auth"
 	"github.com/bascule/bascule/internal/deploy"
 	"github.com/bascule/bascule/internal/flag"
+	"github.com/bascule/bascule/internal/notify"
 	"github.com/bascule/bascule/internal/router"
 	"github.com/bascule/bascule/internal/runtime"
 	"github.com/bascule/bascule/internal/runtime/static"
@@ -130,7 +131,8 @@ func newStack(t testing.TB) *stack {
 	t.Cleanup(s.deploy.Close)
 	s.h = web.New(web.Options{Auth: s.auth, Store: db, Deploy: s.deploy, Flags: s.flags,
 		PreviewURL: "http://preview.localhost:1/?bascule_preview=t", Tick: 50 * time.Millisecond,
-		Stats: func() map[string]web.ColorStats { return map[string]web.ColorStats{"blue": {Requests: 10}} }})
+		Notifications: notify.New(notify.Options{Store: db, App: "shop", Endpoints: []notify.Endpoint{{URL: webhookURL, Format: notify.FormatSlack}}}),
+		Stats:         func() map[string]web.ColorStats { return map[string]web.ColorStats{"blue": {Requests: 10}} }})
 	s.srv = httptest.NewServer(s.h)
 	t.Cleanup(s.srv.Close)
 	for _, u := range [][2]string{{"vera", store.RoleViewer}, {"dana", store.RoleDeployer}, {"dave", store.RoleDeployer}, {"ada", store.RoleAdmin}} {

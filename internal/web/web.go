@@ -51,6 +51,9 @@ type Options struct {
 	// PreviewURL opens the idle color in a browser (a preview host with the
 	// preview token); "" shows no preview link.
 	PreviewURL string
+	// Notifications lists the webhooks and their deliveries; nil: the page
+	// says none are configured.
+	Notifications Notifications
 	// Tick is how often the overview's charts get a point; 0: one second.
 	Tick   time.Duration
 	Logger *slog.Logger     // nil: discard
