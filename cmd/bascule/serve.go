@@ -84,16 +84,8 @@ func (c *cli) serve(ctx context.Context, cfg config.Config, verbose, stopApps bo
 	if err != nil {
 		return err
 	}
-	if srv.InitialToken != "" && ready == nil {
-		// Shown once, on the terminal only: it is stored hashed.
-		tokenFile := filepath.Join(cfg.DataDir, "initial-admin-token")
-		if err := os.WriteFile(tokenFile, []byte(srv.InitialToken+"\n"), 0o600); err == nil {
-			fmt.Fprintf(c.stderr, "initial admin token (shown once, also in %s; delete that file once saved):\n  %s\n", tokenFile, srv.InitialToken)
-		}
-	}
-	if srv.InitialPassword != "" && ready == nil && c.getenv("BASCULE_ADMIN_PASSWORD") == "" {
-		// Shown once, on the terminal only: it is stored hashed.
-		fmt.Fprintf(c.stderr, "initial web UI login (shown once): user admin, password %s\n", srv.InitialPassword)
+	if ready == nil {
+		c.showInitialCredentials(cfg, srv)
 	}
 	if ready != nil {
 		if err := ready(srv); err != nil {
@@ -108,4 +100,40 @@ func canceled() context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	return ctx
+}
+
+// showInitialCredentials prints the admin token and password created at
+// this start, once: they are stored hashed. The server creates them only
+// once it listens, so a start that fails creates none and the next one
+// shows them.
+func (c *cli) showInitialCredentials(cfg config.Config, srv *server.Server) {
+	recovery := "lost? 'bascule admin reset-password admin --data " + cfg.DataDir + "'"
+	if srv.InitialToken != "" {
+		if c.getenv("BASCULE_ADMIN_TOKEN") != "" {
+			fmt.Fprintf(c.stderr, "initial admin token: the one in BASCULE_ADMIN_TOKEN (stored hashed)\n")
+		} else {
+			// Shown once, on the terminal only: it is stored hashed. The
+			// file is for a start whose terminal no one watches.
+			tokenFile := filepath.Join(cfg.DataDir, "initial-admin-token")
+			where := "also in " + tokenFile + "; delete that file once saved"
+			if err := writeDataFile(cfg.DataDir, "initial-admin-token", srv.InitialToken+"\n"); err != nil {
+				where = "could not also write it to " + tokenFile + ": " + err.Error()
+			}
+			fmt.Fprintf(c.stderr, "initial admin token (shown once, %s):\n  %s\n", where, srv.InitialToken)
+		}
+	}
+	if srv.InitialPassword != "" && c.getenv("BASCULE_ADMIN_PASSWORD") == "" {
+		fmt.Fprintf(c.stderr, "initial web UI login (shown once): user admin, password %s\n  (%s)\n", srv.InitialPassword, recovery)
+	}
+}
+
+// writeDataFile writes a private file in the data directory, through
+// os.Root since the directory is the operator's input.
+func writeDataFile(dataDir, name, content string) error {
+	root, err := os.OpenRoot(dataDir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	return root.WriteFile(name, []byte(content), 0o600)
 }

@@ -140,10 +140,11 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 		s.log.Error("recover after start", "err", err)
 	}
 	s.auth = auth.New(auth.Options{Store: s.store, SecureCookie: cfg.SecureCookies, Logger: s.log.With("component", "auth")})
-	if s.InitialToken, err = bootstrapToken(ctx, s.store, s.auth.Tokens(), s.opts.AdminToken); err != nil {
-		return err
-	}
-	if s.InitialPassword, err = bootstrapAdmin(ctx, s.auth.Users(), s.opts.AdminPassword); err != nil {
+	// The control plane listens before the first credentials are created,
+	// last of all that can fail: if its port is taken, the start fails with
+	// nothing created and the next start shows them, instead of locking
+	// the operator out.
+	if s.controlLn, err = listenControl(cfg); err != nil {
 		return err
 	}
 	if err := s.openFlags(ctx, m); err != nil {
@@ -151,7 +152,10 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 	}
 	apiH := api.New(api.Options{Store: s.store, Artifacts: arts, Deploy: s.deploy, Auth: s.auth,
 		Flags: s.flags, Migrations: apiMigrations(mig), Logger: s.log.With("component", "api")})
-	if s.controlLn, err = listenControl(cfg); err != nil {
+	if s.InitialToken, err = bootstrapToken(ctx, s.store, s.auth.Tokens(), s.opts.AdminToken); err != nil {
+		return err
+	}
+	if s.InitialPassword, err = bootstrapAdmin(ctx, s.auth.Users(), s.opts.AdminPassword); err != nil {
 		return err
 	}
 	s.controlSrv = &http.Server{Handler: s.controlMux(apiH, m), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
@@ -200,6 +204,8 @@ func (s *Server) shutdown(ctx context.Context) {
 	}
 	if s.controlSrv != nil {
 		s.controlSrv.Shutdown(ctx)
+	} else if s.controlLn != nil {
+		s.controlLn.Close()
 	}
 	if s.deploy != nil {
 		s.deploy.Close()
