@@ -249,6 +249,8 @@ func (c *cli) switchCommand(use, short string, do func(cmd *cobra.Command, reaso
 			}
 			if st.RollbackBlocked != "" {
 				c.printf("rollback is now refused: %s\n", st.RollbackBlocked)
+			} else if use == "finalize" && st.FinalizeEffect != "" {
+				c.printf("%s.\n", st.FinalizeEffect)
 			}
 			return nil
 		},
@@ -276,7 +278,7 @@ func (c *cli) rollbackCommand() *cobra.Command {
 }
 
 func (c *cli) finalizeCommand() *cobra.Command {
-	return c.switchCommand("finalize", "Run the contract migrations of the live release; rollback to the one before is then refused",
+	return c.switchCommand("finalize", "Run the contract migrations of the live release; with a database, rollback to the one before is then refused",
 		func(cmd *cobra.Command, reason string) (deploy.Status, error) {
 			return c.client().Finalize(cmd.Context(), reason)
 		})

@@ -135,9 +135,10 @@ func (v *overviewView) finalizeAction() actionView {
 	case live.State != store.StateLive:
 		return actionView{Why: "Nothing live to finalize."}
 	}
-	why := "Runs " + live.Version + "'s contract migrations."
-	if v.Idle.Version != "" {
-		why += " After that, rolling back to " + v.Idle.Version + " is refused."
+	why := "Runs " + live.Version + "'s contract migrations, if it has any."
+	if e := v.Status.FinalizeEffect; e != "" {
+		// The deploy package states the rule; the card only repeats it.
+		why = e + "."
 	}
 	return actionView{Enabled: true, Version: live.Version, Why: why}
 }
