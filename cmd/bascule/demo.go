@@ -34,9 +34,9 @@ func (c *cli) demoCommand() *cobra.Command {
 			if err := flags.apply(&cfg); err != nil {
 				return err
 			}
-			return c.serve(cmd.Context(), cfg, flags.verbose, true, func(srv *server.Server) error {
+			return flags.explain(cfg, c.serve(cmd.Context(), cfg, flags.verbose, true, func(srv *server.Server) error {
 				return c.startDemo(cmd.Context(), cfg, srv)
-			})
+			}))
 		},
 	}
 	flags.register(cmd)

@@ -142,3 +142,19 @@ func TestAdminRecoversLocally(t *testing.T) {
 		t.Errorf("reset-password on a missing data dir created it")
 	}
 }
+
+// With BASCULE_ADMIN_TOKEN given, serve does not claim it made one up.
+func TestServeWithGivenAdminToken(t *testing.T) {
+	in := newInstance(t, "")
+	in.start() // with BASCULE_ADMIN_TOKEN
+	waitFor(t, 10*time.Second, "the initial login on stderr", func() bool {
+		return strings.Contains(in.stderr.String(), "initial web UI login")
+	})
+	out := in.stderr.String()
+	if !strings.Contains(out, "initial admin token: the one in BASCULE_ADMIN_TOKEN") || strings.Contains(out, adminToken) {
+		t.Errorf("serve with BASCULE_ADMIN_TOKEN said:\n%s\nwant it to name the variable, not print the token", out)
+	}
+	if _, err := os.Stat(filepath.Join(in.dir, "data", "initial-admin-token")); err == nil {
+		t.Errorf("serve wrote the given token to initial-admin-token")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/bascule/bascule/internal/client"
@@ -27,11 +28,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	if err := root.ExecuteContext(ctx); err != nil {
+		msg := err.Error()
 		var ae *client.Error
 		if errors.As(err, &ae) {
-			fmt.Fprintf(stderr, "bascule: %s\n", ae.Message)
-		} else {
-			fmt.Fprintf(stderr, "bascule: %v\n", err)
+			msg = ae.Message
+		}
+		// One prefix on every line: a config with three problems gives
+		// three lines that all say where they come from.
+		for line := range strings.SplitSeq(strings.TrimRight(msg, "\n"), "\n") {
+			fmt.Fprintf(stderr, "bascule: %s\n", line)
 		}
 		var ex exitError
 		if errors.As(err, &ex) {

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/bascule/bascule/internal/config"
 	"github.com/bascule/bascule/internal/server"
@@ -41,6 +43,27 @@ func (f *addrFlags) apply(cfg *config.Config) error {
 	return nil
 }
 
+// explain rewrites an address already in use to name where it was set:
+// the config file's line, the flag, or the default.
+func (f *addrFlags) explain(cfg config.Config, err error) error {
+	var le *server.ListenError
+	if !errors.As(err, &le) || !errors.Is(err, syscall.EADDRINUSE) {
+		return err
+	}
+	flag := map[string]string{"listen": f.listen, "control": f.control}[le.Key]
+	const who = "another bascule, or another program, listens there"
+	switch {
+	case flag != "":
+		return fmt.Errorf("--%s %s is in use: %s", le.Key, le.Addr, who)
+	case cfg.Path != "":
+		if line := config.KeyLine(cfg.Path, le.Key); line > 0 {
+			return fmt.Errorf("%s:%d: %s: %s is in use: %s", cfg.Path, line, le.Key, le.Addr, who)
+		}
+		return fmt.Errorf("%s: %s: %s (the default) is in use: %s; set %s: in %s, or --%s", cfg.Path, le.Key, le.Addr, who, le.Key, cfg.Path, le.Key)
+	}
+	return fmt.Errorf("%s %s (the default) is in use: %s; choose another with --%s", le.Key, le.Addr, who, le.Key)
+}
+
 func (c *cli) logger(verbose bool) *slog.Logger {
 	level := slog.LevelInfo
 	if verbose {
@@ -65,7 +88,7 @@ func (c *cli) serveCommand() *cobra.Command {
 			if err := flags.apply(&cfg); err != nil {
 				return err
 			}
-			return c.serve(cmd.Context(), cfg, flags.verbose, !keepApps, nil)
+			return flags.explain(cfg, c.serve(cmd.Context(), cfg, flags.verbose, !keepApps, nil))
 		},
 	}
 	cmd.Flags().StringVarP(&path, "config", "c", "bascule.yaml", "config file")

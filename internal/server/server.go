@@ -67,6 +67,18 @@ type Server struct {
 	PreviewToken string
 }
 
+// ListenError is an address bascule could not listen on. Key is the
+// config key that sets it ("listen" or "control"), so that the CLI can
+// point at the line to change.
+type ListenError struct {
+	Key, Addr string
+	Err       error
+}
+
+func (e *ListenError) Error() string { return e.Err.Error() }
+
+func (e *ListenError) Unwrap() error { return e.Err }
+
 // driver is a runtime driver as the server manages it.
 type driver interface {
 	deploy.Driver
@@ -108,7 +120,7 @@ func Open(ctx context.Context, opts Options) (_ *Server, err error) {
 	s.router.Install(table)
 	m.watchQueues(s.router)
 	if s.routerLn, err = net.Listen("tcp", cfg.Listen); err != nil {
-		return nil, fmt.Errorf("router: listen %s: %w", cfg.Listen, err)
+		return nil, &ListenError{Key: "listen", Addr: cfg.Listen, Err: fmt.Errorf("router: listen %s: %w", cfg.Listen, err)}
 	}
 	s.routerSrv = router.NewServer(cfg.Listen, s.router)
 	go func() { s.serveErr <- serve(s.routerSrv, s.routerLn) }()
@@ -145,7 +157,7 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 	// nothing created and the next start shows them, instead of locking
 	// the operator out.
 	if s.controlLn, err = listenControl(cfg); err != nil {
-		return err
+		return &ListenError{Key: "control", Addr: cfg.Control, Err: err}
 	}
 	if err := s.openFlags(ctx, m); err != nil {
 		return err
