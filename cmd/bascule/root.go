@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/bascule/bascule/internal/client"
@@ -32,6 +33,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		var ae *client.Error
 		if errors.As(err, &ae) {
 			msg = ae.Message
+		}
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			msg += "\nno bascule answers at " + c.client().BaseURL + ": is it running, and is BASCULE_URL (or --server) right?"
 		}
 		// One prefix on every line: a config with three problems gives
 		// three lines that all say where they come from.
