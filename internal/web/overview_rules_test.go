@@ -31,3 +31,40 @@ func TestFinalizeCardMatchesRollback(t *testing.T) {
 		t.Errorf("rollback after finalize = %d, live %s; want it done, as the card said", r.status, s.live())
 	}
 }
+
+// The Deploy form preselects the newest release that is not live already.
+func TestDeployFormPreselectsAReleaseNotLive(t *testing.T) {
+	s := newStack(t)
+	s.liveWithNext()
+	dana := s.login("dana")
+	if r := dana.post("/go-live", url.Values{"confirm": {"yes"}, "live": {"blue"}}); r.status != http.StatusSeeOther || s.live() != "green" {
+		t.Fatalf("go-live = %d, live %s", r.status, s.live())
+	}
+	page := dana.get("/").body
+	if strings.Contains(page, `<option value="v2" selected>`) || !strings.Contains(page, `<option value="v1" selected>`) {
+		t.Errorf("with v2 live the Deploy form preselects:\n%s\nwant v1, not the live v2", optionLines(page))
+	}
+}
+
+// A web login's audit entry says where it came from, as other entries do.
+func TestLoginAuditHasSource(t *testing.T) {
+	s := newStack(t)
+	dana := s.login("dana")
+	dana.post("/logout", nil)
+	for _, action := range []string{"login", "logout"} {
+		e := s.audit(action)
+		if len(e) == 0 || !strings.HasPrefix(e[0].Source, "127.0.0.1") {
+			t.Errorf("%s audit entries = %+v, want the client address in Source (the FROM column)", action, e)
+		}
+	}
+}
+
+func optionLines(page string) string {
+	var out []string
+	for _, l := range strings.Split(page, "\n") {
+		if strings.Contains(l, "<option") {
+			out = append(out, strings.TrimSpace(l))
+		}
+	}
+	return strings.Join(out, "\n")
+}
