@@ -162,7 +162,7 @@ func (c *cli) deployCommand() *cobra.Command {
 				last = d
 				p.update(d)
 			})
-			if cmd.Context().Err() == nil && (err != nil && connectionLost(err) || err == nil && inProgress(last.State)) {
+			if cmd.Context().Err() == nil && (err != nil && connectionLost(err) || err == nil && store.Active(last.State)) {
 				return serverWentAway(last, err)
 			}
 			if err != nil {
@@ -175,15 +175,6 @@ func (c *cli) deployCommand() *cobra.Command {
 	cmd.Flags().BoolVar(&detach, "detach", false, "return once the deployment is queued")
 	cmd.Flags().BoolVar(&c.json, "json", false, "print each update as a JSON line")
 	return cmd
-}
-
-// inProgress reports whether a deployment in state is still running.
-func inProgress(state string) bool {
-	switch state {
-	case store.StateQueued, store.StateMigrating, store.StateStarting, store.StateVerifying:
-		return true
-	}
-	return false
 }
 
 // connectionLost reports whether err means the server closed the

@@ -48,7 +48,7 @@ func TestFailedFirstStartDoesNotLockOut(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatalf("bascule serve kept running with its control port taken; it said:\n%s", in.stderr)
 	}
-	if !strings.Contains(in.stderr.String(), "address already in use") {
+	if !strings.Contains(in.stderr.String(), "control: "+in.control+" is in use") {
 		t.Fatalf("failed start said:\n%s\nwant the port in use", in.stderr)
 	}
 	taken.Close()
