@@ -42,10 +42,14 @@ func OpenLocal(ctx context.Context, cfg config.Config, actor string, log *slog.L
 	}
 	if cfg.Store.Driver != config.DriverPostgres {
 		db := filepath.Join(cfg.DataDir, "bascule.db")
-		if _, err := os.Stat(db); err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				return nil, fmt.Errorf("open the store: %s does not exist: is the data directory right (--data, or data_dir in the config)?", db)
-			}
+		info, err := os.Stat(db)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("open the store: %s does not exist: is the data directory right (--data, or data_dir in the config)?", db)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("open the store: %w", err)
+		}
+		if err := checkOwner(db, info); err != nil {
 			return nil, fmt.Errorf("open the store: %w", err)
 		}
 	}
