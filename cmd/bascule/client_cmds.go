@@ -4,16 +4,19 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/bascule/bascule/internal/artifact"
+	"github.com/bascule/bascule/internal/client"
 	"github.com/bascule/bascule/internal/deploy"
 	"github.com/bascule/bascule/internal/store"
 	"github.com/spf13/cobra"
@@ -154,10 +157,14 @@ func (c *cli) deployCommand() *cobra.Command {
 			}
 			p := &stepPrinter{c: c}
 			var last store.Deployment
+			last = d
 			err = cl.Follow(cmd.Context(), d.ID, func(d store.Deployment) {
 				last = d
 				p.update(d)
 			})
+			if cmd.Context().Err() == nil && (err != nil && connectionLost(err) || err == nil && store.Active(last.State)) {
+				return serverWentAway(last, err)
+			}
 			if err != nil {
 				return err
 			}
@@ -168,6 +175,32 @@ func (c *cli) deployCommand() *cobra.Command {
 	cmd.Flags().BoolVar(&detach, "detach", false, "return once the deployment is queued")
 	cmd.Flags().BoolVar(&c.json, "json", false, "print each update as a JSON line")
 	return cmd
+}
+
+// connectionLost reports whether err means the server closed the
+// connection or cannot be reached, rather than answered.
+func connectionLost(err error) bool {
+	var ae *client.Error
+	if errors.As(err, &ae) {
+		return false
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE)
+}
+
+// serverWentAway explains a deployment the CLI lost track of because
+// bascule stopped answering, instead of "unexpected EOF".
+func serverWentAway(last store.Deployment, err error) error {
+	cause := "it closed the event stream"
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET):
+		cause = "the connection broke"
+	case err != nil:
+		cause = err.Error()
+	}
+	return fmt.Errorf("bascule went away while deployment #%d of %s was %s (%s): it stopped, restarted or crashed.\n"+
+		"Once it is back, 'bascule status' and 'bascule history' show how the deployment ended: one that a restart "+
+		"interrupted is marked failed, its candidate stopped, and production traffic did not move", last.ID, last.Version, last.State, cause)
 }
 
 // stepPrinter prints each step once, when it ends, like `kubectl rollout
@@ -249,6 +282,8 @@ func (c *cli) switchCommand(use, short string, do func(cmd *cobra.Command, reaso
 			}
 			if st.RollbackBlocked != "" {
 				c.printf("rollback is now refused: %s\n", st.RollbackBlocked)
+			} else if use == "finalize" && st.FinalizeEffect != "" {
+				c.printf("%s.\n", st.FinalizeEffect)
 			}
 			return nil
 		},
@@ -276,13 +311,14 @@ func (c *cli) rollbackCommand() *cobra.Command {
 }
 
 func (c *cli) finalizeCommand() *cobra.Command {
-	return c.switchCommand("finalize", "Run the contract migrations of the live release; rollback to the one before is then refused",
+	return c.switchCommand("finalize", "Run the contract migrations of the live release; with a database, rollback to the one before is then refused",
 		func(cmd *cobra.Command, reason string) (deploy.Status, error) {
 			return c.client().Finalize(cmd.Context(), reason)
 		})
 }
 
 func (c *cli) statusCommand() *cobra.Command {
+	var wide bool
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show both colors, their releases and health, and the deployment in progress",
@@ -295,39 +331,65 @@ func (c *cli) statusCommand() *cobra.Command {
 			if c.json {
 				return c.writeJSON(st)
 			}
-			return printStatus(c.stdout, st)
+			return printStatus(c.stdout, st, wide)
 		},
 	}
-	cmd.Flags().BoolVar(&c.json, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&c.json, "json", false, "print JSON, with every detail")
+	cmd.Flags().BoolVarP(&wide, "wide", "w", false, "add each app's pid and why it is unhealthy")
 	return cmd
 }
 
-func printStatus(w io.Writer, st deploy.Status) error {
+// printStatus prints one line per color, each cell a short state that
+// keeps the table narrow; wide adds the pid and the health check's error,
+// which can be long (the JSON has everything).
+func printStatus(w io.Writer, st deploy.Status, wide bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "COLOR\tROLE\tRELEASE\tSTATE\tHEALTH\tIN FLIGHT\tADDR")
+	header := "COLOR\tROLE\tRELEASE\tSTATE\tHEALTH\tIN FLIGHT\tADDR"
+	if wide {
+		header += "\tPID\tHEALTH DETAIL"
+	}
+	fmt.Fprintln(tw, header)
+	var unhealthy []string
 	for _, cs := range st.Colors {
 		role := "idle"
 		if cs.Live {
 			role = "LIVE"
 		}
+		version, state := cs.Version, cs.State
+		if d := st.Deployment; d != nil && d.Color == cs.Color {
+			// The release being deployed here, not the one it replaces.
+			version, state = d.Version, d.State
+		}
 		health := "stopped"
 		if cs.Running {
 			health = "healthy"
 			if !cs.Healthy {
-				health = "unhealthy: " + cs.HealthError
+				health = "unhealthy"
+				unhealthy = append(unhealthy, cs.Color)
 			}
 		}
 		inFlight := strconv.FormatInt(cs.InFlight, 10)
 		if cs.Queued > 0 {
 			inFlight += " (" + strconv.FormatInt(cs.Queued, 10) + " queued)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cs.Color, role, dash(cs.Version), dash(cs.State), health, inFlight, dash(cs.Addr))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s", cs.Color, role, dash(version), dash(state), health, inFlight, dash(cs.Addr))
+		if wide {
+			pid := "-"
+			if cs.PID != 0 {
+				pid = strconv.Itoa(cs.PID)
+			}
+			fmt.Fprintf(tw, "\t%s\t%s", pid, dash(cs.HealthError))
+		}
+		fmt.Fprintln(tw)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	if d := st.Deployment; d != nil {
 		fmt.Fprintf(w, "\ndeployment #%d of %s to %s is %s (asked by %s)\n", d.ID, d.Version, d.Color, d.State, d.RequestedBy)
+	}
+	if len(unhealthy) > 0 && !wide {
+		fmt.Fprintf(w, "\nwhy %s is unhealthy: bascule status --wide\n", strings.Join(unhealthy, " and "))
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"github.com/bascule/bascule/internal/artifact"
 	"github.com/bascule/bascule/internal/client"
 	"github.com/bascule/bascule/internal/config"
+	"github.com/bascule/bascule/internal/deploy"
 	"github.com/bascule/bascule/internal/server"
 	"github.com/bascule/bascule/internal/store"
 	"github.com/spf13/cobra"
@@ -32,12 +34,13 @@ func (c *cli) demoCommand() *cobra.Command {
 			if err := flags.apply(&cfg); err != nil {
 				return err
 			}
-			return c.serve(cmd.Context(), cfg, flags.verbose, true, func(srv *server.Server) error {
+			return flags.explain(cfg, c.serve(cmd.Context(), cfg, flags.verbose, true, func(srv *server.Server) error {
 				return c.startDemo(cmd.Context(), cfg, srv)
-			})
+			}))
 		},
 	}
 	flags.register(cmd)
+	cmd.Flags().Lookup("data").Usage = "data directory, kept for the next run (default: a temporary directory, deleted at exit)"
 	return cmd
 }
 
@@ -74,11 +77,11 @@ func demoConfig(dataDir string) (config.Config, func(), error) {
 // startDemo registers v1 and v2 through the API, as CI would, and puts v1
 // live on blue.
 func (c *cli) startDemo(ctx context.Context, cfg config.Config, srv *server.Server) error {
-	token := srv.InitialToken
-	if token == "" {
-		token = c.getenv("BASCULE_TOKEN")
+	login, err := demoCredentials(ctx, cfg.DataDir, srv)
+	if err != nil {
+		return err
 	}
-	cl := &client.Client{BaseURL: "http://" + srv.ControlAddr(), Token: token}
+	cl := &client.Client{BaseURL: "http://" + srv.ControlAddr(), Token: login.Token}
 	for _, v := range []string{"v1", "v2"} {
 		var buf bytes.Buffer
 		if err := demoArtifact(&buf, v, ""); err != nil {
@@ -103,10 +106,14 @@ func (c *cli) startDemo(ctx context.Context, cfg config.Config, srv *server.Serv
 		if _, err := cl.GoLive(ctx, "demo: first release"); err != nil {
 			return err
 		}
+		st, err = cl.Status(ctx)
+		if err != nil {
+			return err
+		}
 	}
 	_, port, _ := net.SplitHostPort(srv.RouterAddr())
 	c.printf(`
-bascule demo is running: the sample shop, v1 live on blue, v2 registered.
+bascule demo is running: the sample shop, %[9]s.
 
   production   http://%[1]s/
   preview      http://preview.localhost:%[2]s/?bascule_preview=%[3]s
@@ -114,10 +121,10 @@ bascule demo is running: the sample shop, v1 live on blue, v2 registered.
   control/API  http://%[5]s/
   OFREP        http://%[5]s/ofrep/v1/  (demo: browser apps of any origin allowed,
                ofrep.cors_origins: ["*"]; a bascule.yaml allows none unless it lists them)
-  login        admin / %[8]s  (web UI; shown once)
+  login        admin / %[8]s  (web UI)
   data         %[6]s
 
-  export BASCULE_URL=http://%[5]s BASCULE_TOKEN=%[7]s
+  export BASCULE_URL=http://%[5]s BASCULE_TOKEN=%[7]s PREVIEW_TOKEN=%[3]s
 
 Then, in another terminal:
   bascule deploy v2     # to the idle color, with health check; preview it
@@ -126,8 +133,82 @@ Then, in another terminal:
   bascule status; bascule history
 
 Ctrl-C stops the demo and its apps.
-`, srv.RouterAddr(), port, srv.PreviewToken, cfg.Preview.Header, srv.ControlAddr(), cfg.DataDir, token, dash(srv.InitialPassword))
+`, srv.RouterAddr(), port, srv.PreviewToken, cfg.Preview.Header, srv.ControlAddr(), cfg.DataDir, login.Token, login.Password,
+		demoSummary(st))
 	return nil
+}
+
+// demoSummary says what runs where, for the banner: on a restarted demo it
+// is whatever the last run left.
+func demoSummary(st deploy.Status) string {
+	var live, registered string
+	for _, cs := range st.Colors {
+		if cs.Live && cs.Version != "" {
+			live = fmt.Sprintf("%s live on %s", cs.Version, cs.Color)
+		}
+	}
+	if live == "" {
+		live = "nothing live"
+	}
+	if st.Colors[0].Version == "v1" && st.Colors[1].Version == "" || st.Colors[1].Version == "v1" && st.Colors[0].Version == "" {
+		registered = ", v2 registered"
+	}
+	return live + registered
+}
+
+// demoLogin is what the demo prints for logging in: the web UI password of
+// the user admin and an admin API token.
+type demoLogin struct {
+	Password string `json:"password"`
+	Token    string `json:"token"`
+}
+
+// demoCredentialsFile keeps the demo's credentials in its data directory,
+// so that a demo restarted on the same directory shows how to log in. The
+// demo is no production system: its data directory is private (0700) and
+// the file 0600, as the initial-admin-token file of `bascule serve` is.
+const demoCredentialsFile = "demo-credentials.json"
+
+// demoCredentials returns the demo's login: the one created at this start,
+// else the one saved by an earlier run if it still works, else a new
+// password and token made through the local admin path (and audited).
+func demoCredentials(ctx context.Context, dataDir string, srv *server.Server) (demoLogin, error) {
+	root, err := os.OpenRoot(dataDir)
+	if err != nil {
+		return demoLogin{}, fmt.Errorf("open the data directory: %w", err)
+	}
+	defer root.Close()
+	local := srv.Local("demo")
+	login := demoLogin{Password: srv.InitialPassword, Token: srv.InitialToken}
+	var saved demoLogin
+	if b, err := root.ReadFile(demoCredentialsFile); err == nil {
+		json.Unmarshal(b, &saved) // an unreadable file is replaced below
+	}
+	if login.Token == "" && saved.Token != "" {
+		if p, err := local.Authenticate(ctx, saved.Token); err == nil && p.Role == store.RoleAdmin {
+			login.Token = saved.Token
+		}
+	}
+	if login.Token == "" {
+		if _, login.Token, err = local.CreateToken(ctx, "demo", store.RoleAdmin, 0); err != nil {
+			return demoLogin{}, fmt.Errorf("demo: create an admin token: %w", err)
+		}
+	}
+	if login.Password == "" && saved.Password != "" && local.CheckPassword(ctx, "admin", saved.Password) == nil {
+		login.Password = saved.Password
+	}
+	if login.Password == "" {
+		if login.Password, err = local.ResetPassword(ctx, "admin"); err != nil {
+			return demoLogin{}, fmt.Errorf("demo: reset the password of admin: %w", err)
+		}
+	}
+	if login != saved {
+		b, _ := json.Marshal(login)
+		if err := root.WriteFile(demoCredentialsFile, append(b, '\n'), 0o600); err != nil {
+			return demoLogin{}, fmt.Errorf("demo: save its credentials: %w", err)
+		}
+	}
+	return login, nil
 }
 
 // demoArtifact writes the release artifact of the sample app: a tar.gz that

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/bascule/bascule/internal/client"
+	"github.com/bascule/bascule/internal/pgtest"
 	"github.com/bascule/bascule/internal/store"
 )
 
@@ -33,7 +34,9 @@ func TestMain(m *testing.M) {
 		stop()
 		os.Exit(code)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	pgtest.ReportSkips()
+	os.Exit(code)
 }
 
 const adminToken = "bsc_e2e-admin-token-0123456789abcdef"

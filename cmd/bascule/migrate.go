@@ -71,6 +71,11 @@ func (c *cli) lintReport(cmd *cobra.Command, args []string, release, driver stri
 		return migrate.Report{}, fmt.Errorf("--driver %q: want postgres or sqlite", driver)
 	}
 	dir := args[0]
+	if info, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return migrate.Report{}, fmt.Errorf("migrations folder %s does not exist", dir)
+	} else if err == nil && !info.IsDir() {
+		return migrate.Report{}, fmt.Errorf("%s is a file: give the migrations folder (holding expand/ and contract/)", dir)
+	}
 	if !hasPhaseDir(dir) {
 		return migrate.Report{}, fmt.Errorf("%s holds no expand/ or contract/ folder: give the migrations folder", dir)
 	}

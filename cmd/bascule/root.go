@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/bascule/bascule/internal/client"
@@ -27,11 +29,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	if err := root.ExecuteContext(ctx); err != nil {
+		msg := err.Error()
 		var ae *client.Error
 		if errors.As(err, &ae) {
-			fmt.Fprintf(stderr, "bascule: %s\n", ae.Message)
-		} else {
-			fmt.Fprintf(stderr, "bascule: %v\n", err)
+			msg = ae.Message
+		}
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			msg += "\nno bascule answers at " + c.client().BaseURL + ": is it running, and is BASCULE_URL (or --server) right?"
+		}
+		// One prefix on every line: a config with three problems gives
+		// three lines that all say where they come from.
+		for line := range strings.SplitSeq(strings.TrimRight(msg, "\n"), "\n") {
+			fmt.Fprintf(stderr, "bascule: %s\n", line)
 		}
 		var ex exitError
 		if errors.As(err, &ex) {
@@ -64,7 +73,7 @@ BASCULE_URL (default http://127.0.0.1:8081) and BASCULE_TOKEN.`,
 	root.PersistentFlags().StringVar(&c.token, "token", "", "API token (env BASCULE_TOKEN)")
 	root.AddCommand(c.serveCommand(), c.demoCommand(), c.releaseCommand(), c.deployCommand(),
 		c.goLiveCommand(), c.rollbackCommand(), c.finalizeCommand(), c.statusCommand(), c.historyCommand(), c.sampleAppCommand())
-	root.AddCommand(c.userCommand(), c.tokenCommand())
+	root.AddCommand(c.userCommand(), c.tokenCommand(), c.adminCommand())
 	root.AddCommand(c.migrateCommand())
 	root.AddCommand(c.flagsCommand())
 	root.AddCommand(c.notificationsCommand())

@@ -150,11 +150,20 @@ func (c *cli) tokenCommand() *cobra.Command {
 
 func (c *cli) tokenCreateCommand() *cobra.Command {
 	var role, expires string
+	var local localFlags
 	cmd := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create an API token; its secret is shown once",
-		Args:  cobra.ExactArgs(1),
+		Long: `Create an API token; its secret is shown once.
+
+Through the API by default (an admin token in BASCULE_TOKEN). With --data or
+-c it is made directly in bascule's store on this machine, which needs no
+token: the way back in when the admin token is lost (audited).`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if local.set() {
+				return c.createTokenLocally(cmd.Context(), local, args[0], role, expires)
+			}
 			tok, secret, err := c.client().CreateToken(cmd.Context(), args[0], role, expires)
 			if err != nil {
 				return err
@@ -172,8 +181,9 @@ func (c *cli) tokenCreateCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&role, "role", "deployer", "evaluator (flag evaluation only), viewer, deployer or admin")
-	cmd.Flags().StringVar(&expires, "expires", "", `lifetime such as 720h, or "never" (default: the server's, 90 days)`)
+	cmd.Flags().StringVar(&expires, "expires", "", `lifetime such as 720h, or "never" (default: the server's, 90 days; with --data, never)`)
 	cmd.Flags().BoolVar(&c.json, "json", false, "print JSON")
+	local.register(cmd, "either makes the token locally, without the API")
 	return cmd
 }
 

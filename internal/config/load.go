@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,10 +22,46 @@ import (
 // Errors listing all of them.
 func Load(path string) (Config, error) {
 	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Config{}, &missingError{path: path, err: err}
+	}
 	if err != nil {
 		return Config{}, fmt.Errorf("load config: %w", err)
 	}
 	return Parse(path, data)
+}
+
+// missingError is a config file that does not exist: it says where to
+// start instead, and still wraps the os error.
+type missingError struct {
+	path string
+	err  error
+}
+
+func (e *missingError) Error() string {
+	return fmt.Sprintf("%s does not exist: copy the annotated examples/bascule.yaml (every key, with its default) "+
+		"and edit it, or try bascule first with 'bascule demo'", e.path)
+}
+
+func (e *missingError) Unwrap() error { return e.err }
+
+// KeyLine returns the line of key, a dotted path such as "listen", in the
+// config file at path; 0 when the file does not set it or cannot be read.
+// It places problems found after loading, such as an address in use.
+func KeyLine(path, key string) int {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	d := newDecoder(path)
+	body, ok := d.document(data)
+	if !ok || body == nil {
+		return 0
+	}
+	d.collectAnchors(body)
+	c := Default()
+	d.root(d.resolve(body), &c)
+	return d.lines[key]
 }
 
 // Parse is Load from bytes; name is used in error messages and as
@@ -102,6 +139,11 @@ func (d *decoder) parseError(err error) {
 	line := 0
 	if tk := ye.GetToken(); tk != nil && tk.Position != nil {
 		line = tk.Position.Line
+		if strings.HasPrefix(ye.GetMessage(), "mapping value is not allowed") {
+			// The token is a plain scalar that ran on over the next lines
+			// (a key indented too far); the stray ':' is on its last line.
+			line += strings.Count(strings.TrimRight(tk.Origin, " \t\n"), "\n")
+		}
 	}
 	msg := goccyPos.ReplaceAllString(ye.GetMessage(), "on line $1")
 	d.errorf(line, "invalid YAML: %s", msg)

@@ -91,8 +91,9 @@ func (s *Service) finalize(ctx context.Context, d *store.Deployment) (string, er
 }
 
 // Finalize runs the contract phase of the release that serves production.
-// After it, rollback to the release before is refused: the schema no longer
-// has what that release needs.
+// After it, rollback to the release before is refused when a database is
+// migrated (finalizeLocksRollback): the schema may no longer have what that
+// release needs.
 func (s *Service) Finalize(ctx context.Context, actor, reason string) (Status, error) {
 	if !s.switching.TryLock() {
 		return Status{}, s.activeConflict(ctx)
@@ -116,24 +117,57 @@ func (s *Service) Finalize(ctx context.Context, actor, reason string) (Status, e
 	return s.Status(ctx)
 }
 
-// rollbackBlocked says why switching from the serving release to the other
-// color would break it, or "" when it is safe.
-func (s *Service) rollbackBlocked(ctx context.Context, target router.Color) string {
-	live, ok := s.serving(ctx)
-	if !ok || live.State != store.StateFinalized {
-		return ""
+// finalizeLocksRollback is the one rule for rolling back past a finalized
+// release, which the API, the CLI and the web UI all state through Status:
+// finalizing a release refuses a rollback to the release before it (unless
+// forced) only when bascule migrates a database, because only then does
+// finalize run contract migrations that may remove what that release
+// needs. Without a database, finalize only records the release as final
+// and rollback stays as safe as before.
+func (s *Service) finalizeLocksRollback() bool { return s.opts.Migrations != nil }
+
+// olderOnOther returns the live deployment and the release on target when
+// target holds an older release than the live one: the case the rule is
+// about.
+func (s *Service) olderOnOther(ctx context.Context, target router.Color) (live store.Deployment, other store.Slot, ok bool) {
+	live, ok = s.serving(ctx)
+	if !ok {
+		return live, other, false
 	}
 	slots, err := s.opts.Store.Slots(ctx, s.opts.App)
 	if err != nil {
-		return ""
+		return live, other, false
 	}
-	other := slots[string(target)]
-	if other.Version == "" || other.DeploymentID > live.ID || s.opts.Migrations == nil {
+	other = slots[string(target)]
+	return live, other, other.Version != "" && other.DeploymentID < live.ID
+}
+
+// rollbackBlocked says why switching from the serving release to the other
+// color would break it, or "" when it is safe.
+func (s *Service) rollbackBlocked(ctx context.Context, target router.Color) string {
+	live, other, ok := s.olderOnOther(ctx, target)
+	if !ok || live.State != store.StateFinalized || !s.finalizeLocksRollback() {
 		return ""
 	}
 	return fmt.Sprintf("%s is finalized: its contract migrations removed what %s needs from the database, "+
 		"so %s would break. Deploy a fix forward, or roll back with --force if you know the schema still works for %s",
 		live.Version, other.Version, other.Version, other.Version)
+}
+
+// finalizeEffect says what finalizing does, or did, to a rollback to the
+// release on target, by the rule above; "" when there is no older release
+// to roll back to, or when rollbackBlocked says it already.
+func (s *Service) finalizeEffect(ctx context.Context, target router.Color) string {
+	live, other, ok := s.olderOnOther(ctx, target)
+	switch {
+	case !ok || (live.State != store.StateLive && live.State != store.StateFinalized):
+		return ""
+	case !s.finalizeLocksRollback():
+		return fmt.Sprintf("No database is configured, so finalize runs no migrations: rolling back to %s stays possible after it", other.Version)
+	case live.State == store.StateLive:
+		return fmt.Sprintf("Finalizing %s runs its contract migrations; after that, rolling back to %s is refused (unless forced)", live.Version, other.Version)
+	}
+	return ""
 }
 
 // migrate runs the expand phase, then checks that the live release still

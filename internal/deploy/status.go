@@ -35,6 +35,11 @@ type Status struct {
 	// RollbackBlocked says why switching back would break the other
 	// release (the live one is finalized); empty when rollback is safe.
 	RollbackBlocked string `json:"rollback_blocked,omitempty"`
+	// FinalizeEffect says what finalizing the live release does, or did,
+	// to a rollback to the older release on the other color, when
+	// RollbackBlocked does not say it already: one sentence, the same in
+	// the CLI and the web UI.
+	FinalizeEffect string `json:"finalize_effect,omitempty"`
 }
 
 // Status reports both colors. Running colors are probed once, in parallel.
@@ -82,6 +87,9 @@ func (s *Service) Status(ctx context.Context) (Status, error) {
 	}
 	wg.Wait()
 	st.RollbackBlocked = s.rollbackBlocked(ctx, t.Live.Other())
+	if st.RollbackBlocked == "" {
+		st.FinalizeEffect = s.finalizeEffect(ctx, t.Live.Other())
+	}
 	if d, err := s.opts.Store.ActiveDeployment(ctx, s.opts.App); err == nil {
 		st.Deployment = &d
 	} else if !errors.Is(err, store.ErrNotFound) {

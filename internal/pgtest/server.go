@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bascule/bascule/internal/testreport"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -46,6 +47,9 @@ const (
 // server on it. It returns an error wrapping ErrNotInstalled if the binaries
 // cannot be found. The caller must call Stop.
 func Launch(ctx context.Context) (*Server, error) {
+	if testreport.Without("postgresql") {
+		return nil, fmt.Errorf("%s=postgresql: %w", testreport.WithoutEnv, ErrNotInstalled)
+	}
 	bins, err := findBinaries(os.Getenv, wellKnownDirs())
 	if err != nil {
 		return nil, err

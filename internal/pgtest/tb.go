@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/bascule/bascule/internal/testreport"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -35,7 +36,7 @@ func Start(t testing.TB) *Server {
 func failOrSkip(t testing.TB, err error) {
 	t.Helper()
 	if errors.Is(err, ErrNotInstalled) && !mandatory(os.Getenv) {
-		t.Skipf("\n\n    !!! SKIPPED: %v !!!\n", err)
+		skips.Skip(t, err.Error())
 	}
 	t.Fatalf("start postgres: %v", err)
 }
@@ -114,11 +115,21 @@ func (s *Shared) Stop() error {
 	return s.srv.Stop()
 }
 
+// skips records the tests of this test binary skipped for want of
+// PostgreSQL. It is process-wide because the binary is: one line for all.
+var skips testreport.Skips
+
+// ReportSkips reports the tests skipped for want of PostgreSQL, so that a
+// normal `make test` shows them (see package testreport). Shared.Run calls
+// it; a TestMain that uses only Start calls it after m.Run.
+func ReportSkips() { skips.Report() }
+
 // Run runs the tests, then stops the server; TestMain passes its result to
 // os.Exit. If the tests passed but the server could not be stopped cleanly,
 // the result is a failure.
 func (s *Shared) Run(m *testing.M) int {
 	code := m.Run()
+	ReportSkips()
 	if err := s.Stop(); err != nil {
 		fmt.Fprintf(os.Stderr, "pgtest: stop shared postgres: %v\n", err)
 		if code == 0 {

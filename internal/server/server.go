@@ -71,6 +71,18 @@ type Server struct {
 	PreviewToken string
 }
 
+// ListenError is an address bascule could not listen on. Key is the
+// config key that sets it ("listen" or "control"), so that the CLI can
+// point at the line to change.
+type ListenError struct {
+	Key, Addr string
+	Err       error
+}
+
+func (e *ListenError) Error() string { return e.Err.Error() }
+
+func (e *ListenError) Unwrap() error { return e.Err }
+
 // driver is a runtime driver as the server manages it.
 type driver interface {
 	deploy.Driver
@@ -112,7 +124,7 @@ func Open(ctx context.Context, opts Options) (_ *Server, err error) {
 	s.router.Install(table)
 	m.watchQueues(s.router)
 	if s.routerLn, err = net.Listen("tcp", cfg.Listen); err != nil {
-		return nil, fmt.Errorf("router: listen %s: %w", cfg.Listen, err)
+		return nil, &ListenError{Key: "listen", Addr: cfg.Listen, Err: fmt.Errorf("router: listen %s: %w", cfg.Listen, err)}
 	}
 	s.routerSrv = router.NewServer(cfg.Listen, s.router)
 	go func() { s.serveErr <- serve(s.routerSrv, s.routerLn) }()
@@ -154,11 +166,12 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 	}
 	s.auth = auth.New(auth.Options{Store: s.store, SecureCookie: cfg.SecureCookies, CrossOrigin: cop,
 		ClientIP: proxies.ClientIP, Logger: s.log.With("component", "auth")})
-	if s.InitialToken, err = bootstrapToken(ctx, s.store, s.auth.Tokens(), s.opts.AdminToken); err != nil {
-		return err
-	}
-	if s.InitialPassword, err = bootstrapAdmin(ctx, s.auth.Users(), s.opts.AdminPassword); err != nil {
-		return err
+	// The control plane listens before the first credentials are created,
+	// last of all that can fail: if its port is taken, the start fails with
+	// nothing created and the next start shows them, instead of locking
+	// the operator out.
+	if s.controlLn, err = listenControl(cfg); err != nil {
+		return &ListenError{Key: "control", Addr: cfg.Control, Err: err}
 	}
 	if err := s.openFlags(ctx, m); err != nil {
 		return err
@@ -166,7 +179,10 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 	apiH := api.New(api.Options{Store: s.store, Artifacts: arts, Deploy: s.deploy, Auth: s.auth,
 		Flags: s.flags, Migrations: apiMigrations(mig), Logger: s.log.With("component", "api"),
 		Notifications: s.notify})
-	if s.controlLn, err = listenControl(cfg); err != nil {
+	if s.InitialToken, err = bootstrapToken(ctx, s.store, s.auth.Tokens(), s.opts.AdminToken); err != nil {
+		return err
+	}
+	if s.InitialPassword, err = bootstrapAdmin(ctx, s.auth.Users(), s.opts.AdminPassword); err != nil {
 		return err
 	}
 	s.controlSrv = &http.Server{Handler: s.controlMux(apiH, m, cop), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
@@ -215,6 +231,8 @@ func (s *Server) shutdown(ctx context.Context) {
 	}
 	if s.controlSrv != nil {
 		s.controlSrv.Shutdown(ctx)
+	} else if s.controlLn != nil {
+		s.controlLn.Close()
 	}
 	if s.deploy != nil {
 		s.deploy.Close()

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bascule/bascule/internal/testreport"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -28,16 +29,24 @@ type tab struct {
 	problems []string // script exceptions and CSP violations seen
 }
 
+// browserSkips counts the browser tests skipped for want of chromium;
+// TestMain reports them.
+var browserSkips testreport.Skips
+
 // newTab starts a headless chromium with a fresh profile that reaches
 // nothing beyond loopback: every other host goes to a proxy that does not
 // exist. Without chromium the test is skipped, loudly, unless CI=true.
 func newTab(t *testing.T, base string) *tab {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
+	_, err := os.Stat(chromiumPath)
+	if err == nil && testreport.Without("chromium") {
+		err = fmt.Errorf("%s=chromium", testreport.WithoutEnv)
+	}
+	if err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("the browser tests need %s (Debian's chromium), and CI=true: %v", chromiumPath, err)
 		}
-		t.Skipf("SKIPPED: THE BROWSER TESTS DID NOT RUN: %s not found (apt-get install chromium); with CI=true this fails", chromiumPath)
+		browserSkips.Skip(t, fmt.Sprintf("THE BROWSER TESTS DID NOT RUN: %s not found (apt-get install chromium); with CI=true they fail", chromiumPath))
 	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,

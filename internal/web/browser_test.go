@@ -174,6 +174,12 @@ func browserRollbackOnPhone(t *testing.T, tb *tab, b *bascule) {
 	if wide := eval[bool](tb, `document.documentElement.scrollWidth > window.innerWidth + 1`); wide {
 		t.Error("the overview is wider than a phone's screen")
 	}
+	// Every tab in sight: the navigation wraps rather than scrolling
+	// sideways with the last tabs cut off.
+	if cut := eval[string](tb, `[...document.querySelectorAll(".top nav a")].filter(a => {
+		const r = a.getBoundingClientRect(); return r.left < 0 || r.right > window.innerWidth }).map(a => a.innerText).join(", ")`); cut != "" {
+		t.Errorf("on a phone the navigation cuts off %s", cut)
+	}
 	tb.shot("overview-phone")
 	tb.confirmAction("rollback", "checkout errors at 3 a.m.")
 	tb.waitFor("the rollback message", `(document.querySelector(".flash.ok") || {}).innerText === "Rolled back: production runs v1 on blue."`)

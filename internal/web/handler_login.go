@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/bascule/bascule/internal/auth"
+	"github.com/bascule/bascule/internal/store"
 )
 
 type loginView struct {
@@ -35,7 +36,10 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	name, password := r.PostFormValue("name"), r.PostFormValue("password")
 	v := loginView{Next: safeNext(r.PostFormValue("next")), Name: name}
-	err := h.opts.Auth.Login(r.Context(), w, r, name, password)
+	// The audit entries of a login say where it came from, as those of
+	// authenticated requests do.
+	ctx := store.WithSource(r.Context(), h.opts.Auth.Source(r, auth.Principal{Via: "login form"}))
+	err := h.opts.Auth.Login(ctx, w, r, name, password)
 	if err == nil {
 		http.Redirect(w, r, v.Next, http.StatusSeeOther)
 		return
@@ -58,6 +62,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 // site cannot log the user out.
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	r = r.WithContext(store.WithSource(r.Context(), h.opts.Auth.Source(r, auth.Principal{Via: auth.ViaSession})))
 	if err := h.opts.Auth.Logout(w, r); errors.Is(err, auth.ErrCSRF) {
 		h.fail(w, r, auth.Principal{}, &pageError{Status: http.StatusForbidden,
 			Msg: "Logging out needs the form from a bascule page; reload the page and try again."})

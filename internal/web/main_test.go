@@ -26,7 +26,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(appEnv) == "1" {
 		os.Exit(runSampleApp())
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	browserSkips.Report()
+	os.Exit(code)
 }
 
 // runSampleApp serves the release described by ./release.txt (the version,

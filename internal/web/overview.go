@@ -15,7 +15,7 @@ type overviewView struct {
 	Live, Idle colorView
 	Colors     []colorView // blue, green
 	Releases   []store.Release
-	Newest     string
+	Newest     string // preselected in the Deploy form: the newest release not live already
 	InProgress *store.Deployment
 	DeployTo   string // the color a deployment would go to
 	Deploy     actionView
@@ -52,9 +52,6 @@ func (h *Handler) overview(ctx context.Context) (*overviewView, error) {
 		return nil, fmt.Errorf("list releases: %w", err)
 	}
 	v := &overviewView{Status: st, Releases: rels, InProgress: st.Deployment, PreviewURL: h.opts.PreviewURL}
-	if len(rels) > 0 {
-		v.Newest = rels[0].Version
-	}
 	h.rates.sample(h.now(), h.opts.Tick/2, h.opts.Stats)
 	rates := h.rates.latest("blue", "green")
 	for _, cs := range st.Colors {
@@ -65,6 +62,17 @@ func (h *Handler) overview(ctx context.Context) (*overviewView, error) {
 		} else {
 			v.Idle = cv
 		}
+	}
+	// Deploying the release that is live already is rarely what anyone
+	// wants: preselect the newest other one.
+	for _, r := range rels {
+		if r.Version != v.Live.Version || v.Live.Version == "" {
+			v.Newest = r.Version
+			break
+		}
+	}
+	if v.Newest == "" && len(rels) > 0 {
+		v.Newest = rels[0].Version
 	}
 	v.DeployTo = v.Idle.Color
 	if v.Live.Version == "" {
@@ -135,9 +143,10 @@ func (v *overviewView) finalizeAction() actionView {
 	case live.State != store.StateLive:
 		return actionView{Why: "Nothing live to finalize."}
 	}
-	why := "Runs " + live.Version + "'s contract migrations."
-	if v.Idle.Version != "" {
-		why += " After that, rolling back to " + v.Idle.Version + " is refused."
+	why := "Runs " + live.Version + "'s contract migrations, if it has any."
+	if e := v.Status.FinalizeEffect; e != "" {
+		// The deploy package states the rule; the card only repeats it.
+		why = e + "."
 	}
 	return actionView{Enabled: true, Version: live.Version, Why: why}
 }
