@@ -21,7 +21,7 @@ var layer = map[string]int{
 	"internal/config":     0,
 	"internal/guard":      0,
 	"internal/migrate":    0,
-	"internal/pgtest":     0,
+	"internal/pgtest":     1, // test support, over testreport
 	"internal/router":     0,
 	"internal/runtime":    0,
 	"internal/sampleapp":  0,
