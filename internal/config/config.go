@@ -122,10 +122,11 @@ type Database struct {
 
 // Migrate configures the app database's migrations (see package migrate).
 type Migrate struct {
-	LockTimeout     time.Duration // how long a migration statement may wait for a lock; default 500ms
-	ExpandCommand   []string      // optional command run for the expand phase
-	ContractCommand []string      // optional command run for the contract phase
-	ShadowURL       string        // optional: where shadow databases are made to rehearse the expand step
+	LockTimeout      time.Duration // how long a migration statement may wait for a lock; default 500ms
+	StatementTimeout time.Duration // how long a migration statement may run; default 10m
+	ExpandCommand    []string      // optional command run for the expand phase
+	ContractCommand  []string      // optional command run for the contract phase
+	ShadowURL        string        // optional: where shadow databases are made to rehearse the expand step
 }
 
 // TLS names a certificate and its key, both PEM files.
@@ -170,7 +171,7 @@ func Default() Config {
 		DrainTimeout: 30 * time.Second,
 		Concurrency:  Concurrency{QueueTimeout: 30 * time.Second},
 		StopTimeout:  10 * time.Second,
-		Migrate:      Migrate{LockTimeout: 500 * time.Millisecond},
+		Migrate:      Migrate{LockTimeout: 500 * time.Millisecond, StatementTimeout: 10 * time.Minute},
 		Store:        Store{Driver: DriverSQLite},
 	}
 }

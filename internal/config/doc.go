@@ -116,6 +116,13 @@
 //	lock_timeout      longest wait of a migration statement for a lock, before
 //	                  it gives up (and is retried): production queries queue
 //	                  behind it no longer than that. Default 500ms.
+//	statement_timeout longest run of a migration statement, and so of the
+//	                  locks it holds, even when bascule died and cannot
+//	                  cancel it (postgres; a sqlite statement ends with
+//	                  bascule). Default 10m; raise it for a CREATE INDEX
+//	                  CONCURRENTLY on a large table. Both timeouts are set
+//	                  again before every migration file, whatever the file
+//	                  before set, and the lint refuses a file that lifts them.
 //	expand_command    argv of the user's own migration tool for the expand
 //	                  phase, run from the release directory with DATABASE_URL
 //	                  set, instead of bascule applying migrations/expand; it

@@ -95,6 +95,7 @@ func (v *validator) validate(c *Config) {
 	v.positive("stop_timeout", c.StopTimeout)
 	v.database(&c.Database)
 	v.positive("migrate.lock_timeout", c.Migrate.LockTimeout)
+	v.positive("migrate.statement_timeout", c.Migrate.StatementTimeout)
 	v.command("migrate.expand_command", c.Migrate.ExpandCommand)
 	v.command("migrate.contract_command", c.Migrate.ContractCommand)
 	v.store(&c.Store)

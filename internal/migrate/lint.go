@@ -11,16 +11,34 @@ import (
 )
 
 // Lint checks the Up statements of every file of set with PostgreSQL's own
-// parser. Expand files get every rule: they run while the live release keeps
-// serving, so they must neither break it nor lock its tables. Contract files
-// get only the locking rules. Tables created earlier in the same phase are
-// new and empty, so rules about existing tables do not fire on them.
-func Lint(set *Set) Report {
+// parser, offline, with the default limits; see LintWith.
+func Lint(set *Set) Report { return LintWith(set, LintOptions{}) }
+
+// LintOptions say what the lint knows beyond the files. The zero value is
+// the offline lint with the runner's default limits.
+type LintOptions struct {
+	// Limits are the runner's lock and statement timeouts; a file that
+	// lifts them is refused. Zero fields: the defaults.
+	Limits Limits
+}
+
+// limits returns o.Limits with the runner's defaults filled in.
+func (o LintOptions) limits() Limits {
+	return (&Runner{LockTimeout: o.Limits.LockTimeout, StatementTimeout: o.Limits.StatementTimeout}).limits()
+}
+
+// LintWith checks the Up statements of every file of set with PostgreSQL's
+// own parser. Expand files get every rule: they run while the live release
+// keeps serving, so they must neither break it nor lock its tables. Contract
+// files get only the locking rules. Tables created earlier in the same phase
+// are new and empty, so rules about existing tables do not fire on them.
+func LintWith(set *Set, o LintOptions) Report {
 	var rep Report
 	if set == nil {
 		return rep
 	}
 	seen := &seen{notNullChecks: map[string]string{}, notValid: map[string]string{}, provenNotNull: map[string]bool{}}
+	limits := o.limits()
 	for _, files := range [][]*File{set.Expand, set.Contract} {
 		// Contract runs long after expand, when tables that expand created
 		// hold live data: each phase starts with nothing new.
@@ -28,7 +46,7 @@ func Lint(set *Set) Report {
 		for _, f := range files {
 			rep.Files++
 			for i := range f.Statements {
-				l := &linter{file: f, stmt: &f.Statements[i], seen: seen}
+				l := &linter{file: f, stmt: &f.Statements[i], seen: seen, limits: limits}
 				rep.Findings = append(rep.Findings, l.lint()...)
 			}
 		}
@@ -52,9 +70,10 @@ type seen struct {
 
 // linter checks one statement of a file.
 type linter struct {
-	file *File
-	stmt *Statement
-	seen *seen
+	file   *File
+	stmt   *Statement
+	seen   *seen
+	limits Limits
 	// line is the line of the parse tree statement being checked; a
 	// StatementBegin block can hold several.
 	line     int
@@ -119,6 +138,10 @@ func (l *linter) check(n *pg_query.Node) {
 		l.checkCreateIndex(n.GetIndexStmt())
 	case n.GetReindexStmt() != nil:
 		l.checkReindex(n.GetReindexStmt())
+	case n.GetVariableSetStmt() != nil:
+		l.checkSet(n.GetVariableSetStmt())
+	case n.GetSelectStmt() != nil:
+		l.checkSetConfig(n)
 	}
 }
 

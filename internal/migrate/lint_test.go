@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -166,5 +167,54 @@ func TestReportWriteJSON(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), `"findings": []`) {
 		t.Errorf("WriteJSON of an empty report = %s, want \"findings\": []", out.String())
+	}
+}
+
+// A file may lower bascule's timeouts but not lift them: the limit is the
+// configured one.
+func TestLintSetTimeoutAgainstTheConfiguredLimits(t *testing.T) {
+	limits := Limits{LockTimeout: 2 * time.Second, StatementTimeout: time.Hour}
+	tests := []struct {
+		src  string
+		want bool
+	}{
+		{"SET lock_timeout = '1s';", false},
+		{"SET lock_timeout = 2000;", false},
+		{"SET lock_timeout = '3s';", true},
+		{"SET lock_timeout TO '2.5s';", true},
+		{"SET LOCAL lock_timeout = 0;", true},
+		{"SET statement_timeout = '45min';", false},
+		{"SET statement_timeout = '2h';", true},
+		{"SET statement_timeout = '1d';", true},
+		{"SET statement_timeout TO DEFAULT;", true},
+		{"RESET ALL;", true},
+		{"SET idle_in_transaction_session_timeout = 0;", false},
+		{"SELECT pg_catalog.set_config('lock_timeout', '0', true);", true},
+		{"SELECT set_config('search_path', '', false);", false},
+	}
+	for _, tt := range tests {
+		f, err := ParseFile("expand/001_x.sql", []byte(tt.src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := LintWith(&Set{Expand: []*File{f}}, LintOptions{Limits: limits})
+		if got := len(rep.Findings) == 1 && rep.Findings[0].Rule == RuleSetTimeout; got != tt.want {
+			t.Errorf("LintWith(%q) = %v, want a set-timeout finding: %v", tt.src, briefs(rep), tt.want)
+		}
+	}
+}
+
+func TestPgDuration(t *testing.T) {
+	tests := map[string]time.Duration{"0": 0, "500": 500 * time.Millisecond, "1.5s": 1500 * time.Millisecond,
+		"2min": 2 * time.Minute, "1h": time.Hour, "250us": 250 * time.Microsecond, " 3 s": 3 * time.Second}
+	for in, want := range tests {
+		if got, ok := pgDuration(in); !ok || got != want {
+			t.Errorf("pgDuration(%q) = %s, %v; want %s", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"", "DEFAULT", "5 fortnights", "s"} {
+		if _, ok := pgDuration(in); ok {
+			t.Errorf("pgDuration(%q) ok, want refused", in)
+		}
 	}
 }

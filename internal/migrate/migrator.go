@@ -23,12 +23,13 @@ type Options struct {
 	// ShadowURL is where shadow databases are created (migrate.shadow_url);
 	// see ShadowOptions.At.
 	ShadowURL string
-	// LockTimeout, LockRetries, RetryBackoff and LockWait tune the Runner;
-	// see there.
-	LockTimeout  time.Duration
-	LockRetries  int
-	RetryBackoff time.Duration
-	LockWait     time.Duration
+	// LockTimeout, StatementTimeout, LockRetries, RetryBackoff and
+	// LockWait tune the Runner; see there.
+	LockTimeout      time.Duration
+	StatementTimeout time.Duration
+	LockRetries      int
+	RetryBackoff     time.Duration
+	LockWait         time.Duration
 	// ExpandCommand and ContractCommand, when set, are the user's own
 	// migration tool (migrate.expand_command, migrate.contract_command):
 	// bascule runs them from the release directory with DATABASE_URL set,
@@ -64,8 +65,8 @@ func New(opts Options) *Migrator {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Runner{Dialect: opts.Dialect, LockTimeout: opts.LockTimeout, LockRetries: opts.LockRetries,
-		RetryBackoff: opts.RetryBackoff, LockWait: opts.LockWait}
+	r := &Runner{Dialect: opts.Dialect, LockTimeout: opts.LockTimeout, StatementTimeout: opts.StatementTimeout,
+		LockRetries: opts.LockRetries, RetryBackoff: opts.RetryBackoff, LockWait: opts.LockWait}
 	return &Migrator{opts: opts, runner: r, log: log}
 }
 
@@ -116,7 +117,7 @@ func (m *Migrator) Expand(ctx context.Context, version, dir string, progress fun
 			return "", err
 		}
 		todo := pending(set.Expand, applied)
-		lintNote, err := m.lintGate(Lint(m.toLint(set, applied)), progress)
+		lintNote, err := m.lintGate(LintWith(m.toLint(set, applied), m.lintOptions()), progress)
 		if err != nil {
 			return "", err
 		}
@@ -150,7 +151,7 @@ func (m *Migrator) Contract(ctx context.Context, version, dir string, progress f
 		if err != nil {
 			return "", err
 		}
-		lintNote, err := m.lintGate(Lint(&Set{Contract: m.toLint(set, applied).Contract}), progress)
+		lintNote, err := m.lintGate(LintWith(&Set{Contract: m.toLint(set, applied).Contract}, m.lintOptions()), progress)
 		if err != nil {
 			return "", err
 		}
@@ -238,7 +239,12 @@ func (m *Migrator) Lint(ctx context.Context, set *Set) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	return Lint(m.toLint(set, index(applied))).For(m.Driver()), nil
+	return LintWith(m.toLint(set, index(applied)), m.lintOptions()).For(m.Driver()), nil
+}
+
+// lintOptions are what the lint knows of this database's runs.
+func (m *Migrator) lintOptions() LintOptions {
+	return LintOptions{Limits: m.runner.limits()}
 }
 
 // logged sends progress lines to the log as well.

@@ -28,6 +28,7 @@ const (
 	RuleAddUniqueOrPrimaryKey          = "add-unique-or-primary-key"
 	RuleTruncate                       = "truncate"
 	RuleDropNotNull                    = "drop-not-null"
+	RuleSetTimeout                     = "set-timeout"
 
 	// RuleParseError is a statement PostgreSQL's parser refuses.
 	RuleParseError = "parse-error"
@@ -48,7 +49,7 @@ type ruleInfo struct {
 
 // ruleCatalog returns the rules a finding can carry and an allow comment can
 // name. It returns an array by value, so no caller can change the catalog.
-func ruleCatalog() [16]ruleInfo {
+func ruleCatalog() [17]ruleInfo {
 	return [...]ruleInfo{
 		{RuleDropTable, SeverityError, false},
 		{RuleDropColumn, SeverityError, false},
@@ -66,6 +67,7 @@ func ruleCatalog() [16]ruleInfo {
 		{RuleAddUniqueOrPrimaryKey, SeverityError, true},
 		{RuleTruncate, SeverityError, false},
 		{RuleDropNotNull, SeverityWarning, false},
+		{RuleSetTimeout, SeverityError, true},
 	}
 }
 

@@ -29,7 +29,7 @@ func newMigrator(cfg config.Config, log *slog.Logger) *migrate.Migrator {
 		return nil
 	}
 	return migrate.New(migrate.Options{Dialect: d, URL: cfg.Database.URL, ShadowURL: cfg.Migrate.ShadowURL,
-		LockTimeout: cfg.Migrate.LockTimeout, ExpandCommand: cfg.Migrate.ExpandCommand,
+		LockTimeout: cfg.Migrate.LockTimeout, StatementTimeout: cfg.Migrate.StatementTimeout, ExpandCommand: cfg.Migrate.ExpandCommand,
 		ContractCommand: cfg.Migrate.ContractCommand, Logger: log.With("component", "migrate")})
 }
 

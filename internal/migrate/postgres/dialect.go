@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/bascule/bascule/internal/migrate"
 	"github.com/jackc/pgx/v5"
@@ -56,11 +55,17 @@ func (Dialect) Open(ctx context.Context, url string) (*sql.DB, error) {
 	return db, nil
 }
 
-// Session sets lock_timeout on conn.
-func (Dialect) Session(ctx context.Context, conn *sql.Conn, lockTimeout time.Duration) error {
-	ms := max(lockTimeout.Milliseconds(), 1)
-	_, err := conn.ExecContext(ctx, "SET lock_timeout = "+strconv.FormatInt(ms, 10))
-	return err
+// Reset runs RESET ALL, which brings every setting back to its value at
+// connect time (the URL's options included), then sets lock_timeout and
+// statement_timeout. In a transaction the reset lasts beyond it, as SET
+// does: the next file starts from it too.
+func (Dialect) Reset(ctx context.Context, ex migrate.Execer, l migrate.Limits) error {
+	q := fmt.Sprintf("RESET ALL; SET lock_timeout = %d; SET statement_timeout = %d",
+		max(l.LockTimeout.Milliseconds(), 1), max(l.StatementTimeout.Milliseconds(), 0))
+	if _, err := ex.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("reset the migration session: %w", err)
+	}
+	return nil
 }
 
 // IsLockTimeout reports SQLSTATE 55P03, lock_not_available.
