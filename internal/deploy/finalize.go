@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/bascule/bascule/internal/migrate"
 	"github.com/bascule/bascule/internal/router"
 	"github.com/bascule/bascule/internal/runtime"
 	"github.com/bascule/bascule/internal/store"
@@ -48,16 +49,54 @@ func (s *Service) serving(ctx context.Context) (store.Deployment, bool) {
 	return d, err == nil
 }
 
-// finalizePrevious finalizes the release that serves production when the
-// next one starts deploying: its contract migrations run now, because the
-// release before it is about to lose its color anyway.
-func (p *pipeline) finalizePrevious(ctx context.Context) error {
-	live, ok := p.s.serving(ctx)
-	if !ok || live.State != store.StateLive {
+// toFinalize returns the deployment that serves production, and whether
+// the next deployment finalizes it: it does when that release is live and
+// not finalized yet, because the release before it is about to lose its
+// color anyway.
+func (s *Service) toFinalize(ctx context.Context) (*store.Deployment, bool) {
+	live, ok := s.serving(ctx)
+	if !ok {
+		return nil, false
+	}
+	return &live, live.State == store.StateLive
+}
+
+// gates runs every migration gate of the deployment before anything of it
+// touches production: the candidate's lint, and the rehearsal on a shadow
+// copy of the schema of the live release's contract step (when this
+// deployment finalizes it) followed by the candidate's expand step.
+func (p *pipeline) gates(ctx context.Context, version, dir string, live *store.Deployment, finalize bool) error {
+	s := p.s
+	if s.opts.Migrations == nil {
 		return nil
 	}
+	p.begin(StepGates, store.StateMigrating)
+	plan := migrate.Plan{Candidate: migrate.Release{Version: version, Dir: dir}, Finalize: finalize}
+	if live != nil {
+		rel, err := s.opts.Store.Release(ctx, live.Version)
+		if err != nil {
+			return fmt.Errorf("gates: read the live release %s: %w", live.Version, err)
+		}
+		liveDir, err := s.unpack(ctx, rel)
+		if err != nil {
+			return fmt.Errorf("gates: unpack the live release %s: %w", live.Version, err)
+		}
+		plan.Live = migrate.Release{Version: live.Version, Dir: liveDir}
+	}
+	var lines []string
+	summary, err := s.opts.Migrations.Check(ctx, plan, func(line string) { lines = append(lines, line) })
+	if err != nil {
+		return fmt.Errorf("gates: %w", err)
+	}
+	p.done(strings.Join(append([]string{summary}, lines...), "\n"))
+	return nil
+}
+
+// finalizePrevious finalizes live, the release that served production
+// until this deployment: its contract migrations run now.
+func (p *pipeline) finalizePrevious(ctx context.Context, live *store.Deployment) error {
 	p.begin(StepFinalize, store.StateMigrating)
-	msg, err := p.s.finalize(ctx, &live)
+	msg, err := p.s.finalize(ctx, live)
 	if err != nil {
 		return fmt.Errorf("finalize %s: %w", live.Version, err)
 	}

@@ -14,8 +14,9 @@ import (
 // Pipeline step names, in order.
 const (
 	StepFetch    = "fetch"    // verify the artifact's digest and unpack it
+	StepGates    = "gates"    // lint and shadow replay of what the next two steps will run
 	StepFinalize = "finalize" // contract migrations of the release that was live
-	StepMigrate  = "migrate"  // lint, shadow replay and expand migrations
+	StepMigrate  = "migrate"  // expand migrations (their gates again, then production)
 	StepReplace  = "replace"  // drain and stop what ran on the target color
 	StepStart    = "start"
 	StepHealth   = "health"
@@ -124,9 +125,6 @@ func (p *pipeline) execute(ctx context.Context) error {
 	p.color = s.targetColor()
 	p.d.Color = string(p.color)
 	s.abandonReady(ctx, p.d)
-	if err := p.finalizePrevious(ctx); err != nil {
-		return err
-	}
 
 	p.begin(StepFetch, store.StateMigrating)
 	dir, err := s.unpack(ctx, rel)
@@ -135,6 +133,18 @@ func (p *pipeline) execute(ctx context.Context) error {
 	}
 	p.done(fmt.Sprintf("%s verified, unpacked", rel.Digest[:min(len(rel.Digest), 19)]))
 
+	// Nothing touches production before the candidate passed every gate:
+	// the live release is finalized only then, and its contract step was
+	// rehearsed with the candidate's expand step.
+	live, finalize := s.toFinalize(ctx)
+	if err := p.gates(ctx, rel.Version, dir, live, finalize); err != nil {
+		return err
+	}
+	if finalize {
+		if err := p.finalizePrevious(ctx, live); err != nil {
+			return err
+		}
+	}
 	if err := p.migrate(ctx, rel.Version, dir); err != nil {
 		return err
 	}

@@ -91,11 +91,27 @@ func (m *Migrator) lintGate(rep Report, progress func(string)) (string, error) {
 	return "lint: " + strings.Join(parts, "; "), nil
 }
 
-// shadowGate rehearses the expand step (the pending files todo, or the
-// expand command) on a shadow copy of the live schema and refuses it when
-// the schema after it would break the live release. The shadow is dropped
-// whatever happens.
-func (m *Migrator) shadowGate(ctx context.Context, db *sql.DB, version, dir string, todo []*File, progress func(string)) (err error) {
+// rehearsal is what a shadow replays: the contract step of the release
+// being finalized, if any, then the candidate's expand step, if any.
+type rehearsal struct {
+	contract, expand *step
+}
+
+// step is one phase of one release: its pending files, or the user's
+// command when one is configured for the phase.
+type step struct {
+	phase   Phase
+	version string
+	dir     string
+	todo    []*File
+}
+
+// shadowGate rehearses r on a shadow copy of the live schema and refuses
+// it when a step fails there, or when the schema after the expand step
+// would break the live release: compared with the schema after the
+// contract step, which is the one the live release then runs on. The
+// shadow is dropped whatever happens.
+func (m *Migrator) shadowGate(ctx context.Context, db *sql.DB, r rehearsal, progress func(string)) (err error) {
 	start := time.Now()
 	d := m.opts.Dialect
 	live, err := d.Inspect(ctx, db)
@@ -114,36 +130,59 @@ func (m *Migrator) shadowGate(ctx context.Context, db *sql.DB, version, dir stri
 			m.log.Error("drop shadow database", "shadow", sh.Name, "err", derr)
 		}
 	}()
-	after, err := m.rehearse(ctx, sh, version, dir, todo, progress)
-	if err != nil {
-		return err
-	}
-	if breaks := Diff(live, after); len(breaks) > 0 {
-		return &BreakageError{Breakages: breaks}
-	}
-	progress(fmt.Sprintf("shadow: expand step rehearsed on %s in %s (%s); nothing the live release uses changes",
-		sh.Name, time.Since(start).Round(time.Millisecond), live.Changes(after)))
-	return nil
-}
-
-// rehearse runs the expand step on the shadow and returns its schema after.
-func (m *Migrator) rehearse(ctx context.Context, sh *Shadow, version, dir string, todo []*File, progress func(string)) (*Schema, error) {
-	d := m.opts.Dialect
 	sdb, err := d.Open(ctx, sh.URL)
 	if err != nil {
-		return nil, fmt.Errorf("shadow: %w", err)
+		return fmt.Errorf("shadow: %w", err)
 	}
 	defer sdb.Close()
-	if cmd := m.opts.ExpandCommand; len(cmd) > 0 {
-		if err := runCommand(ctx, cmd, dir, sh.URL, "expand_command on the shadow", progress); err != nil {
-			return nil, fmt.Errorf("shadow: %w (production is untouched)", err)
+	base := live
+	if r.contract != nil {
+		if err := m.rehearse(ctx, sdb, sh, r.contract, progress); err != nil {
+			return err
 		}
-	} else if _, err := m.runner.applyLocked(ctx, sdb, todo, version, nil); err != nil {
-		return nil, fmt.Errorf("shadow: replay the expand migrations: %w (production is untouched)", err)
+		if base, err = d.Inspect(ctx, sdb); err != nil {
+			return fmt.Errorf("shadow: inspect the schema after the contract step: %w", err)
+		}
+		progress(fmt.Sprintf("shadow: contract step of %s rehearsed on %s", r.contract.version, sh.Name))
+	}
+	if r.expand == nil {
+		return nil
+	}
+	if err := m.rehearse(ctx, sdb, sh, r.expand, progress); err != nil {
+		return err
 	}
 	after, err := d.Inspect(ctx, sdb)
 	if err != nil {
-		return nil, fmt.Errorf("shadow: inspect the schema after the expand step: %w", err)
+		return fmt.Errorf("shadow: inspect the schema after the expand step: %w", err)
 	}
-	return after, nil
+	if breaks := Diff(base, after); len(breaks) > 0 {
+		return &BreakageError{Breakages: breaks}
+	}
+	progress(fmt.Sprintf("shadow: expand step rehearsed on %s in %s (%s); nothing the live release uses changes",
+		sh.Name, time.Since(start).Round(time.Millisecond), base.Changes(after)))
+	return nil
+}
+
+// rehearse runs st on the shadow: the user's command for its phase, or
+// its pending files.
+func (m *Migrator) rehearse(ctx context.Context, sdb *sql.DB, sh *Shadow, st *step, progress func(string)) error {
+	if cmd := m.command(st.phase); len(cmd) > 0 {
+		label := string(st.phase) + "_command on the shadow"
+		if err := runCommand(ctx, cmd, st.dir, sh.URL, label, progress); err != nil {
+			return fmt.Errorf("shadow: %w (production is untouched)", err)
+		}
+		return nil
+	}
+	if _, err := m.runner.applyLocked(ctx, sdb, st.todo, st.version, nil); err != nil {
+		return fmt.Errorf("shadow: replay the %s migrations of %s: %w (production is untouched)", st.phase, st.version, err)
+	}
+	return nil
+}
+
+// command is the user's migration command for phase, if configured.
+func (m *Migrator) command(phase Phase) []string {
+	if phase == Contract {
+		return m.opts.ContractCommand
+	}
+	return m.opts.ExpandCommand
 }

@@ -124,7 +124,7 @@ func (m *Migrator) Expand(ctx context.Context, version, dir string, progress fun
 		if len(todo) == 0 && len(cmd) == 0 {
 			return withNote(fmt.Sprintf("expand migrations up to date (%d applied before)", len(set.Expand)), lintNote), nil
 		}
-		if err := m.shadowGate(ctx, db, version, dir, todo, progress); err != nil {
+		if err := m.shadowGate(ctx, db, rehearsal{expand: &step{Expand, version, dir, todo}}, progress); err != nil {
 			return "", err
 		}
 		msg, err := m.apply(ctx, db, Expand, version, dir, set.Expand, progress)
@@ -132,10 +132,12 @@ func (m *Migrator) Expand(ctx context.Context, version, dir string, progress fun
 	})
 }
 
-// Contract runs the contract step of release version, unpacked in dir:
-// the lint's locking rules, then the contract files (or the contract
-// command) under the migration lock. There is no shadow diff: removing
-// what the previous release needed is the point.
+// Contract runs the contract step of release version, unpacked in dir,
+// under the migration lock: the lint's locking rules, a rehearsal on a
+// shadow copy of the schema (a contract step that fails there is refused
+// before it touches production), then the contract files (or the contract
+// command). There is no shadow diff: removing what the previous release
+// needed is the point.
 func (m *Migrator) Contract(ctx context.Context, version, dir string, progress func(string)) (string, error) {
 	progress = m.logged(version, Contract, progress)
 	set, _, err := LoadRelease(dir)
@@ -153,6 +155,13 @@ func (m *Migrator) Contract(ctx context.Context, version, dir string, progress f
 		}
 		lintNote, err := m.lintGate(LintWith(&Set{Contract: m.toLint(set, applied).Contract}, m.lintOptions()), progress)
 		if err != nil {
+			return "", err
+		}
+		todo := pending(set.Contract, applied)
+		if len(todo) == 0 && len(cmd) == 0 {
+			return withNote("contract migrations up to date", lintNote), nil
+		}
+		if err := m.shadowGate(ctx, db, rehearsal{contract: &step{Contract, version, dir, todo}}, progress); err != nil {
 			return "", err
 		}
 		msg, err := m.apply(ctx, db, Contract, version, dir, set.Contract, progress)
@@ -197,11 +206,7 @@ func (m *Migrator) locked(ctx context.Context, progress func(string), fn func(db
 // apply runs a phase on production: the user's command when configured,
 // else the pending files.
 func (m *Migrator) apply(ctx context.Context, db *sql.DB, phase Phase, version, dir string, files []*File, progress func(string)) (string, error) {
-	cmd := m.opts.ExpandCommand
-	if phase == Contract {
-		cmd = m.opts.ContractCommand
-	}
-	if len(cmd) > 0 {
+	if cmd := m.command(phase); len(cmd) > 0 {
 		label := string(phase) + "_command"
 		if err := runCommand(ctx, cmd, dir, m.opts.URL, label, progress); err != nil {
 			return "", err

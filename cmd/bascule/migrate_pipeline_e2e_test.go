@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/bascule/bascule/internal/pgtest"
+	"github.com/bascule/bascule/internal/store"
+)
+
+// v2Migrations are v2's files: it adds email, and its contract step drops
+// the column only v1 used and adds a table, as finalizing v2 would.
+var v2Migrations = map[string]string{
+	"migrations/expand/001_items.sql":         itemsV1,
+	"migrations/expand/002_email.sql":         "ALTER TABLE items ADD COLUMN email text;\n",
+	"migrations/contract/001_drop_legacy.sql": "ALTER TABLE items DROP COLUMN legacy_note;\nCREATE TABLE audit (id bigint PRIMARY KEY);\n",
+}
+
+// withMigrations returns v2's files plus more.
+func withMigrations(more map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range v2Migrations {
+		out[k] = v
+	}
+	for k, v := range more {
+		out[k] = v
+	}
+	return out
+}
+
+// migrationsV1V2 starts bascule on a fresh PostgreSQL database with extra
+// config, deploys v1 (live on blue), then v2 (live on green, not
+// finalized): blue runs v1, the rollback target.
+func migrationsV1V2(t *testing.T, extra string) (*instance, *sql.DB, string) {
+	t.Helper()
+	pgURL := pgtest.Start(t).NewDatabase(t)
+	db, err := sql.Open("pgx", pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	in := newInstance(t, fmt.Sprintf("database:\n  driver: postgres\n  url: %q\n%s", pgURL, extra))
+	in.start()
+	ctx := context.Background()
+	in.addDBRelease("v1", pgURL, []string{"name", "legacy_note"}, map[string]string{"migrations/expand/001_items.sql": itemsV1})
+	if d := in.deploy("v1"); d.State != store.StateReady {
+		t.Fatalf("deploy v1 ended %s: %s", d.State, d.Error)
+	}
+	if _, err := in.cl.GoLive(ctx, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	in.write("one")
+	in.addDBRelease("v2", pgURL, []string{"name", "email"}, withMigrations(nil))
+	if d := in.deploy("v2"); d.State != store.StateReady {
+		t.Fatalf("deploy v2 ended %s: %s", d.State, d.Error)
+	}
+	if _, err := in.cl.GoLive(ctx, "v2"); err != nil {
+		t.Fatal(err)
+	}
+	return in, db, pgURL
+}
+
+func tableExists(t *testing.T, db *sql.DB, name string) bool {
+	t.Helper()
+	var ok bool
+	if err := db.QueryRow("SELECT to_regclass($1) IS NOT NULL", name).Scan(&ok); err != nil {
+		t.Fatal(err)
+	}
+	return ok
+}
+
+// A release that a gate refuses touches nothing of production: the live
+// release is not finalized (its contract step does not run), so the
+// rollback to the release before stays the usual instant switch.
+func TestMigrationRefusedReleaseDoesNotFinalizeTheLiveOne(t *testing.T) {
+	in, db, pgURL := migrationsV1V2(t, "")
+	in.addDBRelease("v3", pgURL, []string{"name"}, withMigrations(map[string]string{
+		"migrations/expand/003_drop_email.sql": "ALTER TABLE items DROP COLUMN email;\n",
+	}))
+	d := in.deploy("v3")
+	if d.State != store.StateFailed || !strings.Contains(d.Error, "lint refused") {
+		t.Fatalf("deploy v3 ended %s: %q; want the lint to refuse it", d.State, d.Error)
+	}
+	if tableExists(t, db, "audit") || !slices.Contains(itemColumns(t, db), "legacy_note") {
+		t.Errorf("after the refused v3: audit exists %v, items columns %v; want v2's contract step not run",
+			tableExists(t, db, "audit"), itemColumns(t, db))
+	}
+	if msg := stepMessage(d, "finalize"); msg != "" {
+		t.Errorf("the refused deployment has a finalize step: %q", msg)
+	}
+	st, err := in.cl.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if live := st.Colors[1]; live.Version != "v2" || live.State != store.StateLive || st.RollbackBlocked != "" {
+		t.Errorf("after the refused v3: green = %s %s, rollback blocked %q; want v2 live, not finalized, rollback open",
+			live.Version, live.State, st.RollbackBlocked)
+	}
+
+	// A candidate that passes finalizes v2 first, as before: its gates
+	// rehearsed v2's contract step, then its own expand step.
+	in.addDBRelease("v4", pgURL, []string{"name", "email"}, withMigrations(map[string]string{
+		"migrations/expand/003_note.sql": "ALTER TABLE items ADD COLUMN note text;\n",
+	}))
+	d = in.deploy("v4")
+	if d.State != store.StateReady {
+		t.Fatalf("deploy v4 ended %s: %s", d.State, d.Error)
+	}
+	names := make([]string, len(d.Steps))
+	for i, s := range d.Steps {
+		names[i] = s.Name
+	}
+	if want := "fetch gates finalize migrate replace start health smoke"; strings.Join(names, " ") != want {
+		t.Errorf("v4's steps = %v, want %s", names, want)
+	}
+	if msg := stepMessage(d, "gates"); !strings.Contains(msg, "rehearsed v2's contract migration (001_drop_legacy) then v4's expand migration (003_note)") {
+		t.Errorf("gates step = %q", msg)
+	}
+	if !tableExists(t, db, "audit") {
+		t.Error("audit missing: v2's contract step did not run when v4 passed its gates")
+	}
+}
