@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bascule/bascule/internal/pgtest"
 	"github.com/bascule/bascule/internal/store"
@@ -122,5 +123,100 @@ func TestMigrationRefusedReleaseDoesNotFinalizeTheLiveOne(t *testing.T) {
 	}
 	if !tableExists(t, db, "audit") {
 		t.Error("audit missing: v2's contract step did not run when v4 passed its gates")
+	}
+}
+
+// A deployment refused before its replace step leaves the idle color as it
+// was: the release before still runs there, warm, and the rollback to it
+// is the usual switch. The failure shows no log: the candidate never ran,
+// and the idle color's log is the old release's.
+func TestMigrationRefusedReleaseKeepsTheRollbackTarget(t *testing.T) {
+	in, _, pgURL := migrationsV1V2(t, "")
+	ctx := context.Background()
+	before, err := in.cl.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blue := before.Colors[0]
+	if blue.Version != "v1" || !blue.Running {
+		t.Fatalf("blue before v3 = %+v, want v1 running", blue)
+	}
+	in.addDBRelease("v3", pgURL, []string{"name"}, withMigrations(map[string]string{
+		"migrations/expand/003_drop_email.sql": "ALTER TABLE items DROP COLUMN email;\n",
+	}))
+	d := in.deploy("v3")
+	if d.State != store.StateFailed || d.Color != "blue" {
+		t.Fatalf("deploy v3 ended %s on %s: %q; want it refused on blue", d.State, d.Color, d.Error)
+	}
+	if len(d.LogTail) > 0 {
+		t.Errorf("the refused deployment shows a log although its release never ran:\n%s", strings.Join(d.LogTail, "\n"))
+	}
+	after, err := in.cl.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := after.Colors[0]; b.Version != "v1" || !b.Running || b.PID != blue.PID || !b.Healthy {
+		t.Errorf("blue after the refused v3 = %+v, want v1 still running as pid %d", b, blue.PID)
+	}
+	if _, err := in.cl.Rollback(ctx, "v2 misbehaves", false); err != nil {
+		t.Fatalf("Rollback after the refused v3 = %v, want the switch to v1", err)
+	}
+	if got := in.write("after"); got != "v1 wrote after" {
+		t.Errorf("write after the rollback = %q, want v1 serving", got)
+	}
+}
+
+// bascule killed while a deployment waits in its gates step: after the
+// restart the interrupted deployment is failed, and the idle color still
+// runs the release before, ready for a rollback.
+func TestKill9DuringGatesKeepsTheRollbackTarget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills bascule")
+	}
+	in, db, pgURL := migrationsV1V2(t, "")
+	ctx := context.Background()
+	before, err := in.cl.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another session holds the migration lock: the deployment waits for
+	// it in its gates step.
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(x'62617363756c65'::bigint)"); err != nil {
+		t.Fatal(err)
+	}
+	in.addDBRelease("v3", pgURL, []string{"name", "email"}, withMigrations(map[string]string{
+		"migrations/expand/003_note.sql": "ALTER TABLE items ADD COLUMN note text;\n",
+	}))
+	d, err := in.cl.Deploy(ctx, "v3", "will be interrupted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the deployment to wait in its gates step", func() bool {
+		got, err := in.cl.Deployment(ctx, d.ID)
+		return err == nil && len(got.Steps) > 0 && got.Steps[len(got.Steps)-1].Name == "gates"
+	})
+	in.kill()
+	in.start()
+	got, err := in.cl.Deployment(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != store.StateFailed || len(got.LogTail) > 0 {
+		t.Errorf("interrupted deployment = %s %q with log %q, want failed and no log", got.State, got.Error, got.LogTail)
+	}
+	after, err := in.cl.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := after.Colors[0]; b.Version != "v1" || b.PID != before.Colors[0].PID || !b.Healthy {
+		t.Errorf("blue after the restart = %+v, want v1 still running as pid %d", b, before.Colors[0].PID)
+	}
+	if _, err := in.cl.Rollback(ctx, "v2 misbehaves", false); err != nil {
+		t.Fatalf("Rollback after the restart = %v, want the switch to v1", err)
 	}
 }
