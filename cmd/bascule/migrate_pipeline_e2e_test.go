@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -218,5 +219,67 @@ func TestKill9DuringGatesKeepsTheRollbackTarget(t *testing.T) {
 	}
 	if _, err := in.cl.Rollback(ctx, "v2 misbehaves", false); err != nil {
 		t.Fatalf("Rollback after the restart = %v, want the switch to v1", err)
+	}
+}
+
+// The case end to end, with the sample app's own compat command:
+// v1 writes items without email; v2's expand step adds CHECK (email IS NOT
+// NULL) NOT VALID, which the lint only warns about and the shadow diff
+// calls a risk. v1's compat command, run against the shadow after v2's
+// expand step, fails with the database's error; the deployment is refused
+// with its output, and v1 keeps writing.
+func TestMigrationCompatCommandCatchesANarrowingConstraint(t *testing.T) {
+	pgURL := pgtest.Start(t).NewDatabase(t)
+	db, err := sql.Open("pgx", pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := newInstance(t, fmt.Sprintf("database:\n  driver: postgres\n  url: %q\nmigrate:\n  compat_command: [%q, sample-app, compat]\n", pgURL, self))
+	in.start()
+	table := "migrations/expand/001_items.sql"
+	items := "CREATE TABLE items (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL, email text);\n"
+	in.addDBRelease("v1", pgURL, []string{"name"}, map[string]string{table: items})
+	if d := in.deploy("v1"); d.State != store.StateReady {
+		t.Fatalf("deploy v1 ended %s: %s", d.State, d.Error)
+	}
+	if _, err := in.cl.GoLive(context.Background(), "v1"); err != nil {
+		t.Fatal(err)
+	}
+
+	in.addDBRelease("v2", pgURL, []string{"name", "email"}, map[string]string{table: items,
+		"migrations/expand/002_email_required.sql": "ALTER TABLE items ADD CONSTRAINT items_email_required CHECK (email IS NOT NULL) NOT VALID;\n"})
+	d := in.deploy("v2")
+	if d.State != store.StateFailed {
+		t.Fatalf("deploy v2 ended %s, want it refused by v1's compat command", d.State)
+	}
+	for _, want := range []string{"the live release v1 fails its own checks", "compat_command of v1", "items_email_required", "23514",
+		"production is untouched"} {
+		if !strings.Contains(d.Error, want) {
+			t.Errorf("deploy v2's error lacks %q:\n%s", want, d.Error)
+		}
+	}
+	for _, want := range []string{"constraint-narrows-writes warning", "compatibility risk"} {
+		if msg := stepMessage(d, "gates"); !strings.Contains(msg, want) {
+			t.Errorf("gates step lacks %q:\n%s", want, msg)
+		}
+	}
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM pg_constraint WHERE conname = 'items_email_required'").Scan(&n); err != nil || n != 0 {
+		t.Errorf("constraint on production after the refusal: %d (%v), want none", n, err)
+	}
+	if got := in.write("still"); got != "v1 wrote still" {
+		t.Errorf("write through v1 after the refusal = %q", got)
+	}
+
+	// A constraint v1's writes satisfy passes the same gate.
+	in.addDBRelease("v2b", pgURL, []string{"name", "email"}, map[string]string{table: items,
+		"migrations/expand/002_name_short.sql": "ALTER TABLE items ADD CONSTRAINT items_name_short CHECK (length(name) < 200) NOT VALID;\n"})
+	if d := in.deploy("v2b"); d.State != store.StateReady || !strings.Contains(stepMessage(d, "gates"), "v1 passed its compat_command") {
+		t.Errorf("deploy v2b ended %s (%s), gates step:\n%s", d.State, d.Error, stepMessage(d, "gates"))
 	}
 }

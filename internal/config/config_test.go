@@ -61,9 +61,10 @@ func TestLoadFull(t *testing.T) {
 		Concurrency:  Concurrency{Limit: 64, QueueTimeout: 30 * time.Second},
 		StopTimeout:  10 * time.Second,
 		Database:     Database{Driver: DriverPostgres, URL: "postgres://shop@127.0.0.1/shop", URLEnv: "DATABASE_URL"},
-		Migrate:      Migrate{LockTimeout: 2 * time.Second, StatementTimeout: 30 * time.Minute, ExpandCommand: []string{}, ContractCommand: []string{}},
-		Store:        Store{Driver: DriverSQLite},
-		Path:         "testdata/full.yaml",
+		Migrate: Migrate{LockTimeout: 2 * time.Second, StatementTimeout: 30 * time.Minute, ExpandCommand: []string{}, ContractCommand: []string{},
+			CompatCommand: []string{"./bin/app", "selftest"}, CompatTimeout: 2 * time.Minute},
+		Store: Store{Driver: DriverSQLite},
+		Path:  "testdata/full.yaml",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Load(testdata/full.yaml) mismatch (-want +got):\n%s", diff)
@@ -103,7 +104,7 @@ func TestDefault(t *testing.T) {
 		DrainTimeout: 30 * time.Second,
 		Concurrency:  Concurrency{QueueTimeout: 30 * time.Second},
 		StopTimeout:  10 * time.Second,
-		Migrate:      Migrate{LockTimeout: 500 * time.Millisecond, StatementTimeout: 10 * time.Minute},
+		Migrate:      Migrate{LockTimeout: 500 * time.Millisecond, StatementTimeout: 10 * time.Minute, CompatTimeout: 5 * time.Minute},
 		Store:        Store{Driver: DriverSQLite},
 	}
 	if diff := cmp.Diff(want, Default()); diff != "" {

@@ -128,6 +128,18 @@
 //	                  set, instead of bascule applying migrations/expand; it
 //	                  is rehearsed on a shadow database first.
 //	contract_command  the same for the contract phase.
+//	compat_command    argv of the live release's own check against a schema
+//	                  (its smoke or integration tests, say): a deployment's
+//	                  gates run it from the live release's directory with
+//	                  DATABASE_URL set to the shadow database, after the
+//	                  live release's contract step (when the deployment
+//	                  finalizes it) and the candidate's expand step; the
+//	                  deployment is refused unless it passes. It catches
+//	                  what no schema diff can: a new CHECK, NOT NULL,
+//	                  foreign key or unique index that the live release's
+//	                  writes break. The shadow holds the schema, not the
+//	                  data: the command brings its own rows.
+//	compat_timeout    how long compat_command may run. Default 5m.
 //	shadow_url        where the expand step is rehearsed. postgres: a server
 //	                  (URL of any database on it) where bascule may create and
 //	                  drop scratch databases; default the app database's

@@ -101,6 +101,8 @@ func (d *decoder) migrate(path string, n ast.Node, m *Migrate) {
 		"statement_timeout": d.duration(&m.StatementTimeout),
 		"expand_command":    d.strs(&m.ExpandCommand),
 		"contract_command":  d.strs(&m.ContractCommand),
+		"compat_command":    d.strs(&m.CompatCommand),
+		"compat_timeout":    d.duration(&m.CompatTimeout),
 		"shadow_url":        d.str(&m.ShadowURL),
 	})
 }

@@ -98,6 +98,8 @@ func (v *validator) validate(c *Config) {
 	v.positive("migrate.statement_timeout", c.Migrate.StatementTimeout)
 	v.command("migrate.expand_command", c.Migrate.ExpandCommand)
 	v.command("migrate.contract_command", c.Migrate.ContractCommand)
+	v.command("migrate.compat_command", c.Migrate.CompatCommand)
+	v.positive("migrate.compat_timeout", c.Migrate.CompatTimeout)
 	v.store(&c.Store)
 	if (c.ControlTLS.CertFile == "") != (c.ControlTLS.KeyFile == "") {
 		v.errorf("control_tls", "cert_file and key_file go together: set both, or neither for plain HTTP")

@@ -86,7 +86,11 @@ func (p *pipeline) gates(ctx context.Context, version, dir string, live *store.D
 	var lines []string
 	summary, err := s.opts.Migrations.Check(ctx, plan, func(line string) { lines = append(lines, line) })
 	if err != nil {
-		return fmt.Errorf("gates: %w", err)
+		err = fmt.Errorf("gates: %w", err)
+		// The step keeps what the gates said before refusing (lint
+		// warnings, risks the shadow saw), under the reason.
+		p.endStep(store.StepFailed, strings.Join(append([]string{err.Error()}, lines...), "\n"))
+		return err
 	}
 	p.done(strings.Join(append([]string{summary}, lines...), "\n"))
 	return nil

@@ -72,6 +72,9 @@ func (m *Migrator) Check(ctx context.Context, p Plan, progress func(string)) (st
 		if r.contract == nil && r.expand == nil {
 			return withNote("no migrations pending", lintNote), nil
 		}
+		if len(m.opts.CompatCommand) > 0 && p.Live.Dir != "" {
+			r.compat = &p.Live
+		}
 		if err := m.shadowGate(ctx, db, r, progress); err != nil {
 			return "", err
 		}
@@ -103,6 +106,9 @@ func (r rehearsal) String() string {
 		if st != nil {
 			parts = append(parts, st.String())
 		}
+	}
+	if r.compat != nil {
+		parts = append(parts, "the compat_command of "+r.compat.Version)
 	}
 	return "rehearsed " + strings.Join(parts, " then ")
 }

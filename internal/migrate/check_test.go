@@ -135,3 +135,46 @@ func TestContractIsRehearsedFirst(t *testing.T) {
 		t.Errorf("items_name_idx count = %d (%v), want the index still there", n, err)
 	}
 }
+
+// The case: an expand step adds CHECK (col IS NOT NULL) NOT VALID
+// on a column the live release leaves NULL. The lint warns, the shadow
+// diff calls it a compatibility risk, and the live release's own check
+// (migrate.compat_command, run against the shadow) refuses it; production
+// never gets the constraint.
+func TestCompatCommandRefusesWhatTheLiveReleaseCannotWrite(t *testing.T) {
+	tg := targetsFor(t)[0]
+	// v1's own check: its insert, which leaves legacy_note NULL.
+	compat := toolCommand(t, "BEGIN; INSERT INTO items (id, name) VALUES (1, 'x'); ROLLBACK;")
+	m, _ := migrator(t, tg, migrate.Options{CompatCommand: compat})
+	if _, _, err := expand(t, m, "v1", v1Files); err != nil {
+		t.Fatal(err)
+	}
+	live := migrate.Release{Version: "v1", Dir: release(t, v1Files)}
+	check := func(version, sql string) (string, *lines, error) {
+		var progress lines
+		dir := release(t, withFiles(map[string]string{"expand/002_x.sql": sql}))
+		summary, err := m.Check(context.Background(), migrate.Plan{Candidate: migrate.Release{Version: version, Dir: dir}, Live: live}, progress.add)
+		return summary, &progress, err
+	}
+
+	_, progress, err := check("v2", "ALTER TABLE items ADD CONSTRAINT items_note_required CHECK (legacy_note IS NOT NULL) NOT VALID;\n")
+	var ce *migrate.CompatError
+	if !errors.As(err, &ce) || ce.Live != "v1" || !strings.Contains(err.Error(), "items_note_required") || !strings.Contains(err.Error(), "production is untouched") {
+		t.Fatalf("Check(v2) = %v, want v1's compat_command to refuse it, naming the constraint", err)
+	}
+	for _, want := range []string{"lint: expand/002_x.sql:1 constraint-narrows-writes warning",
+		"compatibility risk: the live release's writes fail where they break items: constraint items_note_required CHECK"} {
+		if !progress.contains(want) {
+			t.Errorf("progress lacks %q:\n%s", want, progress)
+		}
+	}
+	var n int
+	if err := tg.open(t).QueryRow("SELECT count(*) FROM pg_constraint WHERE conname = 'items_note_required'").Scan(&n); err != nil || n != 0 {
+		t.Errorf("constraint on production: %d (%v), want none", n, err)
+	}
+
+	summary, progress, err := check("v2b", "ALTER TABLE items ADD CONSTRAINT items_name_short CHECK (length(name) < 100) NOT VALID;\n")
+	if err != nil || !strings.Contains(summary, "the compat_command of v1") || !progress.contains("v1 passed its compat_command") {
+		t.Errorf("Check(v2b) = %q, %v; want v1's compat_command to pass\n%s", summary, err, progress)
+	}
+}

@@ -152,3 +152,30 @@ func fuzzSchema(s string) *migrate.Schema {
 	}
 	return out
 }
+
+// A new constraint, unique index or NOT NULL on a table the live release
+// writes breaks nothing it reads, so Diff is silent; Risks lists it.
+func TestRisks(t *testing.T) {
+	live := schema(items(), migrate.Table{Name: "recent", View: true, Columns: []migrate.Column{col("id", "integer")}})
+	check := migrate.Constraint{Name: "items_name_required", Kind: migrate.Check, Def: "CHECK ((name IS NOT NULL)) NOT VALID"}
+	after := items()
+	after.Constraints = append(after.Constraints, check)
+	after.Indexes = append(after.Indexes, migrate.Index{Name: "items_legacy_key", Unique: true,
+		Def: "CREATE UNIQUE INDEX items_legacy_key ON public.items USING btree (legacy_note)"})
+	after.Columns[1].NotNull = true
+	shadow := schema(after, live.Tables[1], migrate.Table{Name: "fresh", Constraints: []migrate.Constraint{check}})
+	if bs := migrate.Diff(live, shadow); len(bs) != 0 {
+		t.Errorf("Diff = %v, want nothing that breaks reads", bs)
+	}
+	want := []migrate.Risk{
+		{Table: "items", What: "constraint items_name_required CHECK ((name IS NOT NULL)) NOT VALID"},
+		{Table: "items", What: "CREATE UNIQUE INDEX items_legacy_key ON public.items USING btree (legacy_note)"},
+		{Table: "items", What: "column name NOT NULL"},
+	}
+	if diff := cmp.Diff(want, migrate.Risks(live, shadow)); diff != "" {
+		t.Errorf("Risks (-want +got):\n%s", diff)
+	}
+	if got := migrate.Risks(live, live); len(got) != 0 {
+		t.Errorf("Risks of an unchanged schema = %v, want none", got)
+	}
+}

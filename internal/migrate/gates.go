@@ -95,6 +95,9 @@ func (m *Migrator) lintGate(rep Report, progress func(string)) (string, error) {
 // being finalized, if any, then the candidate's expand step, if any.
 type rehearsal struct {
 	contract, expand *step
+	// compat is the live release whose compat command runs against the
+	// shadow after the steps; nil: none runs.
+	compat *Release
 }
 
 // step is one phase of one release: its pending files, or the user's
@@ -145,22 +148,82 @@ func (m *Migrator) shadowGate(ctx context.Context, db *sql.DB, r rehearsal, prog
 		}
 		progress(fmt.Sprintf("shadow: contract step of %s rehearsed on %s", r.contract.version, sh.Name))
 	}
-	if r.expand == nil {
-		return nil
+	if r.expand != nil {
+		if err := m.expandGate(ctx, sdb, sh, base, r, start, progress); err != nil {
+			return err
+		}
 	}
+	if r.compat != nil {
+		return m.compatGate(ctx, sh, *r.compat, progress)
+	}
+	return nil
+}
+
+// expandGate rehearses r's expand step on the shadow and refuses it when
+// the schema after it would break the live release, compared with base.
+func (m *Migrator) expandGate(ctx context.Context, sdb *sql.DB, sh *Shadow, base *Schema, r rehearsal, start time.Time, progress func(string)) error {
 	if err := m.rehearse(ctx, sdb, sh, r.expand, progress); err != nil {
 		return err
 	}
-	after, err := d.Inspect(ctx, sdb)
+	after, err := m.opts.Dialect.Inspect(ctx, sdb)
 	if err != nil {
 		return fmt.Errorf("shadow: inspect the schema after the expand step: %w", err)
 	}
 	if breaks := Diff(base, after); len(breaks) > 0 {
 		return &BreakageError{Breakages: breaks}
 	}
-	progress(fmt.Sprintf("shadow: expand step rehearsed on %s in %s (%s); nothing the live release uses changes",
-		sh.Name, time.Since(start).Round(time.Millisecond), base.Changes(after)))
+	verdict := "nothing the live release uses changes"
+	if risks := Risks(base, after); len(risks) > 0 {
+		verdict = "compatibility risk: the live release's writes fail where they break " + formatRisks(risks)
+		switch {
+		case len(m.opts.CompatCommand) == 0:
+			verdict += " (no migrate.compat_command checks them)"
+		case r.compat != nil:
+			verdict += " (the live release's compat_command checks them next)"
+		}
+	}
+	progress(fmt.Sprintf("shadow: expand step rehearsed on %s in %s (%s); %s",
+		sh.Name, time.Since(start).Round(time.Millisecond), base.Changes(after), verdict))
 	return nil
+}
+
+// CompatError refuses a deployment whose live release fails its own
+// checks (migrate.compat_command) against the schema the deployment
+// leaves, rehearsed on a shadow: production is untouched.
+type CompatError struct {
+	Live string
+	Err  error
+}
+
+func (e *CompatError) Error() string {
+	return fmt.Sprintf("the live release %s fails its own checks against the schema after this deployment's migrations "+
+		"(rehearsed on a shadow copy; production is untouched): %v", e.Live, e.Err)
+}
+
+func (e *CompatError) Unwrap() error { return e.Err }
+
+// compatGate runs the live release's compat command from its directory,
+// with DATABASE_URL set to the shadow, bounded by the compat timeout.
+func (m *Migrator) compatGate(ctx context.Context, sh *Shadow, live Release, progress func(string)) error {
+	start := time.Now()
+	cctx, cancel := context.WithTimeout(ctx, m.compatTimeout())
+	defer cancel()
+	label := "compat_command of " + live.Version
+	err := runCommand(cctx, m.opts.CompatCommand, live.Dir, sh.URL, label, progress)
+	if err != nil && cctx.Err() != nil && ctx.Err() == nil {
+		err = fmt.Errorf("%s %q did not finish within %s", label, strings.Join(m.opts.CompatCommand, " "), m.compatTimeout())
+	}
+	if err != nil {
+		return &CompatError{Live: live.Version, Err: err}
+	}
+	progress(fmt.Sprintf("shadow: the live release %s passed its compat_command against the new schema in %s",
+		live.Version, time.Since(start).Round(time.Millisecond)))
+	return nil
+}
+
+// compatTimeout bounds the compat command; default 5m.
+func (m *Migrator) compatTimeout() time.Duration {
+	return orDefault(m.opts.CompatTimeout, 5*time.Minute)
 }
 
 // rehearse runs st on the shadow: the user's command for its phase, or

@@ -42,7 +42,7 @@ func LintWith(set *Set, o LintOptions) Report {
 	for _, files := range [][]*File{set.Expand, set.Contract} {
 		// Contract runs long after expand, when tables that expand created
 		// hold live data: each phase starts with nothing new.
-		seen.tables, seen.indexes = map[string]bool{}, map[string]bool{}
+		seen.tables, seen.indexes, seen.columns = map[string]bool{}, map[string]bool{}, map[string]bool{}
 		for _, f := range files {
 			rep.Files++
 			for i := range f.Statements {
@@ -58,6 +58,9 @@ func LintWith(set *Set, o LintOptions) Report {
 type seen struct {
 	// tables and indexes created earlier in the phase, keyed by relKey.
 	tables, indexes map[string]bool
+	// columns added to existing tables earlier in the phase, keyed
+	// "table.column": no release before this one writes them.
+	columns map[string]bool
 	// notNullChecks maps "table.constraint" to the column a CHECK (col IS
 	// NOT NULL) constraint covers.
 	notNullChecks map[string]string

@@ -38,7 +38,15 @@ type Options struct {
 	// database first.
 	ExpandCommand   []string
 	ContractCommand []string
-	Logger          *slog.Logger // nil: discard
+	// CompatCommand, when set, is the live release's own check against a
+	// schema (migrate.compat_command): when a deployment's gates rehearse
+	// its migrations on a shadow database, bascule runs it from the live
+	// release's directory with DATABASE_URL set to the shadow, after the
+	// candidate's expand step; the deployment is refused unless it passes.
+	// CompatTimeout bounds it; default 5m.
+	CompatCommand []string
+	CompatTimeout time.Duration
+	Logger        *slog.Logger // nil: discard
 }
 
 // Migrator runs a release's migrations for the deploy pipeline (it is a

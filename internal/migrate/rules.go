@@ -29,6 +29,7 @@ const (
 	RuleTruncate                       = "truncate"
 	RuleDropNotNull                    = "drop-not-null"
 	RuleSetTimeout                     = "set-timeout"
+	RuleConstraintNarrowsWrites        = "constraint-narrows-writes"
 
 	// RuleParseError is a statement PostgreSQL's parser refuses.
 	RuleParseError = "parse-error"
@@ -49,7 +50,7 @@ type ruleInfo struct {
 
 // ruleCatalog returns the rules a finding can carry and an allow comment can
 // name. It returns an array by value, so no caller can change the catalog.
-func ruleCatalog() [17]ruleInfo {
+func ruleCatalog() [18]ruleInfo {
 	return [...]ruleInfo{
 		{RuleDropTable, SeverityError, false},
 		{RuleDropColumn, SeverityError, false},
@@ -68,6 +69,7 @@ func ruleCatalog() [17]ruleInfo {
 		{RuleTruncate, SeverityError, false},
 		{RuleDropNotNull, SeverityWarning, false},
 		{RuleSetTimeout, SeverityError, true},
+		{RuleConstraintNarrowsWrites, SeverityWarning, false},
 	}
 }
 

@@ -47,12 +47,13 @@ func (l *linter) checkAlterCmd(table string, cmd *pg_query.AlterTableCmd) {
 			msg += ", and inserts of the live release that leave it NULL start failing"
 		}
 		l.report(RuleSetNotNull, msg,
-			"ADD CONSTRAINT … CHECK ("+col+" IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT in a later migration file; then SET NOT NULL (PostgreSQL 12+ uses the valid check and skips the scan) and drop the check")
+			"once no release that leaves it NULL can come back: ADD CONSTRAINT … CHECK ("+col+" IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT in a later migration file; then SET NOT NULL (PostgreSQL 12+ uses the valid check and skips the scan) and drop the check")
 	case pg_query.AlterTableType_AT_DropNotNull:
 		l.report(RuleDropNotNull,
 			"DROP NOT NULL on "+column(table, col)+" lets this release write NULLs that the live release may not expect when it reads the row",
 			"make sure the live release reads the column as nullable, or drop NOT NULL in a contract migration")
 	case pg_query.AlterTableType_AT_AddColumn:
+		l.seen.columns[table+"."+cmd.GetDef().GetColumnDef().GetColname()] = true
 		l.checkAddColumn(table, cmd.GetDef().GetColumnDef())
 	case pg_query.AlterTableType_AT_AddConstraint:
 		l.checkAddConstraint(table, cmd.GetDef().GetConstraint())
@@ -81,7 +82,7 @@ func (l *linter) checkAddColumn(table string, def *pg_query.ColumnDef) {
 	if c.notNull && !c.hasDefault {
 		l.report(RuleAddColumnNotNullWithoutDefault,
 			"ADD COLUMN "+name+" NOT NULL without a default fails on a non-empty table and breaks the live release's inserts, which do not set it",
-			"add the column nullable or NOT NULL DEFAULT <constant>, backfill in batches, then enforce it with CHECK ("+def.GetColname()+" IS NOT NULL) NOT VALID and VALIDATE CONSTRAINT")
+			"add the column nullable or NOT NULL DEFAULT <constant>, backfill in batches, then, in a later release (the live one does not write it), enforce it with CHECK ("+def.GetColname()+" IS NOT NULL) NOT VALID and VALIDATE CONSTRAINT")
 	}
 	if c.uniqueOrPrimary != "" {
 		l.report(RuleAddUniqueOrPrimaryKey,
