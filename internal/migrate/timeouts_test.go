@@ -3,6 +3,8 @@ package migrate_test
 import (
 	"context"
 	"errors"
+	"os"
+	osexec "os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -105,5 +107,49 @@ func TestStatementTimeout(t *testing.T) {
 	}
 	if len(done) != 1 || tableExists(t, tg, db, "b") {
 		t.Errorf("applied %d files, table b exists = %v; want 001 applied and nothing of 002", len(done), tableExists(t, tg, db, "b"))
+	}
+}
+
+// A bascule killed mid-migration leaves its PostgreSQL session running the
+// statement, in its transaction, holding the migration lock and the
+// table's lock, until the statement ends (PostgreSQL notices a dead
+// client only when it talks to it). The next run ends that session before
+// it takes the lock: it does not wait for it, and nothing of the killed
+// run's file stays.
+func TestLeftoverSessionOfAKilledBasculeIsEnded(t *testing.T) {
+	tg := target{"postgres", targetsFor(t)[0].d, pg.NewDatabase(t)}
+	db := tg.open(t)
+	exec(t, db, itemsSQL)
+	records(t, tg, db)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := osexec.Command(self, hangArg, tg.url)
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { child.Wait(); close(exited) }()
+	t.Cleanup(func() { child.Process.Kill(); <-exited })
+	waitFor(t, 20*time.Second, "the child's migration to sleep holding items", func() bool {
+		var n int
+		err := db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(600)%' AND application_name LIKE 'bascule migrate%' AND pid <> pg_backend_pid()`).Scan(&n)
+		return err == nil && n == 1
+	})
+	child.Process.Kill()
+	<-exited
+	r := &migrate.Runner{Dialect: tg.d, LockWait: 2 * time.Second, LockTimeout: 200 * time.Millisecond}
+	var progress lines
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := r.Apply(ctx, db, parse(t, "expand/002_note.sql", "ALTER TABLE items ADD COLUMN note text;\n"), "v3", progress.add); err != nil {
+		t.Fatalf("Apply after a bascule was killed mid-migration = %v\n%s", err, progress.String())
+	}
+	if !progress.contains("left by a bascule that stopped during a migration") || !progress.contains("pg_sleep(600)") {
+		t.Errorf("progress does not say which session it ended:\n%s", progress.String())
+	}
+	if cols := strings.Join(columnsOf(t, tg, db, "items"), ","); !strings.Contains(cols, "note") || strings.Contains(cols, "held") {
+		t.Errorf("items columns = %s, want note added and nothing of the killed run's file", cols)
 	}
 }

@@ -31,8 +31,9 @@ const (
 func (Dialect) Name() string { return "postgres" }
 
 // Open connects to url, a postgres:// URL or a "host=… dbname=…" string.
-// Connections say "bascule migrate" in pg_stat_activity unless the URL
-// names an application itself.
+// Connections say "bascule migrate pid=… run=… host=…" in
+// pg_stat_activity unless the URL names an application itself: that is how
+// a restarted bascule recognises the sessions of one that died (see Lock).
 func (Dialect) Open(ctx context.Context, url string) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
@@ -40,7 +41,7 @@ func (Dialect) Open(ctx context.Context, url string) (*sql.DB, error) {
 		return nil, fmt.Errorf("parse database url: %w", err)
 	}
 	if _, ok := cfg.RuntimeParams["application_name"]; !ok {
-		cfg.RuntimeParams["application_name"] = "bascule migrate"
+		cfg.RuntimeParams["application_name"] = appName()
 	}
 	db := stdlib.OpenDB(*cfg)
 	// The lock, the connection applying files and the inspection: a few
