@@ -20,6 +20,13 @@ type LintOptions struct {
 	// Limits are the runner's lock and statement timeouts; a file that
 	// lifts them is refused. Zero fields: the defaults.
 	Limits Limits
+	// PerFile lints each file as if the files before it were applied
+	// already: a table an earlier file created is an existing table, with
+	// live rows, for the later ones. Without it, every file of the set is
+	// new in this release, and the tables one creates are new and empty
+	// for the others. Use it when what is applied is unknown (a folder
+	// that carries the history of every release, linted offline).
+	PerFile bool
 }
 
 // limits returns o.Limits with the runner's defaults filled in.
@@ -31,7 +38,9 @@ func (o LintOptions) limits() Limits {
 // own parser. Expand files get every rule: they run while the live release
 // keeps serving, so they must neither break it nor lock its tables. Contract
 // files get only the locking rules. Tables created earlier in the same phase
-// are new and empty, so rules about existing tables do not fire on them.
+// are new and empty, so rules about existing tables do not fire on them
+// (unless o.PerFile). set must hold the files new in this release: the
+// gates lint the files not applied yet; offline, see Since.
 func LintWith(set *Set, o LintOptions) Report {
 	var rep Report
 	if set == nil {
@@ -44,6 +53,9 @@ func LintWith(set *Set, o LintOptions) Report {
 		// hold live data: each phase starts with nothing new.
 		seen.tables, seen.indexes, seen.columns = map[string]bool{}, map[string]bool{}, map[string]bool{}
 		for _, f := range files {
+			if o.PerFile {
+				seen.tables, seen.indexes, seen.columns = map[string]bool{}, map[string]bool{}, map[string]bool{}
+			}
 			rep.Files++
 			for i := range f.Statements {
 				l := &linter{file: f, stmt: &f.Statements[i], seen: seen, limits: limits}

@@ -218,3 +218,26 @@ func TestPgDuration(t *testing.T) {
 		}
 	}
 }
+
+// PerFile: a table an earlier file created is an existing table for the
+// later ones, as when the earlier file belongs to an earlier release.
+func TestLintPerFile(t *testing.T) {
+	var files []*File
+	for _, p := range [][2]string{
+		{"expand/001_t.sql", "CREATE TABLE t (id int, a text);\n"},
+		{"expand/002_drop.sql", "ALTER TABLE t DROP COLUMN a;\n"},
+	} {
+		f, err := ParseFile(p[0], []byte(p[1]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	set := &Set{Expand: files}
+	if got := briefs(LintWith(set, LintOptions{})); len(got) != 0 {
+		t.Errorf("LintWith(one release) = %v, want nothing: t is new in it", got)
+	}
+	if diff := cmp.Diff([]brief{{1, RuleDropColumn}}, briefs(LintWith(set, LintOptions{PerFile: true}))); diff != "" {
+		t.Errorf("LintWith(PerFile) (-want +got):\n%s", diff)
+	}
+}

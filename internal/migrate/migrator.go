@@ -256,8 +256,10 @@ func (m *Migrator) Lint(ctx context.Context, set *Set) (Report, error) {
 }
 
 // lintOptions are what the lint knows of this database's runs.
+// With a user's migration command bascule cannot know which files were
+// applied, so it lints each file as if those before it were.
 func (m *Migrator) lintOptions() LintOptions {
-	return LintOptions{Limits: m.runner.limits()}
+	return LintOptions{Limits: m.runner.limits(), PerFile: len(m.opts.ExpandCommand) > 0 || len(m.opts.ContractCommand) > 0}
 }
 
 // logged sends progress lines to the log as well.
