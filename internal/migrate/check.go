@@ -64,7 +64,11 @@ func (m *Migrator) Check(ctx context.Context, p Plan, progress func(string)) (st
 		if err != nil {
 			return "", err
 		}
-		lintNote, err := m.lintGate(LintWith(m.toLint(cand, applied), m.lintOptions()), progress)
+		rep, err := m.lint(ctx, db, m.toLint(cand, applied))
+		if err != nil {
+			return "", err
+		}
+		lintNote, err := m.lintGate(rep, progress)
 		if err != nil {
 			return "", err
 		}

@@ -178,3 +178,32 @@ func TestCompatCommandRefusesWhatTheLiveReleaseCannotWrite(t *testing.T) {
 		t.Errorf("Check(v2b) = %q, %v; want v1's compat_command to pass\n%s", summary, err, progress)
 	}
 }
+
+// The gates know the live schema: widening a varchar passes (PostgreSQL
+// neither rewrites nor scans the table), narrowing it is still refused.
+func TestGatesJudgeTypeChangesAgainstTheLiveSchema(t *testing.T) {
+	tg := targetsFor(t)[0]
+	m, _ := migrator(t, tg, migrate.Options{})
+	v1 := withFiles(map[string]string{"expand/002_tags.sql": "CREATE TABLE tags (label varchar(100));\n"})
+	if _, _, err := expand(t, m, "v1", v1); err != nil {
+		t.Fatal(err)
+	}
+	with := func(sql string) map[string]string {
+		out := map[string]string{"expand/003_x.sql": sql}
+		for k, v := range v1 {
+			out[k] = v
+		}
+		return out
+	}
+	var le *migrate.LintError
+	if _, _, err := expand(t, m, "v2", with("ALTER TABLE tags ALTER COLUMN label TYPE varchar(20);\n")); !errors.As(err, &le) {
+		t.Errorf("Expand narrowing varchar(100) to varchar(20) = %v, want a LintError", err)
+	}
+	if _, _, err := expand(t, m, "v2", with("ALTER TABLE tags ALTER COLUMN label TYPE varchar(200);\n")); err != nil {
+		t.Errorf("Expand widening varchar(100) to varchar(200) = %v, want it applied", err)
+	}
+	var typ string
+	if err := tg.open(t).QueryRow("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'tags'::regclass AND attname = 'label'").Scan(&typ); err != nil || typ != "character varying(200)" {
+		t.Errorf("tags.label = %q (%v), want character varying(200)", typ, err)
+	}
+}

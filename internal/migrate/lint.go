@@ -27,6 +27,11 @@ type LintOptions struct {
 	// for the others. Use it when what is applied is unknown (a folder
 	// that carries the history of every release, linted offline).
 	PerFile bool
+	// Schema is the live schema, when known (the gates inspect it): type
+	// changes are judged against the columns' current types (widening a
+	// varchar rewrites nothing), and DROP VIEW only for views that exist.
+	// Nil: offline, every type change and view drop is refused.
+	Schema *Schema
 }
 
 // limits returns o.Limits with the runner's defaults filled in.
@@ -58,7 +63,7 @@ func LintWith(set *Set, o LintOptions) Report {
 			}
 			rep.Files++
 			for i := range f.Statements {
-				l := &linter{file: f, stmt: &f.Statements[i], seen: seen, limits: limits}
+				l := &linter{file: f, stmt: &f.Statements[i], seen: seen, limits: limits, schema: o.Schema}
 				rep.Findings = append(rep.Findings, l.lint()...)
 			}
 		}
@@ -89,6 +94,7 @@ type linter struct {
 	stmt   *Statement
 	seen   *seen
 	limits Limits
+	schema *Schema // nil: unknown
 	// line is the line of the parse tree statement being checked; a
 	// StatementBegin block can hold several.
 	line     int
@@ -153,6 +159,16 @@ func (l *linter) check(n *pg_query.Node) {
 		l.checkCreateIndex(n.GetIndexStmt())
 	case n.GetReindexStmt() != nil:
 		l.checkReindex(n.GetReindexStmt())
+	case n.GetViewStmt() != nil:
+		l.seen.tables[relKey(n.GetViewStmt().GetView())] = true
+	case n.GetUpdateStmt() != nil:
+		l.checkUpdate(n.GetUpdateStmt())
+	case n.GetLockStmt() != nil:
+		l.checkLock(n.GetLockStmt())
+	case n.GetDoStmt() != nil:
+		l.checkDo(n.GetDoStmt())
+	case n.GetCreateFunctionStmt() != nil:
+		l.checkFunction(n.GetCreateFunctionStmt())
 	case n.GetVariableSetStmt() != nil:
 		l.checkSet(n.GetVariableSetStmt())
 	case n.GetSelectStmt() != nil:

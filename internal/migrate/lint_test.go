@@ -241,3 +241,50 @@ func TestLintPerFile(t *testing.T) {
 		t.Errorf("LintWith(PerFile) (-want +got):\n%s", diff)
 	}
 }
+
+// With the live schema known, a type change that only widens is not a
+// rewrite; anything else still is, and offline every type change is.
+func TestLintTypeChangeAgainstTheLiveSchema(t *testing.T) {
+	live := &Schema{Tables: []Table{{Name: "users", Columns: []Column{
+		{Name: "name", Type: "character varying(100)"}, {Name: "bio", Type: "text"},
+		{Name: "price", Type: "numeric(10,2)"}, {Name: "code", Type: "character(3)"},
+	}}, {Name: "recent", View: true, Columns: []Column{{Name: "id", Type: "integer"}}}}}
+	tests := []struct {
+		alter string
+		safe  bool
+	}{
+		{"ALTER COLUMN name TYPE varchar(200)", true},
+		{"ALTER COLUMN name TYPE varchar(100)", true},
+		{"ALTER COLUMN name TYPE character varying", true},
+		{"ALTER COLUMN name TYPE text", true},
+		{"ALTER COLUMN name TYPE varchar(50)", false},
+		{"ALTER COLUMN name TYPE varchar(200) USING upper(name)", false},
+		{"ALTER COLUMN name TYPE varchar(200) COLLATE \"C\"", false},
+		{"ALTER COLUMN name TYPE varchar(200)[]", false},
+		{"ALTER COLUMN bio TYPE varchar(200)", false},
+		{"ALTER COLUMN price TYPE numeric(12,2)", true},
+		{"ALTER COLUMN price TYPE numeric", true},
+		{"ALTER COLUMN price TYPE numeric(12,3)", false},
+		{"ALTER COLUMN price TYPE numeric(8,2)", false},
+		{"ALTER COLUMN code TYPE text", false},
+		{"ALTER COLUMN missing TYPE text", false},
+	}
+	for _, tt := range tests {
+		f, err := ParseFile("expand/001_x.sql", []byte("ALTER TABLE users "+tt.alter+";"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		set := &Set{Expand: []*File{f}}
+		got := len(LintWith(set, LintOptions{Schema: live}).Findings) == 0
+		if got != tt.safe {
+			t.Errorf("LintWith(%s, live schema): safe = %v, want %v", tt.alter, got, tt.safe)
+		}
+		if len(Lint(set).Findings) == 0 {
+			t.Errorf("Lint(%s) offline found nothing, want change-column-type", tt.alter)
+		}
+	}
+	f, _ := ParseFile("expand/001_x.sql", []byte("DROP VIEW gone_already;\nDROP VIEW recent;\n"))
+	if diff := cmp.Diff([]brief{{2, RuleDropView}}, briefs(LintWith(&Set{Expand: []*File{f}}, LintOptions{Schema: live}))); diff != "" {
+		t.Errorf("DROP VIEW with the live schema (-want +got):\n%s", diff)
+	}
+}

@@ -125,7 +125,11 @@ func (m *Migrator) Expand(ctx context.Context, version, dir string, progress fun
 			return "", err
 		}
 		todo := pending(set.Expand, applied)
-		lintNote, err := m.lintGate(LintWith(m.toLint(set, applied), m.lintOptions()), progress)
+		rep, err := m.lint(ctx, db, m.toLint(set, applied))
+		if err != nil {
+			return "", err
+		}
+		lintNote, err := m.lintGate(rep, progress)
 		if err != nil {
 			return "", err
 		}
@@ -161,7 +165,11 @@ func (m *Migrator) Contract(ctx context.Context, version, dir string, progress f
 		if err != nil {
 			return "", err
 		}
-		lintNote, err := m.lintGate(LintWith(&Set{Contract: m.toLint(set, applied).Contract}, m.lintOptions()), progress)
+		rep, err := m.lint(ctx, db, &Set{Contract: m.toLint(set, applied).Contract})
+		if err != nil {
+			return "", err
+		}
+		lintNote, err := m.lintGate(rep, progress)
 		if err != nil {
 			return "", err
 		}
@@ -248,18 +256,42 @@ func (m *Migrator) Applied(ctx context.Context) ([]Record, error) {
 // Lint lints set as the gates would now: the files the app's database has
 // not applied yet (see toLint), with the rules that apply to its engine.
 func (m *Migrator) Lint(ctx context.Context, set *Set) (Report, error) {
-	applied, err := m.Applied(ctx)
+	db, err := m.opts.Dialect.Open(ctx, m.opts.URL)
 	if err != nil {
 		return Report{}, err
 	}
-	return LintWith(m.toLint(set, index(applied)), m.lintOptions()).For(m.Driver()), nil
+	defer db.Close()
+	applied, err := m.runner.History(ctx, db)
+	if err != nil {
+		return Report{}, err
+	}
+	opts, err := m.lintOptions(ctx, db)
+	if err != nil {
+		return Report{}, err
+	}
+	return LintWith(m.toLint(set, index(applied)), opts).For(m.Driver()), nil
 }
 
-// lintOptions are what the lint knows of this database's runs.
-// With a user's migration command bascule cannot know which files were
-// applied, so it lints each file as if those before it were.
-func (m *Migrator) lintOptions() LintOptions {
-	return LintOptions{Limits: m.runner.limits(), PerFile: len(m.opts.ExpandCommand) > 0 || len(m.opts.ContractCommand) > 0}
+// lintOptions are what the lint knows of this database: the runner's
+// limits and the live schema. With a user's migration command bascule
+// cannot know which files were applied, so it lints each file as if those
+// before it were.
+func (m *Migrator) lintOptions(ctx context.Context, db *sql.DB) (LintOptions, error) {
+	schema, err := m.opts.Dialect.Inspect(ctx, db)
+	if err != nil {
+		return LintOptions{}, fmt.Errorf("lint: inspect the live schema: %w", err)
+	}
+	return LintOptions{Limits: m.runner.limits(), Schema: schema,
+		PerFile: len(m.opts.ExpandCommand) > 0 || len(m.opts.ContractCommand) > 0}, nil
+}
+
+// lint lints set with what the lint knows of db.
+func (m *Migrator) lint(ctx context.Context, db *sql.DB, set *Set) (Report, error) {
+	opts, err := m.lintOptions(ctx, db)
+	if err != nil {
+		return Report{}, err
+	}
+	return LintWith(set, opts), nil
 }
 
 // logged sends progress lines to the log as well.

@@ -30,6 +30,10 @@ const (
 	RuleDropNotNull                    = "drop-not-null"
 	RuleSetTimeout                     = "set-timeout"
 	RuleConstraintNarrowsWrites        = "constraint-narrows-writes"
+	RuleUnbatchedUpdate                = "unbatched-update"
+	RuleLockTable                      = "lock-table"
+	RuleDropView                       = "drop-view"
+	RuleDDLInFunction                  = "ddl-in-function"
 
 	// RuleParseError is a statement PostgreSQL's parser refuses.
 	RuleParseError = "parse-error"
@@ -50,7 +54,7 @@ type ruleInfo struct {
 
 // ruleCatalog returns the rules a finding can carry and an allow comment can
 // name. It returns an array by value, so no caller can change the catalog.
-func ruleCatalog() [18]ruleInfo {
+func ruleCatalog() [22]ruleInfo {
 	return [...]ruleInfo{
 		{RuleDropTable, SeverityError, false},
 		{RuleDropColumn, SeverityError, false},
@@ -70,6 +74,10 @@ func ruleCatalog() [18]ruleInfo {
 		{RuleDropNotNull, SeverityWarning, false},
 		{RuleSetTimeout, SeverityError, true},
 		{RuleConstraintNarrowsWrites, SeverityWarning, false},
+		{RuleUnbatchedUpdate, SeverityWarning, true},
+		{RuleLockTable, SeverityError, true},
+		{RuleDropView, SeverityError, false},
+		{RuleDDLInFunction, SeverityWarning, false},
 	}
 }
 

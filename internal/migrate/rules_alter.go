@@ -35,9 +35,13 @@ func (l *linter) checkAlterCmd(table string, cmd *pg_query.AlterTableCmd) {
 			"DROP COLUMN "+column(table, col)+" breaks the live release, which still selects or inserts it (and a rollback would need it back)",
 			"ship a release that no longer reads or writes the column, then drop it in a contract migration, which runs at finalize")
 	case pg_query.AlterTableType_AT_AlterColumnType:
+		if l.widens(table, col, cmd.GetDef().GetColumnDef()) {
+			return
+		}
 		l.report(RuleChangeColumnType,
 			"changing the type of "+column(table, col)+" rewrites "+quote(table)+" under an ACCESS EXCLUSIVE lock, and the live release may not read or write the new type",
-			"add a new column of the new type, write both from this release, backfill in batches, switch reads, then drop the old column in a contract migration")
+			"add a new column of the new type, write both from this release, backfill in batches, switch reads, then drop the old column in a contract migration "+
+				"(widening a varchar, or a varchar to text, rewrites nothing: the gates, which see the column's current type, accept it)")
 	case pg_query.AlterTableType_AT_SetNotNull:
 		if l.seen.provenNotNull[table+"."+col] {
 			return

@@ -22,6 +22,26 @@ func (l *linter) checkDrop(s *pg_query.DropStmt) {
 		}
 	case pg_query.ObjectType_OBJECT_INDEX:
 		l.checkDropIndex(s)
+	case pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW:
+		l.checkDropView(s)
+	}
+}
+
+// checkDropView refuses dropping a view: the live release may read it,
+// and a rollback target would need it back.
+func (l *linter) checkDropView(s *pg_query.DropStmt) {
+	kind := "VIEW"
+	if s.GetRemoveType() == pg_query.ObjectType_OBJECT_MATVIEW {
+		kind = "MATERIALIZED VIEW"
+	}
+	for _, obj := range s.GetObjects() {
+		v := nameKey(obj)
+		if l.seen.tables[v] || !l.viewInUse(v) {
+			continue
+		}
+		l.report(RuleDropView,
+			"DROP "+kind+" "+quote(v)+" breaks the live release if it reads it (and a rollback would need it back)",
+			"stop reading the view in this release, then drop it in a contract migration; to change a view's columns, create the new view beside it")
 	}
 }
 
@@ -59,4 +79,10 @@ func (l *linter) checkTruncate(s *pg_query.TruncateStmt) {
 	l.report(RuleTruncate,
 		"TRUNCATE "+strings.Join(tables, ", ")+" deletes every row the live release still serves, under an ACCESS EXCLUSIVE lock, and a rollback cannot bring them back",
 		"delete the data in a contract migration once no release needs it, or in small batches (DELETE … WHERE id IN (SELECT … LIMIT 1000)) from a job")
+}
+
+// viewInUse reports whether the view v may be read by the live release:
+// it exists in the live schema, or that schema is unknown.
+func (l *linter) viewInUse(v string) bool {
+	return l.schema == nil || l.schema.Table(v) != nil
 }
