@@ -3,13 +3,17 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/bascule/bascule/internal/client"
 	"github.com/bascule/bascule/internal/pgtest"
 	"github.com/bascule/bascule/internal/store"
 )
@@ -281,5 +285,29 @@ func TestMigrationCompatCommandCatchesANarrowingConstraint(t *testing.T) {
 		"migrations/expand/002_name_short.sql": "ALTER TABLE items ADD CONSTRAINT items_name_short CHECK (length(name) < 200) NOT VALID;\n"})
 	if d := in.deploy("v2b"); d.State != store.StateReady || !strings.Contains(stepMessage(d, "gates"), "v1 passed its compat_command") {
 		t.Errorf("deploy v2b ended %s (%s), gates step:\n%s", d.State, d.Error, stepMessage(d, "gates"))
+	}
+}
+
+// The rollback refusal after finalize says what the contract step did:
+// here nothing, as v2 shipped no contract migrations, instead of claiming
+// that they removed what v1 needs.
+func TestMigrationRollbackRefusalSaysWhatTheContractStepDid(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "app.db")
+	in := newInstance(t, fmt.Sprintf("database:\n  driver: sqlite\n  url: %q\n", db))
+	in.start()
+	in.liveWith("v1")
+	in.liveWith("v2")
+	ctx := context.Background()
+	if _, err := in.cl.Finalize(ctx, "v1 is gone"); err != nil {
+		t.Fatalf("Finalize = %v", err)
+	}
+	_, err := in.cl.Rollback(ctx, "try", false)
+	var ce *client.Error
+	if !errors.As(err, &ce) || ce.Status != http.StatusConflict {
+		t.Fatalf("Rollback after finalize = %v, want 409", err)
+	}
+	if !strings.Contains(ce.Message, "its contract step changed nothing (it shipped no contract migrations)") ||
+		strings.Contains(ce.Message, "removed what v1 needs") {
+		t.Errorf("refusal = %q, want it to say that v2's contract step changed nothing", ce.Message)
 	}
 }

@@ -108,8 +108,11 @@ func (p *pipeline) finalizePrevious(ctx context.Context, live *store.Deployment)
 	return nil
 }
 
-// finalize runs the contract phase of d's release and records it finalized.
+// finalize runs the contract phase of d's release and records it
+// finalized, with a finalize step that says what the contract step did: a
+// refused rollback quotes it.
 func (s *Service) finalize(ctx context.Context, d *store.Deployment) (string, error) {
+	start := s.now()
 	msg := d.Version + " finalized"
 	if s.opts.Migrations != nil {
 		rel, err := s.opts.Store.Release(ctx, d.Version)
@@ -128,9 +131,26 @@ func (s *Service) finalize(ctx context.Context, d *store.Deployment) (string, er
 		}
 		msg += ": " + summary
 	}
+	end := s.now()
 	d.State = store.StateFinalized
+	d.Steps = append(d.Steps, store.Step{Name: StepFinalize, State: store.StepDone, Message: msg, StartedAt: start, EndedAt: &end})
 	s.saveDeployment(ctx, d)
 	return msg, nil
+}
+
+// contractSummary returns what the contract step of the finalized
+// deployment d did, as its finalize step recorded it ("1 contract
+// migration applied: 001_drop_legacy"), without the lint's notes; "" when
+// unknown (finalized before bascule recorded it).
+func contractSummary(d store.Deployment) string {
+	for i := len(d.Steps) - 1; i >= 0; i-- {
+		if st := d.Steps[i]; st.Name == StepFinalize && st.State == store.StepDone {
+			_, summary, _ := strings.Cut(st.Message, " finalized: ")
+			summary, _, _ = strings.Cut(summary, "; lint:")
+			return summary
+		}
+	}
+	return ""
 }
 
 // Finalize runs the contract phase of the release that serves production.
@@ -174,9 +194,19 @@ func (s *Service) rollbackBlocked(ctx context.Context, target router.Color) stri
 	if other.Version == "" || other.DeploymentID > live.ID || s.opts.Migrations == nil {
 		return ""
 	}
-	return fmt.Sprintf("%s is finalized: its contract migrations removed what %s needs from the database, "+
-		"so %s would break. Deploy a fix forward, or roll back with --force if you know the schema still works for %s",
-		live.Version, other.Version, other.Version, other.Version)
+	switch summary := contractSummary(live); {
+	case strings.HasPrefix(summary, migrate.NoContract):
+		return fmt.Sprintf("%s is finalized, though its contract step changed nothing (it shipped no contract migrations): "+
+			"the schema should still work for %s, but finalizing declared %s gone. Roll back with --force to go back to it, or deploy a fix forward",
+			live.Version, other.Version, other.Version)
+	case summary != "":
+		return fmt.Sprintf("%s is finalized: its contract step ran (%s), removing what only %s needed from the database, "+
+			"so %s may break. Deploy a fix forward, or roll back with --force if you know the schema still works for %s",
+			live.Version, summary, other.Version, other.Version, other.Version)
+	}
+	return fmt.Sprintf("%s is finalized: its contract step has run, so the database may no longer have what %s needs. "+
+		"Deploy a fix forward, or roll back with --force if you know the schema still works for %s",
+		live.Version, other.Version, other.Version)
 }
 
 // migrate runs the expand phase, then checks that the live release still

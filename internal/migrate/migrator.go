@@ -144,6 +144,10 @@ func (m *Migrator) Expand(ctx context.Context, version, dir string, progress fun
 	})
 }
 
+// NoContract is Contract's summary for a release that ships no contract
+// step: finalizing it changes nothing in the database.
+const NoContract = "no contract migrations"
+
 // Contract runs the contract step of release version, unpacked in dir,
 // under the migration lock: the lint's locking rules, a rehearsal on a
 // shadow copy of the schema (a contract step that fails there is refused
@@ -158,7 +162,7 @@ func (m *Migrator) Contract(ctx context.Context, version, dir string, progress f
 	}
 	cmd := m.opts.ContractCommand
 	if len(set.Contract) == 0 && len(cmd) == 0 {
-		return "no contract migrations", nil
+		return NoContract, nil
 	}
 	return m.locked(ctx, progress, func(db *sql.DB) (string, error) {
 		applied, err := m.runner.prepare(ctx, db, set.Files(), progress)
