@@ -151,6 +151,8 @@ func (l *linter) check(n *pg_query.Node) {
 		l.checkAlterTable(n.GetAlterTableStmt())
 	case n.GetRenameStmt() != nil:
 		l.checkRename(n.GetRenameStmt())
+	case n.GetAlterEnumStmt() != nil:
+		l.checkAlterEnum(n.GetAlterEnumStmt())
 	case n.GetDropStmt() != nil:
 		l.checkDrop(n.GetDropStmt())
 	case n.GetTruncateStmt() != nil:
@@ -165,6 +167,14 @@ func (l *linter) check(n *pg_query.Node) {
 		l.checkUpdate(n.GetUpdateStmt())
 	case n.GetLockStmt() != nil:
 		l.checkLock(n.GetLockStmt())
+	case n.GetDeleteStmt() != nil:
+		l.checkDelete(n.GetDeleteStmt())
+	case n.GetClusterStmt() != nil:
+		l.checkCluster(n.GetClusterStmt())
+	case n.GetVacuumStmt() != nil:
+		l.checkVacuum(n.GetVacuumStmt())
+	case n.GetRefreshMatViewStmt() != nil:
+		l.checkRefresh(n.GetRefreshMatViewStmt())
 	case n.GetDoStmt() != nil:
 		l.checkDo(n.GetDoStmt())
 	case n.GetCreateFunctionStmt() != nil:

@@ -83,7 +83,7 @@ func TestLintNewTableNames(t *testing.T) {
 		{"inline unique and reference", "ALTER TABLE t ADD COLUMN e text UNIQUE, ADD COLUMN o int REFERENCES other (id);\n",
 			[]brief{{1, RuleAddUniqueOrPrimaryKey}, {1, RuleAddConstraintWithoutNotValid}}},
 		{"detach partition concurrently", "ALTER TABLE p DETACH PARTITION p_2020 CONCURRENTLY;\n",
-			[]brief{{1, RuleConcurrentlyInTransaction}}},
+			[]brief{{1, RuleConcurrentlyInTransaction}, {1, RuleDetachPartition}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
 
 // Risk is a change of the schema that the live release survives only if
@@ -40,13 +42,14 @@ func tableRisks(old, cur *Table) []Risk {
 	constraints := map[string]bool{}
 	for _, c := range cur.Constraints {
 		constraints[c.Name] = true
-		if !slices.Contains(old.Constraints, c) {
-			out = append(out, Risk{old.Name, fmt.Sprintf("constraint %s %s", c.Name, c.Def)})
+		if !newConstraint(old, c) || !narrows(old, "ALTER TABLE t ADD CONSTRAINT c "+c.Def) {
+			continue
 		}
+		out = append(out, Risk{old.Name, fmt.Sprintf("constraint %s %s", c.Name, c.Def)})
 	}
 	for _, ix := range cur.Indexes {
 		// A unique constraint brings its index: it is reported once.
-		if ix.Unique && !constraints[ix.Name] && !slices.Contains(old.Indexes, ix) {
+		if ix.Unique && !constraints[ix.Name] && !slices.Contains(old.Indexes, ix) && narrows(old, ix.Def) {
 			out = append(out, Risk{old.Name, ix.Def})
 		}
 	}
@@ -65,4 +68,58 @@ func formatRisks(rs []Risk) string {
 		parts[i] = r.String()
 	}
 	return strings.Join(parts, "; ")
+}
+
+// newConstraint reports whether c is not among old's constraints. A
+// constraint that was NOT VALID and is now validated is not new: it
+// checked every write already.
+func newConstraint(old *Table, c Constraint) bool {
+	for _, o := range old.Constraints {
+		if o.Name == c.Name && (o.Def == c.Def || strings.TrimSuffix(o.Def, " NOT VALID") == c.Def) {
+			return false
+		}
+	}
+	return true
+}
+
+// narrows reports whether the constraint or unique index that stmt adds
+// (the database's own definition, parsed again) may refuse a write of a
+// release that knows only old's columns: it does unless it covers only
+// columns old lacks and lets their NULLs through. When in doubt, it does.
+func narrows(old *Table, stmt string) bool {
+	tree, err := pg_query.Parse(stmt)
+	if err != nil || len(tree.GetStmts()) != 1 {
+		return true
+	}
+	var cols []string
+	nullOK := false
+	switch n := tree.GetStmts()[0].GetStmt(); {
+	case n.GetAlterTableStmt() != nil:
+		cmds := n.GetAlterTableStmt().GetCmds()
+		if len(cmds) != 1 {
+			return true
+		}
+		con := cmds[0].GetAlterTableCmd().GetDef().GetConstraint()
+		cols, nullOK = constraintColumns(con), nullPasses(con)
+	case n.GetIndexStmt() != nil:
+		ix := n.GetIndexStmt()
+		for _, p := range ix.GetIndexParams() {
+			if p.GetIndexElem().GetName() == "" {
+				return true // an expression
+			}
+			cols = append(cols, p.GetIndexElem().GetName())
+		}
+		nullOK = !ix.GetNullsNotDistinct()
+	default:
+		return true
+	}
+	if len(cols) == 0 || !nullOK {
+		return true
+	}
+	for _, c := range cols {
+		if old.Column(c) != nil {
+			return true
+		}
+	}
+	return false
 }

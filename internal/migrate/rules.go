@@ -34,6 +34,9 @@ const (
 	RuleLockTable                      = "lock-table"
 	RuleDropView                       = "drop-view"
 	RuleDDLInFunction                  = "ddl-in-function"
+	RuleExclusiveRebuild               = "exclusive-rebuild"
+	RuleDetachPartition                = "detach-partition"
+	RuleRenameEnumValue                = "rename-enum-value"
 
 	// RuleParseError is a statement PostgreSQL's parser refuses.
 	RuleParseError = "parse-error"
@@ -54,7 +57,7 @@ type ruleInfo struct {
 
 // ruleCatalog returns the rules a finding can carry and an allow comment can
 // name. It returns an array by value, so no caller can change the catalog.
-func ruleCatalog() [22]ruleInfo {
+func ruleCatalog() [25]ruleInfo {
 	return [...]ruleInfo{
 		{RuleDropTable, SeverityError, false},
 		{RuleDropColumn, SeverityError, false},
@@ -78,6 +81,9 @@ func ruleCatalog() [22]ruleInfo {
 		{RuleLockTable, SeverityError, true},
 		{RuleDropView, SeverityError, false},
 		{RuleDDLInFunction, SeverityWarning, false},
+		{RuleExclusiveRebuild, SeverityError, true},
+		{RuleDetachPartition, SeverityError, true},
+		{RuleRenameEnumValue, SeverityError, false},
 	}
 }
 
@@ -103,7 +109,9 @@ func RuleNames() []string {
 }
 
 // appliesTo reports whether the rule is checked in a phase: every rule in
-// expand, only the locking ones in contract.
+// expand; in contract the locking ones, and the renames, which break the
+// release that is live then as much as the one before (each release was
+// built against one name, and only one exists at a time).
 func (r ruleInfo) appliesTo(p Phase) bool {
-	return p == Expand || r.locking
+	return p == Expand || r.locking || r.name == RuleRenameTable || r.name == RuleRenameColumn
 }

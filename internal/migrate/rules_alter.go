@@ -16,9 +16,7 @@ func (l *linter) checkAlterTable(s *pg_query.AlterTableStmt) {
 	for _, n := range s.GetCmds() {
 		cmd := n.GetAlterTableCmd()
 		if cmd.GetSubtype() == pg_query.AlterTableType_AT_DetachPartition {
-			if cmd.GetDef().GetPartitionCmd().GetConcurrent() {
-				l.checkConcurrently("DETACH PARTITION CONCURRENTLY")
-			}
+			l.checkDetach(table, cmd.GetDef().GetPartitionCmd())
 			continue
 		}
 		if !l.seen.tables[table] {
@@ -63,6 +61,8 @@ func (l *linter) checkAlterCmd(table string, cmd *pg_query.AlterTableCmd) {
 		l.checkAddConstraint(table, cmd.GetDef().GetConstraint())
 	case pg_query.AlterTableType_AT_ValidateConstraint:
 		l.checkValidate(table, col)
+	case pg_query.AlterTableType_AT_SetLogged, pg_query.AlterTableType_AT_SetUnLogged:
+		l.checkSetLogged(table, cmd.GetSubtype() == pg_query.AlterTableType_AT_SetLogged)
 	}
 }
 
@@ -166,4 +166,26 @@ func isSerial(typ string) bool {
 		return true
 	}
 	return false
+}
+
+// checkDetach handles DETACH PARTITION: in expand, the partition's rows
+// vanish from every query of the live release; without CONCURRENTLY, it
+// takes ACCESS EXCLUSIVE on the parent, in either phase.
+func (l *linter) checkDetach(table string, pc *pg_query.PartitionCmd) {
+	part := relKey(pc.GetName())
+	if pc.GetConcurrent() {
+		l.checkConcurrently("DETACH PARTITION CONCURRENTLY")
+	}
+	if l.seen.tables[table] || l.seen.tables[part] {
+		return
+	}
+	fix := "detach in a contract migration, once no release reads those rows through " + quote(table) +
+		", with DETACH PARTITION … CONCURRENTLY (PostgreSQL 14+) in a file marked -- +goose NO TRANSACTION"
+	switch {
+	case l.file.Phase == Expand:
+		l.report(RuleDetachPartition, "DETACH PARTITION "+quote(part)+" removes its rows from every query of the live release on "+quote(table), fix)
+	case !pc.GetConcurrent():
+		l.report(RuleDetachPartition, "DETACH PARTITION "+quote(part)+" without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on "+quote(table)+
+			": every read and write of it waits, and waits behind every query it waits for", fix)
+	}
 }
