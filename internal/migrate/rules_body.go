@@ -32,7 +32,7 @@ func (l *linter) checkDo(s *pg_query.DoStmt) {
 		l.reportBody("a DO block in "+lang, []string{"code the lint cannot read"})
 		return
 	}
-	stmts, dynamic := plpgsqlStatements("CREATE FUNCTION pg_temp.bascule_do() RETURNS void LANGUAGE plpgsql AS $bascule_do$" + body + "$bascule_do$")
+	stmts, dynamic := plpgsqlStatements(body)
 	var ddl []string
 	base := l.line + strings.Count(l.stmt.SQL[:max(strings.Index(l.stmt.SQL, body), 0)], "\n")
 	for _, st := range stmts {
@@ -92,7 +92,7 @@ func (l *linter) checkFunction(s *pg_query.CreateFunctionStmt) {
 			}
 		}
 	case "plpgsql":
-		stmts, dynamic := plpgsqlStatements(l.stmt.SQL)
+		stmts, dynamic := plpgsqlStatements(body)
 		for _, st := range stmts {
 			if tree, err := pg_query.Parse(st.query); err == nil && len(tree.GetStmts()) > 0 && isDDL(tree.GetStmts()[0].GetStmt()) {
 				ddl = append(ddl, summary(st.query))
@@ -123,10 +123,17 @@ type plStatement struct {
 	line  int
 }
 
-// plpgsqlStatements returns the SQL statements a CREATE FUNCTION … LANGUAGE
-// plpgsql statement's body runs, and whether it runs dynamic SQL too.
-func plpgsqlStatements(createFunction string) ([]plStatement, bool) {
-	out, err := pg_query.ParsePlPgSqlToJSON(createFunction)
+// plpgsqlStatements returns the SQL statements a PL/pgSQL body runs, and
+// whether it runs dynamic SQL too. The body is parsed as that of a
+// function bascule writes around it: libpg_query's PL/pgSQL parser asserts
+// (and aborts the process) on a CREATE FUNCTION without a body, so it is
+// never handed the migration's own statement.
+func plpgsqlStatements(body string) ([]plStatement, bool) {
+	const quote = "$bascule_body$"
+	if body == "" || strings.Contains(body, quote) {
+		return nil, false
+	}
+	out, err := pg_query.ParsePlPgSqlToJSON("CREATE FUNCTION pg_temp.bascule_body() RETURNS void LANGUAGE plpgsql AS " + quote + body + quote)
 	if err != nil {
 		return nil, false
 	}
