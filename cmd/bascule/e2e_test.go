@@ -30,7 +30,7 @@ func TestDeployPreviewGoLiveRollback(t *testing.T) {
 	for _, s := range d.Steps {
 		names = append(names, s.Name+":"+s.State)
 	}
-	if got := strings.Join(names, " "); got != "finalize:done fetch:done migrate:skipped replace:done start:done health:done smoke:skipped" {
+	if got := strings.Join(names, " "); got != "fetch:done finalize:done migrate:skipped replace:done start:done health:done smoke:skipped" {
 		t.Errorf("steps = %s", got)
 	}
 	if rel, _ := get(t, c, prod); rel != "v1" {

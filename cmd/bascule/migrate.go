@@ -20,7 +20,7 @@ func (c *cli) migrateCommand() *cobra.Command {
 }
 
 func (c *cli) migrateLintCommand() *cobra.Command {
-	var driver, release string
+	var driver, release, since string
 	cmd := &cobra.Command{
 		Use:   "lint [DIR]",
 		Short: "Lint a migrations folder (DIR holds expand/ and contract/), or a registered release with --release",
@@ -30,10 +30,19 @@ and the safe multi-step alternative. Expand migrations get every rule;
 contract migrations only the locking ones. A finding is accepted by a
 "-- bascule:allow RULE REASON" comment before the statement.
 
+A migrations folder usually carries the files of every release. With
+--since PREV (the previous release's migrations folder) only the files new
+since then are linted, as a deployment would apply them: a table one of
+them creates is new and empty for the others. Without it, each file is
+linted as if the files before it were applied, so a DROP COLUMN in 006 on
+a table that 001 created is caught; a table created earlier in the same
+release then counts as existing, which --since avoids. With --release the
+server lints the files its database has not applied yet.
+
 The exit status is 1 when a finding blocks the deployment.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rep, err := c.lintReport(cmd, args, release, driver)
+			rep, err := c.lintReport(cmd, args, release, driver, since)
 			if err != nil {
 				return err
 			}
@@ -54,14 +63,18 @@ The exit status is 1 when a finding blocks the deployment.`,
 	cmd.Flags().BoolVar(&c.json, "json", false, "print JSON")
 	cmd.Flags().StringVar(&driver, "driver", "postgres", `database the migrations run on: "postgres" or "sqlite" (sqlite skips the locking rules)`)
 	cmd.Flags().StringVar(&release, "release", "", "lint the migrations of this registered release, on the server")
+	cmd.Flags().StringVar(&since, "since", "", "the previous release's migrations folder: lint only the files new since")
 	return cmd
 }
 
-// lintReport lints DIR locally, or a release through the API.
-func (c *cli) lintReport(cmd *cobra.Command, args []string, release, driver string) (migrate.Report, error) {
+// lintReport lints DIR locally (only what is new since the folder since,
+// when given), or a release through the API.
+func (c *cli) lintReport(cmd *cobra.Command, args []string, release, driver, since string) (migrate.Report, error) {
 	switch {
 	case release != "" && len(args) > 0:
 		return migrate.Report{}, errors.New("give either DIR or --release, not both")
+	case release != "" && since != "":
+		return migrate.Report{}, errors.New("--since goes with DIR: with --release the server knows what its database applied")
 	case release != "":
 		res, err := c.client().LintRelease(cmd.Context(), release)
 		return res.Report, err
@@ -81,6 +94,19 @@ func (c *cli) lintReport(cmd *cobra.Command, args []string, release, driver stri
 	}
 	set, err := migrate.LoadDir(os.DirFS(dir), ".")
 	if err != nil {
+		return migrate.Report{}, err
+	}
+	if since == "" {
+		return migrate.LintWith(set, migrate.LintOptions{PerFile: true}).For(driver), nil
+	}
+	if !hasPhaseDir(since) {
+		return migrate.Report{}, fmt.Errorf("--since %s holds no expand/ or contract/ folder: give the previous release's migrations folder", since)
+	}
+	prev, err := migrate.LoadDir(os.DirFS(since), ".")
+	if err != nil {
+		return migrate.Report{}, fmt.Errorf("--since: %w", err)
+	}
+	if set, err = migrate.Since(set, prev); err != nil {
 		return migrate.Report{}, err
 	}
 	return migrate.Lint(set).For(driver), nil

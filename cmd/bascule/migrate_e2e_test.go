@@ -180,7 +180,7 @@ func TestMigrationsEndToEnd(t *testing.T) {
 	}
 	_, err = in.cl.Rollback(ctx, "try", false)
 	var ce *client.Error
-	if !errors.As(err, &ce) || ce.Status != http.StatusConflict || !strings.Contains(ce.Message, "contract migrations removed what v1 needs") {
+	if !errors.As(err, &ce) || ce.Status != http.StatusConflict || !strings.Contains(ce.Message, "its contract step ran (1 contract migration applied: 001_drop_legacy), removing what only v1 needed") {
 		t.Errorf("Rollback after finalize = %v, want 409 saying why", err)
 	}
 	if got := in.write("four"); got != "v2 wrote four" {

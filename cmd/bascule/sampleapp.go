@@ -40,7 +40,36 @@ func (c *cli) sampleAppCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&release, "release", "", "release to report (default: ./release.txt, then $BASCULE_RELEASE)")
+	cmd.AddCommand(c.sampleAppCompatCommand())
 	return cmd
+}
+
+// sampleAppCompatCommand is the sample app's migrate.compat_command: run
+// from a release directory, it checks that this release still writes and
+// reads its table in the database at $DATABASE_URL, which bascule points at
+// a shadow copy of the schema after the next release's expand step.
+func (c *cli) sampleAppCompatCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "compat",
+		Short: "Check that this release works against the schema at $DATABASE_URL (the demo's migrate.compat_command)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var o sampleapp.Options
+			b, err := os.ReadFile("release.txt")
+			if err != nil {
+				return fmt.Errorf("sample-app compat: run it from a release directory: %w", err)
+			}
+			if err := parseReleaseFile(string(b), &o); err != nil {
+				return err
+			}
+			// The schema to check is the one bascule names, not the one
+			// the release serves in production.
+			if url := c.getenv("DATABASE_URL"); url != "" {
+				o.DB.URL = url
+			}
+			return sampleapp.Compat(cmd.Context(), o, c.stdout)
+		},
+	}
 }
 
 // parseReleaseFile reads release.txt: the version on the first line, then

@@ -158,10 +158,13 @@ type Database struct {
 
 // Migrate configures the app database's migrations (see package migrate).
 type Migrate struct {
-	LockTimeout     time.Duration // how long a migration statement may wait for a lock; default 500ms
-	ExpandCommand   []string      // optional command run for the expand phase
-	ContractCommand []string      // optional command run for the contract phase
-	ShadowURL       string        // optional: where shadow databases are made to rehearse the expand step
+	LockTimeout      time.Duration // how long a migration statement may wait for a lock; default 500ms
+	StatementTimeout time.Duration // how long a migration statement may run; default 10m
+	ExpandCommand    []string      // optional command run for the expand phase
+	ContractCommand  []string      // optional command run for the contract phase
+	CompatCommand    []string      // optional: the live release's own check against the schema a deployment leaves
+	CompatTimeout    time.Duration // how long CompatCommand may run; default 5m
+	ShadowURL        string        // optional: where shadow databases are made to rehearse the expand step
 }
 
 // TLS names a certificate and its key, both PEM files.
@@ -206,7 +209,7 @@ func Default() Config {
 		DrainTimeout: 30 * time.Second,
 		Concurrency:  Concurrency{QueueTimeout: 30 * time.Second},
 		StopTimeout:  10 * time.Second,
-		Migrate:      Migrate{LockTimeout: 500 * time.Millisecond},
+		Migrate:      Migrate{LockTimeout: 500 * time.Millisecond, StatementTimeout: 10 * time.Minute, CompatTimeout: 5 * time.Minute},
 		Store:        Store{Driver: DriverSQLite},
 	}
 }

@@ -64,10 +64,11 @@ func TestLoadFull(t *testing.T) {
 		ControlTrustedOrigins: []string{"https://deploy.shop.example"},
 		ControlTrustedProxies: []string{"10.0.0.0/8"},
 		Database:              Database{Driver: DriverPostgres, URL: "postgres://shop@127.0.0.1/shop", URLEnv: "DATABASE_URL"},
-		Migrate:               Migrate{LockTimeout: 2 * time.Second, ExpandCommand: []string{}, ContractCommand: []string{}},
-		Store:                 Store{Driver: DriverSQLite},
-		OFREP:                 OFREP{RateLimit: 5000, RateBurst: 10000, CORSOrigins: []string{"https://shop.example"}},
-		Path:                  "testdata/full.yaml",
+		Migrate: Migrate{LockTimeout: 2 * time.Second, StatementTimeout: 30 * time.Minute, ExpandCommand: []string{}, ContractCommand: []string{},
+			CompatCommand: []string{"./bin/app", "selftest"}, CompatTimeout: 2 * time.Minute},
+		Store: Store{Driver: DriverSQLite},
+		OFREP: OFREP{RateLimit: 5000, RateBurst: 10000, CORSOrigins: []string{"https://shop.example"}},
+		Path:  "testdata/full.yaml",
 	}
 	want.Notify = []Webhook{{URL: "https://hooks.example.com/bascule", Secret: "0123456789abcdef", SecretEnv: "BASCULE_WEBHOOK_SECRET",
 		Events: []string{"deployment", "guard", "flag"}, Format: FormatJSON}}
@@ -109,7 +110,7 @@ func TestDefault(t *testing.T) {
 		DrainTimeout: 30 * time.Second,
 		Concurrency:  Concurrency{QueueTimeout: 30 * time.Second},
 		StopTimeout:  10 * time.Second,
-		Migrate:      Migrate{LockTimeout: 500 * time.Millisecond},
+		Migrate:      Migrate{LockTimeout: 500 * time.Millisecond, StatementTimeout: 10 * time.Minute, CompatTimeout: 5 * time.Minute},
 		Store:        Store{Driver: DriverSQLite},
 	}
 	if diff := cmp.Diff(want, Default()); diff != "" {

@@ -142,11 +142,30 @@
 //	lock_timeout      longest wait of a migration statement for a lock, before
 //	                  it gives up (and is retried): production queries queue
 //	                  behind it no longer than that. Default 500ms.
+//	statement_timeout longest run of a migration statement, and so of the
+//	                  locks it holds, even when bascule died and cannot
+//	                  cancel it (postgres; a sqlite statement ends with
+//	                  bascule). Default 10m; raise it for a CREATE INDEX
+//	                  CONCURRENTLY on a large table. Both timeouts are set
+//	                  again before every migration file, whatever the file
+//	                  before set, and the lint refuses a file that lifts them.
 //	expand_command    argv of the user's own migration tool for the expand
 //	                  phase, run from the release directory with DATABASE_URL
 //	                  set, instead of bascule applying migrations/expand; it
 //	                  is rehearsed on a shadow database first.
 //	contract_command  the same for the contract phase.
+//	compat_command    argv of the live release's own check against a schema
+//	                  (its smoke or integration tests, say): a deployment's
+//	                  gates run it from the live release's directory with
+//	                  DATABASE_URL set to the shadow database, after the
+//	                  live release's contract step (when the deployment
+//	                  finalizes it) and the candidate's expand step; the
+//	                  deployment is refused unless it passes. It catches
+//	                  what no schema diff can: a new CHECK, NOT NULL,
+//	                  foreign key or unique index that the live release's
+//	                  writes break. The shadow holds the schema, not the
+//	                  data: the command brings its own rows.
+//	compat_timeout    how long compat_command may run. Default 5m.
 //	shadow_url        where the expand step is rehearsed. postgres: a server
 //	                  (URL of any database on it) where bascule may create and
 //	                  drop scratch databases; default the app database's

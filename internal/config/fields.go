@@ -112,9 +112,12 @@ func (d *decoder) healthCheck(path string, n ast.Node, h *HealthCheck) {
 
 func (d *decoder) migrate(path string, n ast.Node, m *Migrate) {
 	d.mapping(path, n, section{
-		"lock_timeout":     d.duration(&m.LockTimeout),
-		"expand_command":   d.strs(&m.ExpandCommand),
-		"contract_command": d.strs(&m.ContractCommand),
-		"shadow_url":       d.str(&m.ShadowURL),
+		"lock_timeout":      d.duration(&m.LockTimeout),
+		"statement_timeout": d.duration(&m.StatementTimeout),
+		"expand_command":    d.strs(&m.ExpandCommand),
+		"contract_command":  d.strs(&m.ContractCommand),
+		"compat_command":    d.strs(&m.CompatCommand),
+		"compat_timeout":    d.duration(&m.CompatTimeout),
+		"shadow_url":        d.str(&m.ShadowURL),
 	})
 }

@@ -97,8 +97,11 @@ func (v *validator) validate(c *Config) {
 	v.positive("stop_timeout", c.StopTimeout)
 	v.database(&c.Database)
 	v.positive("migrate.lock_timeout", c.Migrate.LockTimeout)
+	v.positive("migrate.statement_timeout", c.Migrate.StatementTimeout)
 	v.command("migrate.expand_command", c.Migrate.ExpandCommand)
 	v.command("migrate.contract_command", c.Migrate.ContractCommand)
+	v.command("migrate.compat_command", c.Migrate.CompatCommand)
+	v.positive("migrate.compat_timeout", c.Migrate.CompatTimeout)
 	v.store(&c.Store)
 	v.ofrep(&c.OFREP)
 	if (c.ControlTLS.CertFile == "") != (c.ControlTLS.KeyFile == "") {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bascule/bascule/internal/artifact"
+	"github.com/bascule/bascule/internal/migrate"
 	"github.com/bascule/bascule/internal/router"
 	"github.com/bascule/bascule/internal/runtime"
 	"github.com/bascule/bascule/internal/store"
@@ -71,15 +72,19 @@ type Options struct {
 	Migrations Migrations
 }
 
-// Migrations runs a release's database migrations in two phases. Expand
-// runs before the release starts and must keep the live release working;
-// it runs the compatibility gates first and refuses a release that would
-// break it. Contract runs when the release is finalized and removes what
-// only the previous release needed. Both read the migrations from the
-// unpacked release directory; progress receives one line per event (file
-// applied, finding accepted with its reason, …); the returned summary is
-// recorded in the deployment.
+// Migrations runs a release's database migrations in two phases. Check
+// runs every gate of a deployment (lint; a rehearsal, on a shadow copy of
+// the schema, of the live release's contract step when the deployment
+// finalizes it, then of the candidate's expand step) and touches nothing.
+// Expand runs before the release starts and must keep the live release
+// working; it runs the compatibility gates again and refuses a release
+// that would break it. Contract runs when the release is finalized and
+// removes what only the previous release needed. They read the migrations
+// from the unpacked release directories; progress receives one line per
+// event (file applied, finding accepted with its reason, …); the returned
+// summary is recorded in the deployment.
 type Migrations interface {
+	Check(ctx context.Context, plan migrate.Plan, progress func(string)) (summary string, err error)
 	Expand(ctx context.Context, version, dir string, progress func(string)) (summary string, err error)
 	Contract(ctx context.Context, version, dir string, progress func(string)) (summary string, err error)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/bascule/bascule/internal/migrate"
 	"github.com/bascule/bascule/internal/router"
 	"github.com/bascule/bascule/internal/runtime"
 	"github.com/bascule/bascule/internal/store"
@@ -48,16 +49,58 @@ func (s *Service) serving(ctx context.Context) (store.Deployment, bool) {
 	return d, err == nil
 }
 
-// finalizePrevious finalizes the release that serves production when the
-// next one starts deploying: its contract migrations run now, because the
-// release before it is about to lose its color anyway.
-func (p *pipeline) finalizePrevious(ctx context.Context) error {
-	live, ok := p.s.serving(ctx)
-	if !ok || live.State != store.StateLive {
+// toFinalize returns the deployment that serves production, and whether
+// the next deployment finalizes it: it does when that release is live and
+// not finalized yet, because the release before it is about to lose its
+// color anyway.
+func (s *Service) toFinalize(ctx context.Context) (*store.Deployment, bool) {
+	live, ok := s.serving(ctx)
+	if !ok {
+		return nil, false
+	}
+	return &live, live.State == store.StateLive
+}
+
+// gates runs every migration gate of the deployment before anything of it
+// touches production: the candidate's lint, and the rehearsal on a shadow
+// copy of the schema of the live release's contract step (when this
+// deployment finalizes it) followed by the candidate's expand step.
+func (p *pipeline) gates(ctx context.Context, version, dir string, live *store.Deployment, finalize bool) error {
+	s := p.s
+	if s.opts.Migrations == nil {
 		return nil
 	}
+	p.begin(StepGates, store.StateMigrating)
+	plan := migrate.Plan{Candidate: migrate.Release{Version: version, Dir: dir}, Finalize: finalize}
+	if live != nil {
+		rel, err := s.opts.Store.Release(ctx, live.Version)
+		if err != nil {
+			return fmt.Errorf("gates: read the live release %s: %w", live.Version, err)
+		}
+		liveDir, err := s.unpack(ctx, rel)
+		if err != nil {
+			return fmt.Errorf("gates: unpack the live release %s: %w", live.Version, err)
+		}
+		plan.Live = migrate.Release{Version: live.Version, Dir: liveDir}
+	}
+	var lines []string
+	summary, err := s.opts.Migrations.Check(ctx, plan, func(line string) { lines = append(lines, line) })
+	if err != nil {
+		err = fmt.Errorf("gates: %w", err)
+		// The step keeps what the gates said before refusing (lint
+		// warnings, risks the shadow saw), under the reason.
+		p.endStep(store.StepFailed, strings.Join(append([]string{err.Error()}, lines...), "\n"))
+		return err
+	}
+	p.done(strings.Join(append([]string{summary}, lines...), "\n"))
+	return nil
+}
+
+// finalizePrevious finalizes live, the release that served production
+// until this deployment: its contract migrations run now.
+func (p *pipeline) finalizePrevious(ctx context.Context, live *store.Deployment) error {
 	p.begin(StepFinalize, store.StateMigrating)
-	msg, err := p.s.finalize(ctx, &live)
+	msg, err := p.s.finalize(ctx, live)
 	if err != nil {
 		return fmt.Errorf("finalize %s: %w", live.Version, err)
 	}
@@ -65,8 +108,11 @@ func (p *pipeline) finalizePrevious(ctx context.Context) error {
 	return nil
 }
 
-// finalize runs the contract phase of d's release and records it finalized.
+// finalize runs the contract phase of d's release and records it
+// finalized, with a finalize step that says what the contract step did: a
+// refused rollback quotes it.
 func (s *Service) finalize(ctx context.Context, d *store.Deployment) (string, error) {
+	start := s.now()
 	msg := d.Version + " finalized"
 	if s.opts.Migrations != nil {
 		rel, err := s.opts.Store.Release(ctx, d.Version)
@@ -85,9 +131,26 @@ func (s *Service) finalize(ctx context.Context, d *store.Deployment) (string, er
 		}
 		msg += ": " + summary
 	}
+	end := s.now()
 	d.State = store.StateFinalized
+	d.Steps = append(d.Steps, store.Step{Name: StepFinalize, State: store.StepDone, Message: msg, StartedAt: start, EndedAt: &end})
 	s.saveDeployment(ctx, d)
 	return msg, nil
+}
+
+// contractSummary returns what the contract step of the finalized
+// deployment d did, as its finalize step recorded it ("1 contract
+// migration applied: 001_drop_legacy"), without the lint's notes; "" when
+// unknown (finalized before bascule recorded it).
+func contractSummary(d store.Deployment) string {
+	for i := len(d.Steps) - 1; i >= 0; i-- {
+		if st := d.Steps[i]; st.Name == StepFinalize && st.State == store.StepDone {
+			_, summary, _ := strings.Cut(st.Message, " finalized: ")
+			summary, _, _ = strings.Cut(summary, "; lint:")
+			return summary
+		}
+	}
+	return ""
 }
 
 // Finalize runs the contract phase of the release that serves production.
@@ -149,9 +212,19 @@ func (s *Service) rollbackBlocked(ctx context.Context, target router.Color) stri
 	if !ok || live.State != store.StateFinalized || !s.finalizeLocksRollback() {
 		return ""
 	}
-	return fmt.Sprintf("%s is finalized: its contract migrations removed what %s needs from the database, "+
-		"so %s would break. Deploy a fix forward, or roll back with --force if you know the schema still works for %s",
-		live.Version, other.Version, other.Version, other.Version)
+	switch summary := contractSummary(live); {
+	case strings.HasPrefix(summary, migrate.NoContract):
+		return fmt.Sprintf("%s is finalized, though its contract step changed nothing (it shipped no contract migrations): "+
+			"the schema should still work for %s, but finalizing declared %s gone. Roll back with --force to go back to it, or deploy a fix forward",
+			live.Version, other.Version, other.Version)
+	case summary != "":
+		return fmt.Sprintf("%s is finalized: its contract step ran (%s), removing what only %s needed from the database, "+
+			"so %s may break. Deploy a fix forward, or roll back with --force if you know the schema still works for %s",
+			live.Version, summary, other.Version, other.Version, other.Version)
+	}
+	return fmt.Sprintf("%s is finalized: its contract step has run, so the database may no longer have what %s needs. "+
+		"Deploy a fix forward, or roll back with --force if you know the schema still works for %s",
+		live.Version, other.Version, other.Version)
 }
 
 // finalizeEffect says what finalizing does, or did, to a rollback to the

@@ -14,8 +14,9 @@ import (
 // Pipeline step names, in order.
 const (
 	StepFetch    = "fetch"    // verify the artifact's digest and unpack it
+	StepGates    = "gates"    // lint and shadow replay of what the next two steps will run
 	StepFinalize = "finalize" // contract migrations of the release that was live
-	StepMigrate  = "migrate"  // lint, shadow replay and expand migrations
+	StepMigrate  = "migrate"  // expand migrations (their gates again, then production)
 	StepReplace  = "replace"  // drain and stop what ran on the target color
 	StepStart    = "start"
 	StepHealth   = "health"
@@ -113,6 +114,12 @@ type pipeline struct {
 	d     *store.Deployment
 	color router.Color
 	addr  string // the candidate's address once started
+	// replacing is set once the target color is being replaced: only
+	// then does a failure clear it.
+	replacing bool
+	// started is set once the candidate runs: only then is the color's
+	// log the candidate's.
+	started bool
 }
 
 func (p *pipeline) execute(ctx context.Context) error {
@@ -123,10 +130,6 @@ func (p *pipeline) execute(ctx context.Context) error {
 	}
 	p.color = s.targetColor()
 	p.d.Color = string(p.color)
-	s.abandonReady(ctx, p.d)
-	if err := p.finalizePrevious(ctx); err != nil {
-		return err
-	}
 
 	p.begin(StepFetch, store.StateMigrating)
 	dir, err := s.unpack(ctx, rel)
@@ -135,10 +138,27 @@ func (p *pipeline) execute(ctx context.Context) error {
 	}
 	p.done(fmt.Sprintf("%s verified, unpacked", rel.Digest[:min(len(rel.Digest), 19)]))
 
+	// Nothing touches production before the candidate passed every gate:
+	// the live release is finalized only then, and its contract step was
+	// rehearsed with the candidate's expand step.
+	live, finalize := s.toFinalize(ctx)
+	if err := p.gates(ctx, rel.Version, dir, live, finalize); err != nil {
+		return err
+	}
+	if finalize {
+		if err := p.finalizePrevious(ctx, live); err != nil {
+			return err
+		}
+	}
 	if err := p.migrate(ctx, rel.Version, dir); err != nil {
 		return err
 	}
 
+	// From here on the target color changes: what ran there is replaced.
+	// Before, a failure leaves it exactly as it was (the previous release
+	// warm for a rollback, or a ready one that can still go live).
+	s.abandonReady(ctx, p.d)
+	p.replacing = true
 	p.begin(StepReplace, store.StateStarting)
 	msg, err := s.replace(ctx, p.color, p.d.ID)
 	if err != nil {
@@ -152,6 +172,7 @@ func (p *pipeline) execute(ctx context.Context) error {
 		return fmt.Errorf("start %s on %s: %w", rel.Version, p.color, err)
 	}
 	p.addr = inst.Addr
+	p.started = true
 	p.done(fmt.Sprintf("pid %d on %s", inst.PID, inst.Addr))
 
 	p.begin(StepHealth, store.StateVerifying)
@@ -216,14 +237,19 @@ func (p *pipeline) save() {
 }
 
 // fail ends the deployment: the candidate is stopped, traffic never moved.
+// A failure before the replace step leaves the target color as it was,
+// and shows no log: the candidate never ran, and the color's log is the
+// previous release's.
 func (p *pipeline) fail(err error) {
 	s := p.s
 	ctx := context.WithoutCancel(s.ctx)
 	if errors.Is(err, context.Canceled) {
 		err = errors.New("interrupted: bascule was stopped during the deployment")
 	}
-	if p.color != "" {
+	if p.started {
 		p.d.LogTail = s.opts.Driver.Logs(string(p.color), logTailLines)
+	}
+	if p.replacing {
 		s.clearSlot(ctx, p.color)
 	}
 	p.endStep(store.StepFailed, err.Error())

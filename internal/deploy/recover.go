@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/bascule/bascule/internal/router"
 	"github.com/bascule/bascule/internal/store"
@@ -63,10 +64,16 @@ func (s *Service) failInterrupted(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("find interrupted deployment's slot: %w", err)
 	}
-	// Stop the candidate unless its color serves another, earlier release.
+	// Stop the candidate, if it got as far as replacing what ran on its
+	// color, unless that color serves another, earlier release. Before
+	// its replace step, the color still runs what it ran (the rollback
+	// target) and stays as it is.
 	slot := slots[d.Color]
-	if d.Color != "" && (router.Color(d.Color) != s.opts.Router.Table().Live || slot.DeploymentID == d.ID || slot.Version == "") {
-		d.LogTail = s.opts.Driver.Logs(d.Color, logTailLines)
+	if d.Color != "" && reached(d, StepReplace) &&
+		(router.Color(d.Color) != s.opts.Router.Table().Live || slot.DeploymentID == d.ID || slot.Version == "") {
+		if reached(d, StepStart) {
+			d.LogTail = s.opts.Driver.Logs(d.Color, logTailLines)
+		}
 		s.clearSlot(ctx, router.Color(d.Color))
 	}
 	now := s.now()
@@ -75,4 +82,9 @@ func (s *Service) failInterrupted(ctx context.Context) error {
 	s.saveDeployment(ctx, &d)
 	s.audit(ctx, "bascule", "deploy", d.Version, "failed", fmt.Sprintf("deployment #%d: %s", d.ID, d.Error))
 	return nil
+}
+
+// reached reports whether d began the step name.
+func reached(d store.Deployment, name string) bool {
+	return slices.ContainsFunc(d.Steps, func(st store.Step) bool { return st.Name == name })
 }

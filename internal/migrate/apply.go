@@ -34,7 +34,13 @@ func (r *Runner) applyFile(ctx context.Context, conn *sql.Conn, f *File, release
 
 // applyInTx runs all of f's statements and records f in one transaction:
 // either all of it is applied and recorded, or none.
+// The session is reset first, so that the settings of the files before
+// (a SET lock_timeout = 0, say) do not apply to it, and again before the
+// record, so that f's own settings (an empty search_path) do not affect it.
 func (r *Runner) applyInTx(ctx context.Context, conn *sql.Conn, f *File, release string) error {
+	if err := r.Dialect.Reset(ctx, conn, r.limits()); err != nil {
+		return err
+	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin %s: %w", f.Path, err)
@@ -44,6 +50,9 @@ func (r *Runner) applyInTx(ctx context.Context, conn *sql.Conn, f *File, release
 		if err := r.exec(ctx, tx, f, &f.Statements[i]); err != nil {
 			return err
 		}
+	}
+	if err := r.Dialect.Reset(ctx, tx, r.limits()); err != nil {
+		return err
 	}
 	if err := (history{r.Dialect}).record(ctx, tx, f, release, r.now()); err != nil {
 		return err
@@ -56,14 +65,22 @@ func (r *Runner) applyInTx(ctx context.Context, conn *sql.Conn, f *File, release
 
 // applyEach runs f's statements one by one outside any transaction (for
 // CREATE INDEX CONCURRENTLY and the like), retrying each after lock
-// timeouts, then records f.
+// timeouts, then records f. As in a transaction, the session is reset
+// before the first statement and before the record: a SET in f holds for
+// the rest of f (the lint refuses one that lifts the timeouts), not after.
 func (r *Runner) applyEach(ctx context.Context, conn *sql.Conn, f *File, release string, progress func(string)) error {
+	if err := r.Dialect.Reset(ctx, conn, r.limits()); err != nil {
+		return err
+	}
 	for i := range f.Statements {
 		st := &f.Statements[i]
 		what := fmt.Sprintf("%s:%d", f.Path, st.Line)
 		if err := r.withRetries(ctx, what, progress, func() error { return r.exec(ctx, conn, f, st) }); err != nil {
 			return err
 		}
+	}
+	if err := r.Dialect.Reset(ctx, conn, r.limits()); err != nil {
+		return err
 	}
 	return (history{r.Dialect}).record(ctx, conn, f, release, r.now())
 }

@@ -33,10 +33,13 @@ type Dialect interface {
 	// run holds it, Lock tells note who, waits at most wait, then fails
 	// with an error wrapping ErrLocked. unlock releases the lock.
 	Lock(ctx context.Context, db *sql.DB, wait time.Duration, note func(string)) (unlock func() error, err error)
-	// Session prepares conn to apply migrations: a statement on it gives
-	// up waiting for a lock after lockTimeout, so production queries never
-	// queue behind it for longer.
-	Session(ctx context.Context, conn *sql.Conn, lockTimeout time.Duration) error
+	// Reset puts the session of ex (a connection, or a transaction on it)
+	// back as it was when it connected, undoing what the files applied
+	// before changed (a pg_dump preamble switches lock_timeout off and
+	// empties search_path), then bounds the statements that follow by l.
+	// The runner calls it before every file and before recording it, so no
+	// file's settings outlive it.
+	Reset(ctx context.Context, ex Execer, l Limits) error
 	// IsLockTimeout reports whether err is a statement that gave up
 	// waiting for a lock (and is worth retrying).
 	IsLockTimeout(err error) bool
@@ -54,6 +57,23 @@ type Dialect interface {
 	// data, except the rows of HistoryTable, so that the same migrations
 	// are pending there as in production.
 	Shadow(ctx context.Context, db *sql.DB, opts ShadowOptions) (*Shadow, error)
+}
+
+// Limits bound what a migration statement may do to production.
+type Limits struct {
+	// LockTimeout bounds how long a statement waits for a lock, and so how
+	// long production queries queue behind it.
+	LockTimeout time.Duration
+	// StatementTimeout bounds how long a statement runs, and so how long
+	// it holds its locks, even when bascule died and cannot cancel it; 0
+	// is no bound. Engines without one (SQLite, whose statements end with
+	// bascule's process) ignore it.
+	StatementTimeout time.Duration
+}
+
+// Execer is a connection or a transaction.
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
 // ShadowOptions say where a dialect creates a shadow database.

@@ -141,11 +141,22 @@ func kindOf(t *Table) string {
 }
 
 // compatibleType reports whether a column of type old may become type cur
-// without breaking a release that reads and writes old: the same type, or
-// a wider varchar, or text from varchar.
+// without breaking a release that reads and writes old: the same type, a
+// wider varchar, text from varchar, or a numeric of the same scale and at
+// least the precision.
 func compatibleType(old, cur string) bool {
 	if strings.EqualFold(old, cur) {
 		return true
+	}
+	if base, mods := splitType(old); base == "numeric" && len(mods) > 0 {
+		curBase, curMods := splitType(cur)
+		switch {
+		case curBase != "numeric":
+			return false
+		case len(curMods) == 0:
+			return true
+		}
+		return len(curMods) == len(mods) && curMods[0] >= mods[0] && (len(mods) == 1 || curMods[1] == mods[1])
 	}
 	n, ok := varcharLen(old)
 	if !ok {

@@ -36,8 +36,11 @@ func briefs(bs []migrate.Breakage) []brief {
 }
 
 func TestDiff(t *testing.T) {
-	live := schema(items(), migrate.Table{Name: "orders", Columns: []migrate.Column{col("id", "bigint"), col("total", "numeric")}},
+	live := schema(items(), migrate.Table{Name: "orders", Columns: []migrate.Column{col("id", "bigint"), col("total", "numeric(10,2)")}},
 		migrate.Table{Name: "recent", View: true, Columns: []migrate.Column{col("id", "integer")}})
+	orders := func(total string) migrate.Table {
+		return migrate.Table{Name: "orders", Columns: []migrate.Column{col("id", "bigint"), col("total", total)}}
+	}
 	withItems := func(it migrate.Table) *migrate.Schema {
 		return schema(it, live.Tables[1], live.Tables[2])
 	}
@@ -65,6 +68,12 @@ func TestDiff(t *testing.T) {
 		{"narrower varchar", withItems(migrate.Table{Name: "items", Columns: []migrate.Column{
 			{Name: "id", Type: "integer", NotNull: true}, col("name", "character varying(20)"), col("legacy_note", "text")}}),
 			[]brief{{migrate.TypeChanged, "items", "name", "character varying(20)"}}},
+		{"wider numeric", schema(items(), orders("numeric(12,2)"), live.Tables[2]), nil},
+		{"unbounded numeric", schema(items(), orders("numeric"), live.Tables[2]), nil},
+		{"numeric of another scale", schema(items(), orders("numeric(12,3)"), live.Tables[2]),
+			[]brief{{migrate.TypeChanged, "orders", "total", "numeric(12,3)"}}},
+		{"narrower numeric", schema(items(), orders("numeric(8,2)"), live.Tables[2]),
+			[]brief{{migrate.TypeChanged, "orders", "total", "numeric(8,2)"}}},
 		{"dropped table", schema(items(), live.Tables[2]), []brief{{migrate.TableGone, "orders", "", ""}}},
 		{"renamed table", schema(items(), live.Tables[2], migrate.Table{Name: "purchases", Columns: live.Tables[1].Columns}),
 			[]brief{{migrate.TableRenamed, "orders", "", "purchases"}}},
@@ -151,4 +160,48 @@ func fuzzSchema(s string) *migrate.Schema {
 		out.Tables = append(out.Tables, tb)
 	}
 	return out
+}
+
+// A new constraint, unique index or NOT NULL on a table the live release
+// writes breaks nothing it reads, so Diff is silent; Risks lists it.
+func TestRisks(t *testing.T) {
+	live := schema(items(), migrate.Table{Name: "recent", View: true, Columns: []migrate.Column{col("id", "integer")}})
+	check := migrate.Constraint{Name: "items_name_required", Kind: migrate.Check, Def: "CHECK ((name IS NOT NULL)) NOT VALID"}
+	after := items()
+	after.Constraints = append(after.Constraints, check)
+	after.Indexes = append(after.Indexes, migrate.Index{Name: "items_legacy_key", Unique: true,
+		Def: "CREATE UNIQUE INDEX items_legacy_key ON public.items USING btree (legacy_note)"})
+	after.Columns[1].NotNull = true
+	shadow := schema(after, live.Tables[1], migrate.Table{Name: "fresh", Constraints: []migrate.Constraint{check}})
+	if bs := migrate.Diff(live, shadow); len(bs) != 0 {
+		t.Errorf("Diff = %v, want nothing that breaks reads", bs)
+	}
+	want := []migrate.Risk{
+		{Table: "items", What: "constraint items_name_required CHECK ((name IS NOT NULL)) NOT VALID"},
+		{Table: "items", What: "CREATE UNIQUE INDEX items_legacy_key ON public.items USING btree (legacy_note)"},
+		{Table: "items", What: "column name NOT NULL"},
+	}
+	if diff := cmp.Diff(want, migrate.Risks(live, shadow)); diff != "" {
+		t.Errorf("Risks (-want +got):\n%s", diff)
+	}
+	if got := migrate.Risks(live, live); len(got) != 0 {
+		t.Errorf("Risks of an unchanged schema = %v, want none", got)
+	}
+
+	// Validating a NOT VALID constraint, or a constraint that only covers
+	// a column the live release does not know and lets its NULLs through,
+	// narrows nothing it writes.
+	before := items()
+	before.Constraints = []migrate.Constraint{check}
+	validated := items(col("discount", "numeric"))
+	validated.Constraints = []migrate.Constraint{{Name: check.Name, Kind: migrate.Check, Def: "CHECK ((name IS NOT NULL))"},
+		{Name: "items_discount_positive", Kind: migrate.Check, Def: "CHECK ((discount >= (0)::numeric)) NOT VALID"}}
+	validated.Indexes = []migrate.Index{{Name: "items_discount_key", Unique: true, Def: "CREATE UNIQUE INDEX items_discount_key ON public.items USING btree (discount)"}}
+	if got := migrate.Risks(schema(before), schema(validated)); len(got) != 0 {
+		t.Errorf("Risks(validation, constraints on a new column) = %v, want none", got)
+	}
+	validated.Constraints[1].Def = "CHECK ((discount IS NOT NULL)) NOT VALID"
+	if got := migrate.Risks(schema(before), schema(validated)); len(got) != 1 {
+		t.Errorf("Risks(CHECK (new column IS NOT NULL)) = %v, want it: the live release leaves the column NULL", got)
+	}
 }

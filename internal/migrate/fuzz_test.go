@@ -113,6 +113,11 @@ func FuzzLint(f *testing.F) {
 		"CREATE TABLE t (id int); CREATE INDEX ON t (id); DROP INDEX i; REINDEX (CONCURRENTLY) TABLE t;",
 		"ALTER TABLE t RENAME COLUMN a TO b; TRUNCATE a, b; DROP TABLE x, y;",
 		"-- bascule:allow drop-table\nDROP TABLE t;",
+		"SET lock_timeout = '1min'; RESET ALL; SELECT set_config('statement_timeout', '0', false);",
+		"DO $$\nBEGIN\n  IF true THEN\n    ALTER TABLE u RENAME COLUMN a TO b;\n  END IF;\n  EXECUTE 'DROP TABLE x';\nEND\n$$;",
+		"CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN DROP TABLE t; END $$;",
+		"UPDATE t SET a = 1; LOCK TABLE t; DELETE FROM t; CLUSTER t; VACUUM FULL t; REFRESH MATERIALIZED VIEW v;",
+		"ALTER TABLE t ADD CONSTRAINT c CHECK (a IS NOT NULL) NOT VALID; CREATE UNIQUE INDEX i ON t (a); ALTER TYPE e RENAME VALUE 'a' TO 'b';",
 	} {
 		f.Add([]byte(s))
 	}

@@ -91,11 +91,30 @@ func (m *Migrator) lintGate(rep Report, progress func(string)) (string, error) {
 	return "lint: " + strings.Join(parts, "; "), nil
 }
 
-// shadowGate rehearses the expand step (the pending files todo, or the
-// expand command) on a shadow copy of the live schema and refuses it when
-// the schema after it would break the live release. The shadow is dropped
-// whatever happens.
-func (m *Migrator) shadowGate(ctx context.Context, db *sql.DB, version, dir string, todo []*File, progress func(string)) (err error) {
+// rehearsal is what a shadow replays: the contract step of the release
+// being finalized, if any, then the candidate's expand step, if any.
+type rehearsal struct {
+	contract, expand *step
+	// compat is the live release whose compat command runs against the
+	// shadow after the steps; nil: none runs.
+	compat *Release
+}
+
+// step is one phase of one release: its pending files, or the user's
+// command when one is configured for the phase.
+type step struct {
+	phase   Phase
+	version string
+	dir     string
+	todo    []*File
+}
+
+// shadowGate rehearses r on a shadow copy of the live schema and refuses
+// it when a step fails there, or when the schema after the expand step
+// would break the live release: compared with the schema after the
+// contract step, which is the one the live release then runs on. The
+// shadow is dropped whatever happens.
+func (m *Migrator) shadowGate(ctx context.Context, db *sql.DB, r rehearsal, progress func(string)) (err error) {
 	start := time.Now()
 	d := m.opts.Dialect
 	live, err := d.Inspect(ctx, db)
@@ -114,36 +133,119 @@ func (m *Migrator) shadowGate(ctx context.Context, db *sql.DB, version, dir stri
 			m.log.Error("drop shadow database", "shadow", sh.Name, "err", derr)
 		}
 	}()
-	after, err := m.rehearse(ctx, sh, version, dir, todo, progress)
+	sdb, err := d.Open(ctx, sh.URL)
 	if err != nil {
-		return err
+		return fmt.Errorf("shadow: %w", err)
 	}
-	if breaks := Diff(live, after); len(breaks) > 0 {
-		return &BreakageError{Breakages: breaks}
+	defer sdb.Close()
+	base := live
+	if r.contract != nil {
+		if err := m.rehearse(ctx, sdb, sh, r.contract, progress); err != nil {
+			return err
+		}
+		if base, err = d.Inspect(ctx, sdb); err != nil {
+			return fmt.Errorf("shadow: inspect the schema after the contract step: %w", err)
+		}
+		progress(fmt.Sprintf("shadow: contract step of %s rehearsed on %s", r.contract.version, sh.Name))
 	}
-	progress(fmt.Sprintf("shadow: expand step rehearsed on %s in %s (%s); nothing the live release uses changes",
-		sh.Name, time.Since(start).Round(time.Millisecond), live.Changes(after)))
+	if r.expand != nil {
+		if err := m.expandGate(ctx, sdb, sh, base, r, start, progress); err != nil {
+			return err
+		}
+	}
+	if r.compat != nil {
+		return m.compatGate(ctx, sh, *r.compat, progress)
+	}
 	return nil
 }
 
-// rehearse runs the expand step on the shadow and returns its schema after.
-func (m *Migrator) rehearse(ctx context.Context, sh *Shadow, version, dir string, todo []*File, progress func(string)) (*Schema, error) {
-	d := m.opts.Dialect
-	sdb, err := d.Open(ctx, sh.URL)
-	if err != nil {
-		return nil, fmt.Errorf("shadow: %w", err)
+// expandGate rehearses r's expand step on the shadow and refuses it when
+// the schema after it would break the live release, compared with base.
+func (m *Migrator) expandGate(ctx context.Context, sdb *sql.DB, sh *Shadow, base *Schema, r rehearsal, start time.Time, progress func(string)) error {
+	if err := m.rehearse(ctx, sdb, sh, r.expand, progress); err != nil {
+		return err
 	}
-	defer sdb.Close()
-	if cmd := m.opts.ExpandCommand; len(cmd) > 0 {
-		if err := runCommand(ctx, cmd, dir, sh.URL, "expand_command on the shadow", progress); err != nil {
-			return nil, fmt.Errorf("shadow: %w (production is untouched)", err)
+	after, err := m.opts.Dialect.Inspect(ctx, sdb)
+	if err != nil {
+		return fmt.Errorf("shadow: inspect the schema after the expand step: %w", err)
+	}
+	if breaks := Diff(base, after); len(breaks) > 0 {
+		return &BreakageError{Breakages: breaks}
+	}
+	verdict := "nothing the live release uses changes"
+	if risks := Risks(base, after); len(risks) > 0 {
+		verdict = "compatibility risk: the live release's writes fail where they break " + formatRisks(risks)
+		switch {
+		case len(m.opts.CompatCommand) == 0:
+			verdict += " (no migrate.compat_command checks them)"
+		case r.compat != nil:
+			verdict += " (the live release's compat_command checks them next)"
 		}
-	} else if _, err := m.runner.applyLocked(ctx, sdb, todo, version, nil); err != nil {
-		return nil, fmt.Errorf("shadow: replay the expand migrations: %w (production is untouched)", err)
 	}
-	after, err := d.Inspect(ctx, sdb)
+	progress(fmt.Sprintf("shadow: expand step rehearsed on %s in %s (%s); %s",
+		sh.Name, time.Since(start).Round(time.Millisecond), base.Changes(after), verdict))
+	return nil
+}
+
+// CompatError refuses a deployment whose live release fails its own
+// checks (migrate.compat_command) against the schema the deployment
+// leaves, rehearsed on a shadow: production is untouched.
+type CompatError struct {
+	Live string
+	Err  error
+}
+
+func (e *CompatError) Error() string {
+	return fmt.Sprintf("the live release %s fails its own checks against the schema after this deployment's migrations "+
+		"(rehearsed on a shadow copy; production is untouched): %v", e.Live, e.Err)
+}
+
+func (e *CompatError) Unwrap() error { return e.Err }
+
+// compatGate runs the live release's compat command from its directory,
+// with DATABASE_URL set to the shadow, bounded by the compat timeout.
+func (m *Migrator) compatGate(ctx context.Context, sh *Shadow, live Release, progress func(string)) error {
+	start := time.Now()
+	cctx, cancel := context.WithTimeout(ctx, m.compatTimeout())
+	defer cancel()
+	label := "compat_command of " + live.Version
+	err := runCommand(cctx, m.opts.CompatCommand, live.Dir, sh.URL, label, progress)
+	if err != nil && cctx.Err() != nil && ctx.Err() == nil {
+		err = fmt.Errorf("%s %q did not finish within %s", label, strings.Join(m.opts.CompatCommand, " "), m.compatTimeout())
+	}
 	if err != nil {
-		return nil, fmt.Errorf("shadow: inspect the schema after the expand step: %w", err)
+		return &CompatError{Live: live.Version, Err: err}
 	}
-	return after, nil
+	progress(fmt.Sprintf("shadow: the live release %s passed its compat_command against the new schema in %s",
+		live.Version, time.Since(start).Round(time.Millisecond)))
+	return nil
+}
+
+// compatTimeout bounds the compat command; default 5m.
+func (m *Migrator) compatTimeout() time.Duration {
+	return orDefault(m.opts.CompatTimeout, 5*time.Minute)
+}
+
+// rehearse runs st on the shadow: the user's command for its phase, or
+// its pending files.
+func (m *Migrator) rehearse(ctx context.Context, sdb *sql.DB, sh *Shadow, st *step, progress func(string)) error {
+	if cmd := m.command(st.phase); len(cmd) > 0 {
+		label := string(st.phase) + "_command on the shadow"
+		if err := runCommand(ctx, cmd, st.dir, sh.URL, label, progress); err != nil {
+			return fmt.Errorf("shadow: %w (production is untouched)", err)
+		}
+		return nil
+	}
+	if _, err := m.runner.applyLocked(ctx, sdb, st.todo, st.version, nil); err != nil {
+		return fmt.Errorf("shadow: replay the %s migrations of %s: %w (production is untouched)", st.phase, st.version, err)
+	}
+	return nil
+}
+
+// command is the user's migration command for phase, if configured.
+func (m *Migrator) command(phase Phase) []string {
+	if phase == Contract {
+		return m.opts.ContractCommand
+	}
+	return m.opts.ExpandCommand
 }

@@ -24,9 +24,17 @@ var pg pgtest.Shared
 // `./app db:migrate` would.
 const execArg = "migrate-test-exec"
 
+// hangArg makes the test binary a bascule that dies mid-migration:
+// "TESTBIN migrate-test-hang URL" applies a file whose statement runs for
+// ten minutes, until the test kills it.
+const hangArg = "migrate-test-hang"
+
 func TestMain(m *testing.M) {
 	if len(os.Args) > 2 && os.Args[1] == execArg {
 		os.Exit(execTool(os.Args[2]))
+	}
+	if len(os.Args) > 2 && os.Args[1] == hangArg {
+		os.Exit(hangTool(os.Args[2]))
 	}
 	os.Exit(pg.Run(m))
 }
@@ -49,6 +57,22 @@ func execTool(sqlText string) int {
 	}
 	fmt.Println("migrate tool: done")
 	return 0
+}
+
+func hangTool(url string) int {
+	ctx := context.Background()
+	d := postgres.Dialect{}
+	db, err := d.Open(ctx, url)
+	if err == nil {
+		var f *migrate.File
+		f, err = migrate.ParseFile("expand/002_hang.sql", []byte("ALTER TABLE items ADD COLUMN held text;\nSELECT pg_sleep(600);\n"))
+		if err == nil {
+			r := &migrate.Runner{Dialect: d, StatementTimeout: time.Hour}
+			_, err = r.Apply(ctx, db, []*migrate.File{f}, "v2", nil)
+		}
+	}
+	fmt.Fprintln(os.Stderr, "hang tool:", err)
+	return 1
 }
 
 // toolCommand is the argv of a user migration command that runs sqlText.

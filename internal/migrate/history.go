@@ -153,3 +153,22 @@ func Compare(set *Set, applied []Record) Comparison {
 	}
 	return c
 }
+
+// Since returns the files of set that prev, the migrations of the release
+// before, does not have: the files new in this release, which a deployment
+// would apply, for a lint offline. A file of both with other bytes is an
+// error: an applied migration must never change.
+func Since(set, prev *Set) (*Set, error) {
+	var applied []Record
+	for _, f := range prev.Files() {
+		applied = append(applied, Record{Phase: f.Phase, Version: f.Version, Name: f.Name, Checksum: f.Checksum})
+	}
+	idx := index(applied)
+	for _, f := range set.Files() {
+		if r, ok := idx[key{f.Phase, f.Version}]; ok && r.Checksum != f.Checksum {
+			return nil, fmt.Errorf("%s differs from %s of the previous release: an applied migration must never change; "+
+				"restore it and put the change in a new migration", f.Path, string(r.Phase)+"/"+fmt.Sprintf("%03d_%s.sql", r.Version, r.Name))
+		}
+	}
+	return &Set{Expand: pending(set.Expand, idx), Contract: pending(set.Contract, idx)}, nil
+}

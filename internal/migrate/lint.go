@@ -11,24 +11,59 @@ import (
 )
 
 // Lint checks the Up statements of every file of set with PostgreSQL's own
-// parser. Expand files get every rule: they run while the live release keeps
-// serving, so they must neither break it nor lock its tables. Contract files
-// get only the locking rules. Tables created earlier in the same phase are
-// new and empty, so rules about existing tables do not fire on them.
-func Lint(set *Set) Report {
+// parser, offline, with the default limits; see LintWith.
+func Lint(set *Set) Report { return LintWith(set, LintOptions{}) }
+
+// LintOptions say what the lint knows beyond the files. The zero value is
+// the offline lint with the runner's default limits.
+type LintOptions struct {
+	// Limits are the runner's lock and statement timeouts; a file that
+	// lifts them is refused. Zero fields: the defaults.
+	Limits Limits
+	// PerFile lints each file as if the files before it were applied
+	// already: a table an earlier file created is an existing table, with
+	// live rows, for the later ones. Without it, every file of the set is
+	// new in this release, and the tables one creates are new and empty
+	// for the others. Use it when what is applied is unknown (a folder
+	// that carries the history of every release, linted offline).
+	PerFile bool
+	// Schema is the live schema, when known (the gates inspect it): type
+	// changes are judged against the columns' current types (widening a
+	// varchar rewrites nothing), and DROP VIEW only for views that exist.
+	// Nil: offline, every type change and view drop is refused.
+	Schema *Schema
+}
+
+// limits returns o.Limits with the runner's defaults filled in.
+func (o LintOptions) limits() Limits {
+	return (&Runner{LockTimeout: o.Limits.LockTimeout, StatementTimeout: o.Limits.StatementTimeout}).limits()
+}
+
+// LintWith checks the Up statements of every file of set with PostgreSQL's
+// own parser. Expand files get every rule: they run while the live release
+// keeps serving, so they must neither break it nor lock its tables. Contract
+// files get only the locking rules. Tables created earlier in the same phase
+// are new and empty, so rules about existing tables do not fire on them
+// (unless o.PerFile). set must hold the files new in this release: the
+// gates lint the files not applied yet; offline, see Since.
+func LintWith(set *Set, o LintOptions) Report {
 	var rep Report
 	if set == nil {
 		return rep
 	}
 	seen := &seen{notNullChecks: map[string]string{}, notValid: map[string]string{}, provenNotNull: map[string]bool{}}
+	limits := o.limits()
 	for _, files := range [][]*File{set.Expand, set.Contract} {
 		// Contract runs long after expand, when tables that expand created
 		// hold live data: each phase starts with nothing new.
-		seen.tables, seen.indexes = map[string]bool{}, map[string]bool{}
+		seen.tables, seen.indexes, seen.columns = map[string]bool{}, map[string]bool{}, map[string]bool{}
 		for _, f := range files {
+			if o.PerFile {
+				seen.tables, seen.indexes, seen.columns = map[string]bool{}, map[string]bool{}, map[string]bool{}
+			}
 			rep.Files++
 			for i := range f.Statements {
-				l := &linter{file: f, stmt: &f.Statements[i], seen: seen}
+				l := &linter{file: f, stmt: &f.Statements[i], seen: seen, limits: limits, schema: o.Schema}
 				rep.Findings = append(rep.Findings, l.lint()...)
 			}
 		}
@@ -40,6 +75,9 @@ func Lint(set *Set) Report {
 type seen struct {
 	// tables and indexes created earlier in the phase, keyed by relKey.
 	tables, indexes map[string]bool
+	// columns added to existing tables earlier in the phase, keyed
+	// "table.column": no release before this one writes them.
+	columns map[string]bool
 	// notNullChecks maps "table.constraint" to the column a CHECK (col IS
 	// NOT NULL) constraint covers.
 	notNullChecks map[string]string
@@ -52,9 +90,11 @@ type seen struct {
 
 // linter checks one statement of a file.
 type linter struct {
-	file *File
-	stmt *Statement
-	seen *seen
+	file   *File
+	stmt   *Statement
+	seen   *seen
+	limits Limits
+	schema *Schema // nil: unknown
 	// line is the line of the parse tree statement being checked; a
 	// StatementBegin block can hold several.
 	line     int
@@ -111,6 +151,8 @@ func (l *linter) check(n *pg_query.Node) {
 		l.checkAlterTable(n.GetAlterTableStmt())
 	case n.GetRenameStmt() != nil:
 		l.checkRename(n.GetRenameStmt())
+	case n.GetAlterEnumStmt() != nil:
+		l.checkAlterEnum(n.GetAlterEnumStmt())
 	case n.GetDropStmt() != nil:
 		l.checkDrop(n.GetDropStmt())
 	case n.GetTruncateStmt() != nil:
@@ -119,6 +161,28 @@ func (l *linter) check(n *pg_query.Node) {
 		l.checkCreateIndex(n.GetIndexStmt())
 	case n.GetReindexStmt() != nil:
 		l.checkReindex(n.GetReindexStmt())
+	case n.GetViewStmt() != nil:
+		l.seen.tables[relKey(n.GetViewStmt().GetView())] = true
+	case n.GetUpdateStmt() != nil:
+		l.checkUpdate(n.GetUpdateStmt())
+	case n.GetLockStmt() != nil:
+		l.checkLock(n.GetLockStmt())
+	case n.GetDeleteStmt() != nil:
+		l.checkDelete(n.GetDeleteStmt())
+	case n.GetClusterStmt() != nil:
+		l.checkCluster(n.GetClusterStmt())
+	case n.GetVacuumStmt() != nil:
+		l.checkVacuum(n.GetVacuumStmt())
+	case n.GetRefreshMatViewStmt() != nil:
+		l.checkRefresh(n.GetRefreshMatViewStmt())
+	case n.GetDoStmt() != nil:
+		l.checkDo(n.GetDoStmt())
+	case n.GetCreateFunctionStmt() != nil:
+		l.checkFunction(n.GetCreateFunctionStmt())
+	case n.GetVariableSetStmt() != nil:
+		l.checkSet(n.GetVariableSetStmt())
+	case n.GetSelectStmt() != nil:
+		l.checkSetConfig(n)
 	}
 }
 

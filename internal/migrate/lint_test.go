@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -82,7 +83,7 @@ func TestLintNewTableNames(t *testing.T) {
 		{"inline unique and reference", "ALTER TABLE t ADD COLUMN e text UNIQUE, ADD COLUMN o int REFERENCES other (id);\n",
 			[]brief{{1, RuleAddUniqueOrPrimaryKey}, {1, RuleAddConstraintWithoutNotValid}}},
 		{"detach partition concurrently", "ALTER TABLE p DETACH PARTITION p_2020 CONCURRENTLY;\n",
-			[]brief{{1, RuleConcurrentlyInTransaction}}},
+			[]brief{{1, RuleConcurrentlyInTransaction}, {1, RuleDetachPartition}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,5 +167,124 @@ func TestReportWriteJSON(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), `"findings": []`) {
 		t.Errorf("WriteJSON of an empty report = %s, want \"findings\": []", out.String())
+	}
+}
+
+// A file may lower bascule's timeouts but not lift them: the limit is the
+// configured one.
+func TestLintSetTimeoutAgainstTheConfiguredLimits(t *testing.T) {
+	limits := Limits{LockTimeout: 2 * time.Second, StatementTimeout: time.Hour}
+	tests := []struct {
+		src  string
+		want bool
+	}{
+		{"SET lock_timeout = '1s';", false},
+		{"SET lock_timeout = 2000;", false},
+		{"SET lock_timeout = '3s';", true},
+		{"SET lock_timeout TO '2.5s';", true},
+		{"SET LOCAL lock_timeout = 0;", true},
+		{"SET statement_timeout = '45min';", false},
+		{"SET statement_timeout = '2h';", true},
+		{"SET statement_timeout = '1d';", true},
+		{"SET statement_timeout TO DEFAULT;", true},
+		{"RESET ALL;", true},
+		{"SET idle_in_transaction_session_timeout = 0;", false},
+		{"SELECT pg_catalog.set_config('lock_timeout', '0', true);", true},
+		{"SELECT set_config('search_path', '', false);", false},
+	}
+	for _, tt := range tests {
+		f, err := ParseFile("expand/001_x.sql", []byte(tt.src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := LintWith(&Set{Expand: []*File{f}}, LintOptions{Limits: limits})
+		if got := len(rep.Findings) == 1 && rep.Findings[0].Rule == RuleSetTimeout; got != tt.want {
+			t.Errorf("LintWith(%q) = %v, want a set-timeout finding: %v", tt.src, briefs(rep), tt.want)
+		}
+	}
+}
+
+func TestPgDuration(t *testing.T) {
+	tests := map[string]time.Duration{"0": 0, "500": 500 * time.Millisecond, "1.5s": 1500 * time.Millisecond,
+		"2min": 2 * time.Minute, "1h": time.Hour, "250us": 250 * time.Microsecond, " 3 s": 3 * time.Second}
+	for in, want := range tests {
+		if got, ok := pgDuration(in); !ok || got != want {
+			t.Errorf("pgDuration(%q) = %s, %v; want %s", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"", "DEFAULT", "5 fortnights", "s"} {
+		if _, ok := pgDuration(in); ok {
+			t.Errorf("pgDuration(%q) ok, want refused", in)
+		}
+	}
+}
+
+// PerFile: a table an earlier file created is an existing table for the
+// later ones, as when the earlier file belongs to an earlier release.
+func TestLintPerFile(t *testing.T) {
+	var files []*File
+	for _, p := range [][2]string{
+		{"expand/001_t.sql", "CREATE TABLE t (id int, a text);\n"},
+		{"expand/002_drop.sql", "ALTER TABLE t DROP COLUMN a;\n"},
+	} {
+		f, err := ParseFile(p[0], []byte(p[1]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	set := &Set{Expand: files}
+	if got := briefs(LintWith(set, LintOptions{})); len(got) != 0 {
+		t.Errorf("LintWith(one release) = %v, want nothing: t is new in it", got)
+	}
+	if diff := cmp.Diff([]brief{{1, RuleDropColumn}}, briefs(LintWith(set, LintOptions{PerFile: true}))); diff != "" {
+		t.Errorf("LintWith(PerFile) (-want +got):\n%s", diff)
+	}
+}
+
+// With the live schema known, a type change that only widens is not a
+// rewrite; anything else still is, and offline every type change is.
+func TestLintTypeChangeAgainstTheLiveSchema(t *testing.T) {
+	live := &Schema{Tables: []Table{{Name: "users", Columns: []Column{
+		{Name: "name", Type: "character varying(100)"}, {Name: "bio", Type: "text"},
+		{Name: "price", Type: "numeric(10,2)"}, {Name: "code", Type: "character(3)"},
+	}}, {Name: "recent", View: true, Columns: []Column{{Name: "id", Type: "integer"}}}}}
+	tests := []struct {
+		alter string
+		safe  bool
+	}{
+		{"ALTER COLUMN name TYPE varchar(200)", true},
+		{"ALTER COLUMN name TYPE varchar(100)", true},
+		{"ALTER COLUMN name TYPE character varying", true},
+		{"ALTER COLUMN name TYPE text", true},
+		{"ALTER COLUMN name TYPE varchar(50)", false},
+		{"ALTER COLUMN name TYPE varchar(200) USING upper(name)", false},
+		{"ALTER COLUMN name TYPE varchar(200) COLLATE \"C\"", false},
+		{"ALTER COLUMN name TYPE varchar(200)[]", false},
+		{"ALTER COLUMN bio TYPE varchar(200)", false},
+		{"ALTER COLUMN price TYPE numeric(12,2)", true},
+		{"ALTER COLUMN price TYPE numeric", true},
+		{"ALTER COLUMN price TYPE numeric(12,3)", false},
+		{"ALTER COLUMN price TYPE numeric(8,2)", false},
+		{"ALTER COLUMN code TYPE text", false},
+		{"ALTER COLUMN missing TYPE text", false},
+	}
+	for _, tt := range tests {
+		f, err := ParseFile("expand/001_x.sql", []byte("ALTER TABLE users "+tt.alter+";"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		set := &Set{Expand: []*File{f}}
+		got := len(LintWith(set, LintOptions{Schema: live}).Findings) == 0
+		if got != tt.safe {
+			t.Errorf("LintWith(%s, live schema): safe = %v, want %v", tt.alter, got, tt.safe)
+		}
+		if len(Lint(set).Findings) == 0 {
+			t.Errorf("Lint(%s) offline found nothing, want change-column-type", tt.alter)
+		}
+	}
+	f, _ := ParseFile("expand/001_x.sql", []byte("DROP VIEW gone_already;\nDROP VIEW recent;\n"))
+	if diff := cmp.Diff([]brief{{2, RuleDropView}}, briefs(LintWith(&Set{Expand: []*File{f}}, LintOptions{Schema: live}))); diff != "" {
+		t.Errorf("DROP VIEW with the live schema (-want +got):\n%s", diff)
 	}
 }

@@ -23,12 +23,13 @@ type Options struct {
 	// ShadowURL is where shadow databases are created (migrate.shadow_url);
 	// see ShadowOptions.At.
 	ShadowURL string
-	// LockTimeout, LockRetries, RetryBackoff and LockWait tune the Runner;
-	// see there.
-	LockTimeout  time.Duration
-	LockRetries  int
-	RetryBackoff time.Duration
-	LockWait     time.Duration
+	// LockTimeout, StatementTimeout, LockRetries, RetryBackoff and
+	// LockWait tune the Runner; see there.
+	LockTimeout      time.Duration
+	StatementTimeout time.Duration
+	LockRetries      int
+	RetryBackoff     time.Duration
+	LockWait         time.Duration
 	// ExpandCommand and ContractCommand, when set, are the user's own
 	// migration tool (migrate.expand_command, migrate.contract_command):
 	// bascule runs them from the release directory with DATABASE_URL set,
@@ -37,7 +38,15 @@ type Options struct {
 	// database first.
 	ExpandCommand   []string
 	ContractCommand []string
-	Logger          *slog.Logger // nil: discard
+	// CompatCommand, when set, is the live release's own check against a
+	// schema (migrate.compat_command): when a deployment's gates rehearse
+	// its migrations on a shadow database, bascule runs it from the live
+	// release's directory with DATABASE_URL set to the shadow, after the
+	// candidate's expand step; the deployment is refused unless it passes.
+	// CompatTimeout bounds it; default 5m.
+	CompatCommand []string
+	CompatTimeout time.Duration
+	Logger        *slog.Logger // nil: discard
 }
 
 // Migrator runs a release's migrations for the deploy pipeline (it is a
@@ -64,8 +73,8 @@ func New(opts Options) *Migrator {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Runner{Dialect: opts.Dialect, LockTimeout: opts.LockTimeout, LockRetries: opts.LockRetries,
-		RetryBackoff: opts.RetryBackoff, LockWait: opts.LockWait}
+	r := &Runner{Dialect: opts.Dialect, LockTimeout: opts.LockTimeout, StatementTimeout: opts.StatementTimeout,
+		LockRetries: opts.LockRetries, RetryBackoff: opts.RetryBackoff, LockWait: opts.LockWait}
 	return &Migrator{opts: opts, runner: r, log: log}
 }
 
@@ -116,14 +125,18 @@ func (m *Migrator) Expand(ctx context.Context, version, dir string, progress fun
 			return "", err
 		}
 		todo := pending(set.Expand, applied)
-		lintNote, err := m.lintGate(Lint(m.toLint(set, applied)), progress)
+		rep, err := m.lint(ctx, db, m.toLint(set, applied))
+		if err != nil {
+			return "", err
+		}
+		lintNote, err := m.lintGate(rep, progress)
 		if err != nil {
 			return "", err
 		}
 		if len(todo) == 0 && len(cmd) == 0 {
 			return withNote(fmt.Sprintf("expand migrations up to date (%d applied before)", len(set.Expand)), lintNote), nil
 		}
-		if err := m.shadowGate(ctx, db, version, dir, todo, progress); err != nil {
+		if err := m.shadowGate(ctx, db, rehearsal{expand: &step{Expand, version, dir, todo}}, progress); err != nil {
 			return "", err
 		}
 		msg, err := m.apply(ctx, db, Expand, version, dir, set.Expand, progress)
@@ -131,10 +144,16 @@ func (m *Migrator) Expand(ctx context.Context, version, dir string, progress fun
 	})
 }
 
-// Contract runs the contract step of release version, unpacked in dir:
-// the lint's locking rules, then the contract files (or the contract
-// command) under the migration lock. There is no shadow diff: removing
-// what the previous release needed is the point.
+// NoContract is Contract's summary for a release that ships no contract
+// step: finalizing it changes nothing in the database.
+const NoContract = "no contract migrations"
+
+// Contract runs the contract step of release version, unpacked in dir,
+// under the migration lock: the lint's locking rules, a rehearsal on a
+// shadow copy of the schema (a contract step that fails there is refused
+// before it touches production), then the contract files (or the contract
+// command). There is no shadow diff: removing what the previous release
+// needed is the point.
 func (m *Migrator) Contract(ctx context.Context, version, dir string, progress func(string)) (string, error) {
 	progress = m.logged(version, Contract, progress)
 	set, _, err := LoadRelease(dir)
@@ -143,15 +162,26 @@ func (m *Migrator) Contract(ctx context.Context, version, dir string, progress f
 	}
 	cmd := m.opts.ContractCommand
 	if len(set.Contract) == 0 && len(cmd) == 0 {
-		return "no contract migrations", nil
+		return NoContract, nil
 	}
 	return m.locked(ctx, progress, func(db *sql.DB) (string, error) {
 		applied, err := m.runner.prepare(ctx, db, set.Files(), progress)
 		if err != nil {
 			return "", err
 		}
-		lintNote, err := m.lintGate(Lint(&Set{Contract: m.toLint(set, applied).Contract}), progress)
+		rep, err := m.lint(ctx, db, &Set{Contract: m.toLint(set, applied).Contract})
 		if err != nil {
+			return "", err
+		}
+		lintNote, err := m.lintGate(rep, progress)
+		if err != nil {
+			return "", err
+		}
+		todo := pending(set.Contract, applied)
+		if len(todo) == 0 && len(cmd) == 0 {
+			return withNote("contract migrations up to date", lintNote), nil
+		}
+		if err := m.shadowGate(ctx, db, rehearsal{contract: &step{Contract, version, dir, todo}}, progress); err != nil {
 			return "", err
 		}
 		msg, err := m.apply(ctx, db, Contract, version, dir, set.Contract, progress)
@@ -196,11 +226,7 @@ func (m *Migrator) locked(ctx context.Context, progress func(string), fn func(db
 // apply runs a phase on production: the user's command when configured,
 // else the pending files.
 func (m *Migrator) apply(ctx context.Context, db *sql.DB, phase Phase, version, dir string, files []*File, progress func(string)) (string, error) {
-	cmd := m.opts.ExpandCommand
-	if phase == Contract {
-		cmd = m.opts.ContractCommand
-	}
-	if len(cmd) > 0 {
+	if cmd := m.command(phase); len(cmd) > 0 {
 		label := string(phase) + "_command"
 		if err := runCommand(ctx, cmd, dir, m.opts.URL, label, progress); err != nil {
 			return "", err
@@ -234,11 +260,42 @@ func (m *Migrator) Applied(ctx context.Context) ([]Record, error) {
 // Lint lints set as the gates would now: the files the app's database has
 // not applied yet (see toLint), with the rules that apply to its engine.
 func (m *Migrator) Lint(ctx context.Context, set *Set) (Report, error) {
-	applied, err := m.Applied(ctx)
+	db, err := m.opts.Dialect.Open(ctx, m.opts.URL)
 	if err != nil {
 		return Report{}, err
 	}
-	return Lint(m.toLint(set, index(applied))).For(m.Driver()), nil
+	defer db.Close()
+	applied, err := m.runner.History(ctx, db)
+	if err != nil {
+		return Report{}, err
+	}
+	opts, err := m.lintOptions(ctx, db)
+	if err != nil {
+		return Report{}, err
+	}
+	return LintWith(m.toLint(set, index(applied)), opts).For(m.Driver()), nil
+}
+
+// lintOptions are what the lint knows of this database: the runner's
+// limits and the live schema. With a user's migration command bascule
+// cannot know which files were applied, so it lints each file as if those
+// before it were.
+func (m *Migrator) lintOptions(ctx context.Context, db *sql.DB) (LintOptions, error) {
+	schema, err := m.opts.Dialect.Inspect(ctx, db)
+	if err != nil {
+		return LintOptions{}, fmt.Errorf("lint: inspect the live schema: %w", err)
+	}
+	return LintOptions{Limits: m.runner.limits(), Schema: schema,
+		PerFile: len(m.opts.ExpandCommand) > 0 || len(m.opts.ContractCommand) > 0}, nil
+}
+
+// lint lints set with what the lint knows of db.
+func (m *Migrator) lint(ctx context.Context, db *sql.DB, set *Set) (Report, error) {
+	opts, err := m.lintOptions(ctx, db)
+	if err != nil {
+		return Report{}, err
+	}
+	return LintWith(set, opts), nil
 }
 
 // logged sends progress lines to the log as well.

@@ -28,6 +28,15 @@ const (
 	RuleAddUniqueOrPrimaryKey          = "add-unique-or-primary-key"
 	RuleTruncate                       = "truncate"
 	RuleDropNotNull                    = "drop-not-null"
+	RuleSetTimeout                     = "set-timeout"
+	RuleConstraintNarrowsWrites        = "constraint-narrows-writes"
+	RuleUnbatchedUpdate                = "unbatched-update"
+	RuleLockTable                      = "lock-table"
+	RuleDropView                       = "drop-view"
+	RuleDDLInFunction                  = "ddl-in-function"
+	RuleExclusiveRebuild               = "exclusive-rebuild"
+	RuleDetachPartition                = "detach-partition"
+	RuleRenameEnumValue                = "rename-enum-value"
 
 	// RuleParseError is a statement PostgreSQL's parser refuses.
 	RuleParseError = "parse-error"
@@ -48,7 +57,7 @@ type ruleInfo struct {
 
 // ruleCatalog returns the rules a finding can carry and an allow comment can
 // name. It returns an array by value, so no caller can change the catalog.
-func ruleCatalog() [16]ruleInfo {
+func ruleCatalog() [25]ruleInfo {
 	return [...]ruleInfo{
 		{RuleDropTable, SeverityError, false},
 		{RuleDropColumn, SeverityError, false},
@@ -66,6 +75,15 @@ func ruleCatalog() [16]ruleInfo {
 		{RuleAddUniqueOrPrimaryKey, SeverityError, true},
 		{RuleTruncate, SeverityError, false},
 		{RuleDropNotNull, SeverityWarning, false},
+		{RuleSetTimeout, SeverityError, true},
+		{RuleConstraintNarrowsWrites, SeverityWarning, false},
+		{RuleUnbatchedUpdate, SeverityWarning, true},
+		{RuleLockTable, SeverityError, true},
+		{RuleDropView, SeverityError, false},
+		{RuleDDLInFunction, SeverityWarning, false},
+		{RuleExclusiveRebuild, SeverityError, true},
+		{RuleDetachPartition, SeverityError, true},
+		{RuleRenameEnumValue, SeverityError, false},
 	}
 }
 
@@ -91,7 +109,9 @@ func RuleNames() []string {
 }
 
 // appliesTo reports whether the rule is checked in a phase: every rule in
-// expand, only the locking ones in contract.
+// expand; in contract the locking ones, and the renames, which break the
+// release that is live then as much as the one before (each release was
+// built against one name, and only one exists at a time).
 func (r ruleInfo) appliesTo(p Phase) bool {
-	return p == Expand || r.locking
+	return p == Expand || r.locking || r.name == RuleRenameTable || r.name == RuleRenameColumn
 }

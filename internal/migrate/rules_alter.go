@@ -16,9 +16,7 @@ func (l *linter) checkAlterTable(s *pg_query.AlterTableStmt) {
 	for _, n := range s.GetCmds() {
 		cmd := n.GetAlterTableCmd()
 		if cmd.GetSubtype() == pg_query.AlterTableType_AT_DetachPartition {
-			if cmd.GetDef().GetPartitionCmd().GetConcurrent() {
-				l.checkConcurrently("DETACH PARTITION CONCURRENTLY")
-			}
+			l.checkDetach(table, cmd.GetDef().GetPartitionCmd())
 			continue
 		}
 		if !l.seen.tables[table] {
@@ -35,9 +33,13 @@ func (l *linter) checkAlterCmd(table string, cmd *pg_query.AlterTableCmd) {
 			"DROP COLUMN "+column(table, col)+" breaks the live release, which still selects or inserts it (and a rollback would need it back)",
 			"ship a release that no longer reads or writes the column, then drop it in a contract migration, which runs at finalize")
 	case pg_query.AlterTableType_AT_AlterColumnType:
+		if l.widens(table, col, cmd.GetDef().GetColumnDef()) {
+			return
+		}
 		l.report(RuleChangeColumnType,
 			"changing the type of "+column(table, col)+" rewrites "+quote(table)+" under an ACCESS EXCLUSIVE lock, and the live release may not read or write the new type",
-			"add a new column of the new type, write both from this release, backfill in batches, switch reads, then drop the old column in a contract migration")
+			"add a new column of the new type, write both from this release, backfill in batches, switch reads, then drop the old column in a contract migration "+
+				"(widening a varchar, or a varchar to text, rewrites nothing: the gates, which see the column's current type, accept it)")
 	case pg_query.AlterTableType_AT_SetNotNull:
 		if l.seen.provenNotNull[table+"."+col] {
 			return
@@ -47,17 +49,20 @@ func (l *linter) checkAlterCmd(table string, cmd *pg_query.AlterTableCmd) {
 			msg += ", and inserts of the live release that leave it NULL start failing"
 		}
 		l.report(RuleSetNotNull, msg,
-			"ADD CONSTRAINT … CHECK ("+col+" IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT in a later migration file; then SET NOT NULL (PostgreSQL 12+ uses the valid check and skips the scan) and drop the check")
+			"once no release that leaves it NULL can come back: ADD CONSTRAINT … CHECK ("+col+" IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT in a later migration file; then SET NOT NULL (PostgreSQL 12+ uses the valid check and skips the scan) and drop the check")
 	case pg_query.AlterTableType_AT_DropNotNull:
 		l.report(RuleDropNotNull,
 			"DROP NOT NULL on "+column(table, col)+" lets this release write NULLs that the live release may not expect when it reads the row",
 			"make sure the live release reads the column as nullable, or drop NOT NULL in a contract migration")
 	case pg_query.AlterTableType_AT_AddColumn:
+		l.seen.columns[table+"."+cmd.GetDef().GetColumnDef().GetColname()] = true
 		l.checkAddColumn(table, cmd.GetDef().GetColumnDef())
 	case pg_query.AlterTableType_AT_AddConstraint:
 		l.checkAddConstraint(table, cmd.GetDef().GetConstraint())
 	case pg_query.AlterTableType_AT_ValidateConstraint:
 		l.checkValidate(table, col)
+	case pg_query.AlterTableType_AT_SetLogged, pg_query.AlterTableType_AT_SetUnLogged:
+		l.checkSetLogged(table, cmd.GetSubtype() == pg_query.AlterTableType_AT_SetLogged)
 	}
 }
 
@@ -81,7 +86,7 @@ func (l *linter) checkAddColumn(table string, def *pg_query.ColumnDef) {
 	if c.notNull && !c.hasDefault {
 		l.report(RuleAddColumnNotNullWithoutDefault,
 			"ADD COLUMN "+name+" NOT NULL without a default fails on a non-empty table and breaks the live release's inserts, which do not set it",
-			"add the column nullable or NOT NULL DEFAULT <constant>, backfill in batches, then enforce it with CHECK ("+def.GetColname()+" IS NOT NULL) NOT VALID and VALIDATE CONSTRAINT")
+			"add the column nullable or NOT NULL DEFAULT <constant>, backfill in batches, then, in a later release (the live one does not write it), enforce it with CHECK ("+def.GetColname()+" IS NOT NULL) NOT VALID and VALIDATE CONSTRAINT")
 	}
 	if c.uniqueOrPrimary != "" {
 		l.report(RuleAddUniqueOrPrimaryKey,
@@ -161,4 +166,26 @@ func isSerial(typ string) bool {
 		return true
 	}
 	return false
+}
+
+// checkDetach handles DETACH PARTITION: in expand, the partition's rows
+// vanish from every query of the live release; without CONCURRENTLY, it
+// takes ACCESS EXCLUSIVE on the parent, in either phase.
+func (l *linter) checkDetach(table string, pc *pg_query.PartitionCmd) {
+	part := relKey(pc.GetName())
+	if pc.GetConcurrent() {
+		l.checkConcurrently("DETACH PARTITION CONCURRENTLY")
+	}
+	if l.seen.tables[table] || l.seen.tables[part] {
+		return
+	}
+	fix := "detach in a contract migration, once no release reads those rows through " + quote(table) +
+		", with DETACH PARTITION … CONCURRENTLY (PostgreSQL 14+) in a file marked -- +goose NO TRANSACTION"
+	switch {
+	case l.file.Phase == Expand:
+		l.report(RuleDetachPartition, "DETACH PARTITION "+quote(part)+" removes its rows from every query of the live release on "+quote(table), fix)
+	case !pc.GetConcurrent():
+		l.report(RuleDetachPartition, "DETACH PARTITION "+quote(part)+" without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on "+quote(table)+
+			": every read and write of it waits, and waits behind every query it waits for", fix)
+	}
 }

@@ -14,6 +14,7 @@ const noTransactionFix = "add -- +goose NO TRANSACTION to the file (its statemen
 
 func (l *linter) checkCreateIndex(s *pg_query.IndexStmt) {
 	table := relKey(s.GetRelation())
+	l.checkUniqueIndex(table, s)
 	if s.GetConcurrent() {
 		l.checkConcurrently("CREATE INDEX CONCURRENTLY")
 		return

@@ -18,6 +18,10 @@ type Runner struct {
 	// LockTimeout bounds how long a statement waits for a table lock, and
 	// so how long production queries can queue behind it. Default 500ms.
 	LockTimeout time.Duration
+	// StatementTimeout bounds how long a statement runs (and holds its
+	// locks), also when bascule died and can no longer cancel it. Default
+	// 10m; negative: no bound.
+	StatementTimeout time.Duration
 	// LockRetries is how many times a file (a statement, without a
 	// transaction) is retried after a lock timeout. Default 5; negative:
 	// none.
@@ -35,6 +39,23 @@ type Runner struct {
 func (r *Runner) lockTimeout() time.Duration { return orDefault(r.LockTimeout, 500*time.Millisecond) }
 func (r *Runner) backoff() time.Duration     { return orDefault(r.RetryBackoff, 200*time.Millisecond) }
 func (r *Runner) lockWait() time.Duration    { return orDefault(r.LockWait, time.Minute) }
+
+// DefaultStatementTimeout is the statement timeout of migrations when none
+// is configured: long enough for a CREATE INDEX CONCURRENTLY on a large
+// table, short enough that a statement left running by a dead bascule ends
+// within minutes.
+const DefaultStatementTimeout = 10 * time.Minute
+
+func (r *Runner) limits() Limits {
+	st := r.StatementTimeout
+	switch {
+	case st == 0:
+		st = DefaultStatementTimeout
+	case st < 0:
+		st = 0
+	}
+	return Limits{LockTimeout: r.lockTimeout(), StatementTimeout: st}
+}
 
 func (r *Runner) retries() int {
 	switch {
@@ -120,9 +141,12 @@ func (r *Runner) applyLocked(ctx context.Context, db *sql.DB, files []*File, rel
 		return nil, fmt.Errorf("connect to apply migrations: %w", err)
 	}
 	defer conn.Close()
-	if err := r.Dialect.Session(ctx, conn, r.lockTimeout()); err != nil {
-		return nil, fmt.Errorf("set lock timeout: %w", err)
+	if err := r.Dialect.Reset(ctx, conn, r.limits()); err != nil {
+		return nil, err
 	}
+	// The connection goes back to the pool as it came, whatever the last
+	// file set.
+	defer r.Dialect.Reset(context.WithoutCancel(ctx), conn, r.limits())
 	applied, err := r.prepare(ctx, conn, files, progress)
 	if err != nil {
 		return nil, err

@@ -65,11 +65,7 @@ func (t *rows) insert(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := r.URL.Query().Get("value")
-	cols, marks, args := make([]string, len(t.cfg.Columns)), make([]string, len(t.cfg.Columns)), make([]any, len(t.cfg.Columns))
-	for i, c := range t.cfg.Columns {
-		cols[i], marks[i], args[i] = quoteIdent(c), t.placeholder(i+1), v
-	}
-	q := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", quoteIdent(t.cfg.Table), strings.Join(cols, ", "), strings.Join(marks, ", "))
+	q, args := t.insertSQL(v)
 	if _, err := db.ExecContext(r.Context(), q, args...); err != nil {
 		http.Error(w, t.release+": "+err.Error(), http.StatusInternalServerError)
 		return
@@ -85,11 +81,8 @@ func (t *rows) list(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	cols := make([]string, len(t.cfg.Columns))
-	for i, c := range t.cfg.Columns {
-		cols[i] = "coalesce(" + quoteIdent(c) + ", '')"
-	}
-	res, err := db.QueryContext(r.Context(), fmt.Sprintf("SELECT %s FROM %s ORDER BY 1", strings.Join(cols, ", "), quoteIdent(t.cfg.Table)))
+	cols := len(t.cfg.Columns)
+	res, err := db.QueryContext(r.Context(), t.listSQL())
 	if err != nil {
 		http.Error(w, t.release+": "+err.Error(), http.StatusInternalServerError)
 		return
@@ -97,8 +90,8 @@ func (t *rows) list(w http.ResponseWriter, r *http.Request) {
 	defer res.Close()
 	var out []string
 	for res.Next() {
-		vals := make([]string, len(cols))
-		ptrs := make([]any, len(cols))
+		vals := make([]string, cols)
+		ptrs := make([]any, cols)
 		for i := range vals {
 			ptrs[i] = &vals[i]
 		}
@@ -116,4 +109,22 @@ func (t *rows) list(w http.ResponseWriter, r *http.Request) {
 	for _, l := range out {
 		fmt.Fprintln(w, l)
 	}
+}
+
+// insertSQL is the statement that writes a row whose every column is v.
+func (t *rows) insertSQL(v string) (string, []any) {
+	cols, marks, args := make([]string, len(t.cfg.Columns)), make([]string, len(t.cfg.Columns)), make([]any, len(t.cfg.Columns))
+	for i, c := range t.cfg.Columns {
+		cols[i], marks[i], args[i] = quoteIdent(c), t.placeholder(i+1), v
+	}
+	return fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", quoteIdent(t.cfg.Table), strings.Join(cols, ", "), strings.Join(marks, ", ")), args
+}
+
+// listSQL is the statement that reads every row.
+func (t *rows) listSQL() string {
+	cols := make([]string, len(t.cfg.Columns))
+	for i, c := range t.cfg.Columns {
+		cols[i] = "coalesce(" + quoteIdent(c) + ", '')"
+	}
+	return fmt.Sprintf("SELECT %s FROM %s ORDER BY 1", strings.Join(cols, ", "), quoteIdent(t.cfg.Table))
 }

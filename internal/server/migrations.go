@@ -29,8 +29,9 @@ func newMigrator(cfg config.Config, log *slog.Logger) *migrate.Migrator {
 		return nil
 	}
 	return migrate.New(migrate.Options{Dialect: d, URL: cfg.Database.URL, ShadowURL: cfg.Migrate.ShadowURL,
-		LockTimeout: cfg.Migrate.LockTimeout, ExpandCommand: cfg.Migrate.ExpandCommand,
-		ContractCommand: cfg.Migrate.ContractCommand, Logger: log.With("component", "migrate")})
+		LockTimeout: cfg.Migrate.LockTimeout, StatementTimeout: cfg.Migrate.StatementTimeout, ExpandCommand: cfg.Migrate.ExpandCommand,
+		ContractCommand: cfg.Migrate.ContractCommand, CompatCommand: cfg.Migrate.CompatCommand, CompatTimeout: cfg.Migrate.CompatTimeout,
+		Logger: log.With("component", "migrate")})
 }
 
 // deployMigrations and apiMigrations hand m to the pipeline and the API

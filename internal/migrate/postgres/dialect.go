@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/bascule/bascule/internal/migrate"
 	"github.com/jackc/pgx/v5"
@@ -32,8 +31,9 @@ const (
 func (Dialect) Name() string { return "postgres" }
 
 // Open connects to url, a postgres:// URL or a "host=… dbname=…" string.
-// Connections say "bascule migrate" in pg_stat_activity unless the URL
-// names an application itself.
+// Connections say "bascule migrate pid=… run=… host=…" in
+// pg_stat_activity unless the URL names an application itself: that is how
+// a restarted bascule recognises the sessions of one that died (see Lock).
 func (Dialect) Open(ctx context.Context, url string) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
@@ -41,7 +41,7 @@ func (Dialect) Open(ctx context.Context, url string) (*sql.DB, error) {
 		return nil, fmt.Errorf("parse database url: %w", err)
 	}
 	if _, ok := cfg.RuntimeParams["application_name"]; !ok {
-		cfg.RuntimeParams["application_name"] = "bascule migrate"
+		cfg.RuntimeParams["application_name"] = appName()
 	}
 	db := stdlib.OpenDB(*cfg)
 	// The lock, the connection applying files and the inspection: a few
@@ -56,11 +56,17 @@ func (Dialect) Open(ctx context.Context, url string) (*sql.DB, error) {
 	return db, nil
 }
 
-// Session sets lock_timeout on conn.
-func (Dialect) Session(ctx context.Context, conn *sql.Conn, lockTimeout time.Duration) error {
-	ms := max(lockTimeout.Milliseconds(), 1)
-	_, err := conn.ExecContext(ctx, "SET lock_timeout = "+strconv.FormatInt(ms, 10))
-	return err
+// Reset runs RESET ALL, which brings every setting back to its value at
+// connect time (the URL's options included), then sets lock_timeout and
+// statement_timeout. In a transaction the reset lasts beyond it, as SET
+// does: the next file starts from it too.
+func (Dialect) Reset(ctx context.Context, ex migrate.Execer, l migrate.Limits) error {
+	q := fmt.Sprintf("RESET ALL; SET lock_timeout = %d; SET statement_timeout = %d",
+		max(l.LockTimeout.Milliseconds(), 1), max(l.StatementTimeout.Milliseconds(), 0))
+	if _, err := ex.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("reset the migration session: %w", err)
+	}
+	return nil
 }
 
 // IsLockTimeout reports SQLSTATE 55P03, lock_not_available.

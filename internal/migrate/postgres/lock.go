@@ -17,13 +17,24 @@ import (
 const lockKey int64 = 0x62617363756c65
 
 // Lock takes the session-level advisory lock on a connection of its own,
-// held until unlock. PostgreSQL releases it if bascule dies, so a crash
-// never leaves the database locked. It needs a session that lasts: point
-// database.url at PostgreSQL or at a pooler in session mode, not at one
-// in transaction mode.
+// held until unlock. PostgreSQL releases it when bascule's session ends;
+// but a session whose bascule was killed mid-statement ends only with its
+// statement, which may run on, holding its table locks. So Lock first ends
+// the sessions that a dead bascule process on this host left (recognised
+// by their application_name; see Open): their transactions roll back and
+// their locks go. It needs a session that lasts: point database.url at
+// PostgreSQL or at a pooler in session mode, not at one in transaction
+// mode.
 func (Dialect) Lock(ctx context.Context, db *sql.DB, wait time.Duration, note func(string)) (func() error, error) {
+	if note == nil {
+		note = func(string) {}
+	}
 	conn, err := db.Conn(ctx)
 	if err != nil {
+		return nil, fmt.Errorf("take migration lock: %w", err)
+	}
+	if err := terminateLeftovers(ctx, conn, note); err != nil {
+		conn.Close()
 		return nil, fmt.Errorf("take migration lock: %w", err)
 	}
 	var ok bool

@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/bascule/bascule/internal/migrate"
 	sqlite "modernc.org/sqlite"
@@ -74,11 +73,15 @@ func (Dialect) Open(ctx context.Context, dbURL string) (*sql.DB, error) {
 	return db, nil
 }
 
-// Session sets conn's busy timeout: SQLite's lock timeout.
-func (Dialect) Session(ctx context.Context, conn *sql.Conn, lockTimeout time.Duration) error {
-	ms := max(lockTimeout.Milliseconds(), 1)
-	_, err := conn.ExecContext(ctx, "PRAGMA busy_timeout = "+strconv.FormatInt(ms, 10))
-	return err
+// Reset sets the busy timeout, SQLite's lock timeout. SQLite has no
+// statement timeout, and needs none to survive a crash of bascule: its
+// statements run in bascule's process and end with it.
+func (Dialect) Reset(ctx context.Context, ex migrate.Execer, l migrate.Limits) error {
+	ms := max(l.LockTimeout.Milliseconds(), 1)
+	if _, err := ex.ExecContext(ctx, "PRAGMA busy_timeout = "+strconv.FormatInt(ms, 10)); err != nil {
+		return fmt.Errorf("reset the migration session: %w", err)
+	}
+	return nil
 }
 
 // IsLockTimeout reports SQLITE_BUSY and SQLITE_LOCKED: another connection

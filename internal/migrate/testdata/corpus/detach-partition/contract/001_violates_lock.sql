@@ -1,0 +1,1 @@
+ALTER TABLE events DETACH PARTITION events_2022;

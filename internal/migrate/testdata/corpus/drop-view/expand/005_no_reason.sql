@@ -1,0 +1,2 @@
+-- bascule:allow drop-view
+DROP VIEW old_stats;

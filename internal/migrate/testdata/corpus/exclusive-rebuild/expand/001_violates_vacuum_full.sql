@@ -1,0 +1,3 @@
+-- +goose NO TRANSACTION
+-- Reclaims space by writing orders again, under ACCESS EXCLUSIVE.
+VACUUM (FULL, ANALYZE) orders;

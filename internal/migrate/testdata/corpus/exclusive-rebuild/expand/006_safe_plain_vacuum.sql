@@ -1,0 +1,2 @@
+-- +goose NO TRANSACTION
+VACUUM (ANALYZE) orders;

@@ -1,0 +1,2 @@
+-- bascule:allow exclusive-rebuild
+CLUSTER events;

@@ -1,0 +1,2 @@
+-- bascule:allow lock-table
+LOCK TABLE invoices IN EXCLUSIVE MODE;

@@ -1,0 +1,2 @@
+RESET lock_timeout;
+ALTER TABLE users ADD COLUMN theme text;

@@ -1,0 +1,2 @@
+-- bascule:allow unbatched-update
+UPDATE customers SET country = 'FR';

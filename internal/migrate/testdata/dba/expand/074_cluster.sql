@@ -1,0 +1,3 @@
+-- verdict: refuse
+-- why: CLUSTER rewrites orders under ACCESS EXCLUSIVE.
+CLUSTER orders USING orders_user_idx;
