@@ -123,14 +123,5 @@ func (c *cli) createTokenLocally(ctx context.Context, f localFlags, name, role, 
 	if err != nil {
 		return err
 	}
-	if c.json {
-		return c.writeJSON(map[string]any{"token": tok, "secret": secret})
-	}
-	exp := "never expires"
-	if tok.ExpiresAt != nil {
-		exp = "expires " + tok.ExpiresAt.Local().Format(time.DateTime)
-	}
-	c.printf("token #%d %s created with the %s role, in the store directly; %s\n", tok.ID, tok.Name, tok.Role, exp)
-	c.printf("secret (shown once):\n  %s\n", secret)
-	return nil
+	return c.printToken(tok, secret, ", in the store directly", "secret (shown once)")
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bascule/bascule/internal/auth"
+	"github.com/bascule/bascule/internal/store"
 	"github.com/spf13/cobra"
 )
 
@@ -168,16 +169,7 @@ token: the way back in when the admin token is lost (audited).`,
 			if err != nil {
 				return err
 			}
-			if c.json {
-				return c.writeJSON(map[string]any{"token": tok, "secret": secret})
-			}
-			exp := "never expires"
-			if tok.ExpiresAt != nil {
-				exp = "expires " + tok.ExpiresAt.Local().Format(time.DateTime)
-			}
-			c.printf("token #%d %s created with the %s role; %s\n", tok.ID, tok.Name, tok.Role, exp)
-			c.printf("secret (shown once; store it now, e.g. as BASCULE_TOKEN in your CI's secrets):\n  %s\n", secret)
-			return nil
+			return c.printToken(tok, secret, "", "secret (shown once; store it now, e.g. as BASCULE_TOKEN in your CI's secrets)")
 		},
 	}
 	cmd.Flags().StringVar(&role, "role", "deployer", "evaluator (flag evaluation only), viewer, deployer or admin")
@@ -236,4 +228,19 @@ func (c *cli) tokenRevokeCommand() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// printToken shows a token just created, and its secret, the one time it
+// can be shown; where says how it was made.
+func (c *cli) printToken(tok store.Token, secret, where, secretLabel string) error {
+	if c.json {
+		return c.writeJSON(map[string]any{"token": tok, "secret": secret})
+	}
+	exp := "never expires"
+	if tok.ExpiresAt != nil {
+		exp = "expires " + tok.ExpiresAt.Local().Format(time.DateTime)
+	}
+	c.printf("token #%d %s created with the %s role%s; %s\n", tok.ID, tok.Name, tok.Role, where, exp)
+	c.printf("%s:\n  %s\n", secretLabel, secret)
+	return nil
 }
