@@ -120,17 +120,24 @@ func (s *testServer) call(t testing.TB, method, path, token, body string, header
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	return roundTrip(t, http.DefaultClient, req, header...)
+}
+
+// roundTrip sends req through c with the extra header lines (name, value
+// pairs) and reads the whole answer, or fails the test.
+func roundTrip(t testing.TB, c *http.Client, req *http.Request, header ...string) reply {
+	t.Helper()
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("%s %s: read body: %v", method, path, err)
+		t.Fatalf("%s %s: read body: %v", req.Method, req.URL.Path, err)
 	}
 	return reply{status: resp.StatusCode, header: resp.Header, body: data}
 }

@@ -182,19 +182,7 @@ func (b *browser) do(t *testing.T, method, path string, body io.Reader, header .
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := b.c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: read body: %v", method, path, err)
-	}
-	return reply{status: resp.StatusCode, header: resp.Header, body: data}
+	return roundTrip(t, b.c, req, header...)
 }
 
 // login posts the login form as the page would and fails the test unless
