@@ -3,80 +3,26 @@ package api
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
-	"github.com/bascule/bascule/internal/artifact"
 	"github.com/bascule/bascule/internal/auth"
-	"github.com/bascule/bascule/internal/deploy"
-	"github.com/bascule/bascule/internal/store"
+	"github.com/bascule/bascule/internal/httperr"
 )
 
 // Error is an API error with its HTTP status. Its JSON form is
-// {"error": {"code": "...", "message": "..."}}.
-type Error struct {
-	Status  int    `json:"-"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Holder  any    `json:"deployment,omitempty"` // the deployment in the way, on a 409
-}
-
-func (e *Error) Error() string { return e.Message }
+// {"error": {"code": "...", "message": "..."}}. Errors are mapped to it in
+// one place for the API and the web UI alike: package httperr.
+type Error = httperr.Error
 
 func errorf(status int, code, format string, args ...any) *Error {
-	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+	return httperr.New(status, code, format, args...)
 }
 
-// toError is the one place that maps errors to statuses. An error it does
-// not know is internal: logged in full, shown as a short message.
-func toError(err error) (*Error, bool) {
-	var ae *Error
-	var ce *deploy.ConflictError
-	var ie *auth.InputError
-	var rl *auth.RateLimitError
-	var ue *artifact.UnsafeEntryError
-	switch {
-	case errors.As(err, &ae):
-		return ae, true
-	case errors.As(err, &ce):
-		e := errorf(http.StatusConflict, "conflict", "%s", ce.Msg)
-		if ce.Holder != nil {
-			e.Holder = ce.Holder
-		}
-		return e, true
-	case errors.Is(err, deploy.ErrUnknownRelease):
-		return errorf(http.StatusNotFound, "unknown_release", "%v", err), true
-	case errors.Is(err, store.ErrNotFound):
-		return errorf(http.StatusNotFound, "not_found", "%v", err), true
-	case errors.Is(err, store.ErrConflict):
-		return errorf(http.StatusConflict, "conflict", "%v", err), true
-	case errors.Is(err, auth.ErrUnauthenticated):
-		return errorf(http.StatusUnauthorized, "unauthenticated", "log in, or send a valid API token: Authorization: Bearer TOKEN"), true
-	case errors.Is(err, auth.ErrForbidden):
-		return errorf(http.StatusForbidden, "forbidden", "%v", err), true
-	case errors.Is(err, auth.ErrCSRF):
-		return errorf(http.StatusForbidden, "csrf", "%v", err), true
-	case errors.Is(err, auth.ErrCrossOrigin):
-		return errorf(http.StatusForbidden, "cross_origin", "%v", err), true
-	case errors.As(err, &rl):
-		return errorf(http.StatusTooManyRequests, "rate_limited", "%v", rl), true
-	case errors.As(err, &ie):
-		return errorf(http.StatusBadRequest, "bad_request", "%s", ie.Msg), true
-	case errors.Is(err, auth.ErrLastAdmin):
-		return errorf(http.StatusConflict, "last_admin", "%v", auth.ErrLastAdmin), true
-	case errors.Is(err, artifact.ErrTooLarge):
-		return errorf(http.StatusRequestEntityTooLarge, "too_large", "%v", err), true
-	case errors.Is(err, artifact.ErrDigestMismatch):
-		return errorf(http.StatusBadRequest, "digest_mismatch", "%v", err), true
-	case errors.As(err, &ue):
-		return errorf(http.StatusUnprocessableEntity, "unsafe_archive", "%v", err), true
-	case errors.Is(err, artifact.ErrInvalidArchive):
-		return errorf(http.StatusUnprocessableEntity, "invalid_archive", "%v", err), true
-	}
-	return errorf(http.StatusInternalServerError, "internal", "internal error; see the bascule log"), false
-}
+// toError maps err to its answer; an error it does not know is internal:
+// logged in full, shown as a short message.
+func toError(err error) (*Error, bool) { return httperr.Of(err) }
 
 // WriteError answers err as the API answers its own errors, for what the
 // control plane refuses in front of the API (a cross-origin change).

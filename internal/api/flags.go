@@ -64,7 +64,7 @@ func (h *Handler) change(w http.ResponseWriter, r *http.Request, p auth.Principa
 	e.Actor, e.IfVersion = p.Name, base
 	out, err := svc.Update(r.Context(), e, edit)
 	if err != nil {
-		return flagError(err)
+		return err
 	}
 	setVersion(w, out.Version)
 	if status == http.StatusCreated {
@@ -81,30 +81,6 @@ func (h *Handler) change(w http.ResponseWriter, r *http.Request, p auth.Principa
 	}
 	writeJSON(w, status, res)
 	return nil
-}
-
-// flagError gives flag errors their status; the rest go to toError.
-func flagError(err error) error {
-	var ve *flag.ValidationError
-	var fe *flag.FileError
-	var ce *flag.ConflictError
-	switch {
-	case errors.As(err, &ve):
-		msgs := make([]string, len(ve.Problems))
-		for i, p := range ve.Problems {
-			msgs[i] = p.Error()
-		}
-		return errorf(http.StatusBadRequest, "invalid_flags", "%s", strings.Join(msgs, "\n"))
-	case errors.As(err, &fe):
-		return errorf(http.StatusBadRequest, "invalid_flags_file", "%s", fe.Error())
-	case errors.As(err, &ce):
-		return errorf(http.StatusConflict, "version_conflict", "%s", ce.Error())
-	case errors.Is(err, flag.ErrExists):
-		return errorf(http.StatusConflict, "exists", "%v", err)
-	case errors.Is(err, flag.ErrNotBoolean):
-		return errorf(http.StatusBadRequest, "bad_request", "%v", err)
-	}
-	return err
 }
 
 func (h *Handler) flagSnapshot(w http.ResponseWriter, r *http.Request, _ auth.Principal, svc *flag.Service) error {
@@ -251,7 +227,7 @@ func (h *Handler) applyFlags(w http.ResponseWriter, r *http.Request, p auth.Prin
 	}
 	doc, err := flag.ParseFile(name, data)
 	if err != nil {
-		return flagError(err)
+		return err
 	}
 	return h.change(w, r, p, svc, flag.Edit{Action: "flags.apply", Target: name, DryRun: dryRun}, http.StatusOK,
 		func(d *flag.Draft) error { d.Replace(doc); return nil })

@@ -42,13 +42,15 @@ var layer = map[string]int{
 	"internal/flag":   2,
 	"internal/deploy": 2,
 	"internal/notify": 2,
+	// What an HTTP answer says of the domain's errors, for both faces.
+	"internal/httperr": 3,
 	// Their faces: the JSON API, the web UI, the API's Go client.
-	"internal/api":    3,
-	"internal/web":    3,
-	"internal/client": 3,
+	"internal/api":    4,
+	"internal/web":    4,
+	"internal/client": 4,
 	// The composition root, then the command.
-	"internal/server": 4,
-	"cmd/bascule":     5,
+	"internal/server": 5,
+	"cmd/bascule":     6,
 }
 
 // only narrows what some packages may import below their rank.
