@@ -1,8 +1,6 @@
 package flagclient
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bascule/bascule/feature"
+	"github.com/bascule/bascule/internal/sse"
 )
 
 // streamIdleTimeout drops a stream on which nothing, not even a ": ping"
@@ -94,60 +93,35 @@ func checkStream(resp *http.Response) error {
 	return nil
 }
 
-// sseEvent is one server-sent event being assembled.
-type sseEvent struct {
-	name string
-	data []byte
-}
-
-// readEvents parses server-sent events (the WHATWG format: field lines, a
-// blank line ends an event, lines starting with ':' are comments) and
-// applies every "snapshot" event. alive is called for each line received.
+// readEvents reads the stream's events and applies every "snapshot"
+// event. alive is called for each line received, comments included.
 func (c *Client) readEvents(body io.Reader, alive func()) error {
-	sc := bufio.NewScanner(body)
-	sc.Buffer(make([]byte, 0, 64<<10), maxSnapshotBytes)
-	var ev sseEvent
-	for sc.Scan() {
-		alive()
-		line := sc.Bytes()
-		if len(line) == 0 {
-			c.dispatch(ev)
-			ev = sseEvent{}
-			continue
+	events := sse.NewReader(body, maxSnapshotBytes)
+	events.Line = alive
+	for {
+		ev, err := events.Next()
+		if errors.Is(err, sse.ErrClosed) {
+			return errors.New("flag stream closed by the server")
 		}
-		if line[0] == ':' {
-			continue // a comment: the server's keep-alive ping
+		if err != nil {
+			return fmt.Errorf("read flag stream: %w", err)
 		}
-		field, value, _ := bytes.Cut(line, []byte(":"))
-		value = bytes.TrimPrefix(value, []byte(" "))
-		switch string(field) {
-		case "event":
-			ev.name = string(value)
-		case "data":
-			if ev.data != nil {
-				ev.data = append(ev.data, '\n')
-			}
-			ev.data = append(ev.data, value...)
-		}
-		// "id" needs no handling: the snapshot carries its version, which is
-		// what the client sends back as Last-Event-ID.
+		// The id needs no handling: the snapshot carries its version,
+		// which is what the client sends back as Last-Event-ID.
+		c.dispatch(ev)
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read flag stream: %w", err)
-	}
-	return errors.New("flag stream closed by the server")
 }
 
 // dispatch installs the snapshot an event carries. A snapshot that does not
 // decode is logged and skipped: the client keeps serving the last good one.
-func (c *Client) dispatch(ev sseEvent) {
-	if ev.name != "snapshot" || ev.data == nil {
+func (c *Client) dispatch(ev sse.Event) {
+	if ev.Name != "snapshot" || ev.Data == nil {
 		return
 	}
-	s, err := feature.DecodeSnapshot(ev.data)
+	s, err := feature.DecodeSnapshot(ev.Data)
 	if err != nil {
 		c.log.Error("ignoring a flag snapshot that does not decode", "err", err)
 		return
 	}
-	c.apply(s, ev.data, true)
+	c.apply(s, ev.Data, true)
 }

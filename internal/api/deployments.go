@@ -11,6 +11,7 @@ import (
 
 	"github.com/bascule/bascule/internal/auth"
 	"github.com/bascule/bascule/internal/deploy"
+	"github.com/bascule/bascule/internal/sse"
 	"github.com/bascule/bascule/internal/store"
 )
 
@@ -100,17 +101,10 @@ func (h *Handler) deploymentEvents(w http.ResponseWriter, r *http.Request, _ aut
 	if err != nil {
 		return err
 	}
-	flusher, _ := w.(http.Flusher)
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
+	es := sse.Start(w)
 	send := func(d store.Deployment) {
 		b, _ := json.Marshal(d)
-		fmt.Fprintf(w, "event: deployment\nid: %d\ndata: %s\n\n", len(d.Steps), b)
-		if flusher != nil {
-			flusher.Flush()
-		}
+		es.Send(sse.Event{Name: "deployment", ID: strconv.Itoa(len(d.Steps)), Data: b})
 	}
 	send(d)
 	keepAlive := time.NewTicker(15 * time.Second)
@@ -126,10 +120,7 @@ func (h *Handler) deploymentEvents(w http.ResponseWriter, r *http.Request, _ aut
 			d = u
 			send(d)
 		case <-keepAlive.C:
-			fmt.Fprint(w, ": keep-alive\n\n")
-			if flusher != nil {
-				flusher.Flush()
-			}
+			es.Comment("keep-alive")
 		}
 	}
 	return nil

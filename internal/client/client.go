@@ -2,10 +2,10 @@
 package client
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/bascule/bascule/internal/deploy"
+	"github.com/bascule/bascule/internal/sse"
 	"github.com/bascule/bascule/internal/store"
 )
 
@@ -175,21 +176,23 @@ func (c *Client) Follow(ctx context.Context, id int64, fn func(store.Deployment)
 	if resp.StatusCode != http.StatusOK {
 		return decodeResponse(resp, nil)
 	}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 4<<20)
-	for sc.Scan() {
-		data, ok := strings.CutPrefix(sc.Text(), "data: ")
-		if !ok {
-			continue
+	events := sse.NewReader(resp.Body, 4<<20)
+	for {
+		ev, err := events.Next()
+		if errors.Is(err, sse.ErrClosed) {
+			break
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			return fmt.Errorf("follow deployment %d: %w", id, err)
 		}
 		var d store.Deployment
-		if err := json.Unmarshal([]byte(data), &d); err != nil {
+		if err := json.Unmarshal(ev.Data, &d); err != nil {
 			return fmt.Errorf("decode event: %w", err)
 		}
 		fn(d)
-	}
-	if err := sc.Err(); err != nil && ctx.Err() == nil {
-		return fmt.Errorf("follow deployment %d: %w", id, err)
 	}
 	return ctx.Err()
 }

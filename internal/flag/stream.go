@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/bascule/bascule/internal/sse"
 )
 
 // streamPing is how often an idle flag stream sends a comment, so that
@@ -37,25 +38,15 @@ const (
 // client reads, it gets the latest: each event stands for the whole
 // configuration. Who may read the stream is the caller's to check.
 func (s *Service) ServeStream(w http.ResponseWriter, r *http.Request, format StreamFormat) {
-	last, err := strconv.ParseInt(strings.TrimSpace(r.Header.Get("Last-Event-ID")), 10, 64)
-	if err != nil {
+	last, ok := sse.LastEventID(r)
+	if !ok {
 		last = -1
 	}
-	flusher, _ := w.(http.Flusher)
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	flush := func() {
-		if flusher != nil {
-			flusher.Flush()
-		}
-	}
+	es := sse.Start(w)
 	cur := s.Current()
 	if cur.Snapshot.Version != last {
-		writeStreamEvent(w, cur, format)
+		writeStreamEvent(es, cur, format)
 	}
-	flush()
 	ping := time.NewTicker(streamPing)
 	defer ping.Stop()
 	for {
@@ -66,23 +57,23 @@ func (s *Service) ServeStream(w http.ResponseWriter, r *http.Request, format Str
 			return // the server is stopping; clients reconnect
 		case <-cur.Replaced:
 			cur = s.Current()
-			writeStreamEvent(w, cur, format)
+			writeStreamEvent(es, cur, format)
 		case <-ping.C:
-			fmt.Fprint(w, ": ping\n\n")
+			es.Comment("ping")
 		}
-		flush()
 	}
 }
 
-func writeStreamEvent(w http.ResponseWriter, cur Served, format StreamFormat) {
+func writeStreamEvent(es *sse.Writer, cur Served, format StreamFormat) {
 	v := cur.Snapshot.Version
+	id := strconv.FormatInt(v, 10)
 	if format == StreamOFREP {
-		fmt.Fprintf(w, "id: %d\ndata: {\"type\":\"refetchEvaluation\",\"etag\":\"\\\"v%d\\\"\"", v, v)
+		data := fmt.Sprintf(`{"type":"refetchEvaluation","etag":"\"v%d\""`, v)
 		if !cur.At.IsZero() {
-			fmt.Fprintf(w, ",\"lastModified\":%d", cur.At.Unix())
+			data += fmt.Sprintf(`,"lastModified":%d`, cur.At.Unix())
 		}
-		fmt.Fprint(w, "}\n\n")
+		es.Send(sse.Event{ID: id, Data: []byte(data + "}")})
 		return
 	}
-	fmt.Fprintf(w, "event: snapshot\nid: %d\ndata: %s\n\n", v, cur.JSON)
+	es.Send(sse.Event{Name: "snapshot", ID: id, Data: cur.JSON})
 }

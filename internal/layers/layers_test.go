@@ -25,6 +25,7 @@ var layer = map[string]int{
 	"internal/router":     0,
 	"internal/runtime":    0,
 	"internal/sampleapp":  0,
+	"internal/sse":        0,
 	"internal/store":      0,
 	"internal/layers":     0,
 	"internal/testreport": 0, // test support: how a skipped suite says so
@@ -55,8 +56,8 @@ var layer = map[string]int{
 
 // only narrows what some packages may import below their rank.
 var only = map[string][]string{
-	"flagclient":      {"feature"}, // applications import it: nothing internal
-	"internal/router": {},          // the data plane imports nothing of the control plane
+	"flagclient":      {"feature", "internal/sse"}, // applications import it: the standard library's kind only
+	"internal/router": {},                          // the data plane imports nothing of the control plane
 	"feature":         {},
 }
 

@@ -1,57 +1,22 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
-	"strings"
+
+	"github.com/bascule/bascule/internal/sse"
 )
 
-// eventStream writes Server-Sent Events.
-type eventStream struct {
-	w http.ResponseWriter
-	f http.Flusher
-}
+// eventStream is the UI's Server-Sent Events stream: named events carrying
+// an HTML fragment or a word, written by package sse like every stream of
+// bascule's.
+type eventStream struct{ w *sse.Writer }
 
-func startStream(w http.ResponseWriter) *eventStream {
-	f, _ := w.(http.Flusher)
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no") // nginx and friends: do not buffer
-	w.WriteHeader(http.StatusOK)
-	s := &eventStream{w: w, f: f}
-	s.flush()
-	return s
-}
+func startStream(w http.ResponseWriter) *eventStream { return &eventStream{w: sse.Start(w)} }
 
-// send writes one event; data may span lines (an HTML fragment), each of
-// which becomes a data line, as the format requires.
+// send writes one event; data may span lines (an HTML fragment).
 func (s *eventStream) send(event, data string) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "event: %s\n", event)
-	for line := range strings.SplitSeq(data, "\n") {
-		b.WriteString("data: ")
-		b.WriteString(strings.TrimSuffix(line, "\r"))
-		b.WriteByte('\n')
-	}
-	b.WriteByte('\n')
-	if _, err := s.w.Write([]byte(b.String())); err != nil {
-		return err
-	}
-	s.flush()
-	return nil
+	return s.w.Send(sse.Event{Name: event, Data: []byte(data)})
 }
 
 // keepAlive writes a comment, so proxies keep an idle stream open.
-func (s *eventStream) keepAlive() error {
-	if _, err := s.w.Write([]byte(": keep-alive\n\n")); err != nil {
-		return err
-	}
-	s.flush()
-	return nil
-}
-
-func (s *eventStream) flush() {
-	if s.f != nil {
-		s.f.Flush()
-	}
-}
+func (s *eventStream) keepAlive() error { return s.w.Comment("keep-alive") }
