@@ -31,6 +31,7 @@ type Config struct {
 	Concurrency  Concurrency   // optional cap on requests each color's app works on at once
 	StopTimeout  time.Duration // SIGTERM to SIGKILL delay when stopping a release
 	AutoGoLive   bool          // switch as soon as a deployment is ready, without a click
+	Guard        Guard         // automatic rollback of a release that hurts users; off without the section
 	ControlTLS   TLS           // serve the control plane over TLS; empty: plain HTTP
 	// SecureCookies marks session cookies Secure even when bascule itself
 	// serves plain HTTP, for a control plane behind a TLS-terminating proxy.
@@ -109,6 +110,22 @@ type HealthCheck struct {
 type Concurrency struct {
 	Limit        int           // requests per color at once; 0 (default) means no limit
 	QueueTimeout time.Duration // longest wait for a turn before a 503; default 30s
+}
+
+// Guard configures the guard, which watches a new live color after go-live
+// and rolls back on its own when the release hurts users. The zero value
+// (no guard section) is off; a guard section starts from DefaultGuard.
+type Guard struct {
+	Window       time.Duration // how long the new live color is watched; 0: off
+	MaxErrorRate float64       // share of 5xx answers above which it rolls back; default 0.02
+	MinRequests  int           // requests before any verdict; default 20
+	MaxP99Ratio  float64       // most p99 latency may grow, as a multiple of the baseline's; 0: not judged
+}
+
+// DefaultGuard is the guard a guard section starts from: on, for 5
+// minutes, at 2 % errors.
+func DefaultGuard() Guard {
+	return Guard{Window: 5 * time.Minute, MaxErrorRate: 0.02, MinRequests: 20}
 }
 
 // SmokeTest configures the optional smoke test run against the idle color.

@@ -25,6 +25,7 @@ func (d *decoder) root(n ast.Node, c *Config) {
 		"drain_timeout": d.duration(&c.DrainTimeout),
 		"stop_timeout":  d.duration(&c.StopTimeout),
 		"auto_go_live":  d.boolean(&c.AutoGoLive),
+		"guard":         func(p string, n ast.Node) { d.guard(p, n, &c.Guard) },
 		"concurrency": func(p string, n ast.Node) {
 			d.mapping(p, n, section{
 				"limit":         d.integer(&c.Concurrency.Limit),
@@ -107,5 +108,17 @@ func (d *decoder) migrate(path string, n ast.Node, m *Migrate) {
 		"expand_command":   d.strs(&m.ExpandCommand),
 		"contract_command": d.strs(&m.ContractCommand),
 		"shadow_url":       d.str(&m.ShadowURL),
+	})
+}
+
+// guard decodes the guard section over DefaultGuard: writing the section
+// turns the guard on.
+func (d *decoder) guard(path string, n ast.Node, g *Guard) {
+	*g = DefaultGuard()
+	d.mapping(path, n, section{
+		"window":         d.duration(&g.Window),
+		"max_error_rate": d.number(&g.MaxErrorRate),
+		"min_requests":   d.integer(&g.MinRequests),
+		"max_p99_ratio":  d.number(&g.MaxP99Ratio),
 	})
 }
