@@ -113,8 +113,9 @@ type Concurrency struct {
 }
 
 // Guard configures the guard, which watches a new live color after go-live
-// and rolls back on its own when the release hurts users. The zero value
-// (no guard section) is off; a guard section starts from DefaultGuard.
+// and rolls back on its own when the release hurts users. Without a guard
+// section Window is 0 (off); writing the section sets it to
+// DefaultGuardWindow unless it says otherwise.
 type Guard struct {
 	Window       time.Duration // how long the new live color is watched; 0: off
 	MaxErrorRate float64       // share of 5xx answers above which it rolls back; default 0.02
@@ -122,11 +123,8 @@ type Guard struct {
 	MaxP99Ratio  float64       // most p99 latency may grow, as a multiple of the baseline's; 0: not judged
 }
 
-// DefaultGuard is the guard a guard section starts from: on, for 5
-// minutes, at 2 % errors.
-func DefaultGuard() Guard {
-	return Guard{Window: 5 * time.Minute, MaxErrorRate: 0.02, MinRequests: 20}
-}
+// DefaultGuardWindow is guard.window when the section is written without it.
+const DefaultGuardWindow = 5 * time.Minute
 
 // SmokeTest configures the optional smoke test run against the idle color.
 type SmokeTest struct {
@@ -198,6 +196,7 @@ func Default() Config {
 		SmokeTest:    SmokeTest{Timeout: 60 * time.Second},
 		DrainTimeout: 30 * time.Second,
 		Concurrency:  Concurrency{QueueTimeout: 30 * time.Second},
+		Guard:        Guard{MaxErrorRate: 0.02, MinRequests: 20}, // off until the section is written
 		StopTimeout:  10 * time.Second,
 		Migrate:      Migrate{LockTimeout: 500 * time.Millisecond},
 		Store:        Store{Driver: DriverSQLite},

@@ -104,6 +104,7 @@ func TestDefault(t *testing.T) {
 		SmokeTest:    SmokeTest{Timeout: 60 * time.Second},
 		DrainTimeout: 30 * time.Second,
 		Concurrency:  Concurrency{QueueTimeout: 30 * time.Second},
+		Guard:        Guard{MaxErrorRate: 0.02, MinRequests: 20},
 		StopTimeout:  10 * time.Second,
 		Migrate:      Migrate{LockTimeout: 500 * time.Millisecond},
 		Store:        Store{Driver: DriverSQLite},

@@ -111,10 +111,9 @@ func (d *decoder) migrate(path string, n ast.Node, m *Migrate) {
 	})
 }
 
-// guard decodes the guard section over DefaultGuard: writing the section
-// turns the guard on.
+// guard decodes the guard section: writing it turns the guard on.
 func (d *decoder) guard(path string, n ast.Node, g *Guard) {
-	*g = DefaultGuard()
+	g.Window = DefaultGuardWindow
 	d.mapping(path, n, section{
 		"window":         d.duration(&g.Window),
 		"max_error_rate": d.number(&g.MaxErrorRate),
