@@ -81,6 +81,7 @@ func (h *Handler) table() []route {
 		{"GET /api/v1/deployments/{id}", store.RoleViewer, h.getDeployment},
 		{"GET /api/v1/deployments/{id}/events", store.RoleViewer, h.deploymentEvents},
 		{"POST /api/v1/go-live", store.RoleDeployer, h.goLive},
+		{"GET /api/v1/go-live", store.RoleViewer, h.goLiveState},
 		{"POST /api/v1/rollback", store.RoleDeployer, h.rollback},
 		{"POST /api/v1/finalize", store.RoleDeployer, h.finalize},
 		{"GET /api/v1/audit", store.RoleViewer, h.listAudit},

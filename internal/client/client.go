@@ -145,6 +145,12 @@ func (c *Client) GoLive(ctx context.Context, reason string) (deploy.Status, erro
 	return st, c.postJSON(ctx, "/api/v1/go-live", map[string]string{"reason": reason}, &st)
 }
 
+// GoLiveState returns what the guard sees of the last go-live.
+func (c *Client) GoLiveState(ctx context.Context) (deploy.GoLiveState, error) {
+	var st deploy.GoLiveState
+	return st, c.do(ctx, http.MethodGet, "/api/v1/go-live", nil, "", &st)
+}
+
 // Rollback switches production back to the previous color. force switches
 // back even though the live release is finalized.
 func (c *Client) Rollback(ctx context.Context, reason string, force bool) (deploy.Status, error) {

@@ -123,6 +123,9 @@ type Guard struct {
 	MaxP99Ratio  float64       // most p99 latency may grow, as a multiple of the baseline's; 0: not judged
 }
 
+// Enabled reports whether the guard watches go-lives.
+func (g Guard) Enabled() bool { return g.Window > 0 }
+
 // DefaultGuardWindow is guard.window when the section is written without it.
 const DefaultGuardWindow = 5 * time.Minute
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bascule/bascule/internal/artifact"
+	"github.com/bascule/bascule/internal/guard"
 	"github.com/bascule/bascule/internal/router"
 	"github.com/bascule/bascule/internal/runtime"
 	"github.com/bascule/bascule/internal/store"
@@ -69,6 +70,14 @@ type Options struct {
 	// Migrations runs the releases' database migrations; nil when the app
 	// has no database (the migrate step is then skipped).
 	Migrations Migrations
+	// Guard watches each go-live and rolls back on a breach; its zero
+	// value (Window 0) is off. Traffic must be set for it to work.
+	Guard guard.Config
+	// Traffic reads the router's per-color counters, for the guard. It
+	// must keep at least BaselineSpan(Guard.Window) of past readings.
+	Traffic Traffic
+	// GuardTick is how often the guard judges; zero: every 50ms.
+	GuardTick time.Duration
 }
 
 // Migrations runs a release's database migrations in two phases. Expand
@@ -103,6 +112,10 @@ type Service struct {
 
 	runMu   sync.Mutex
 	running map[int64]bool // deployments whose pipeline has not returned
+
+	guardMu   sync.Mutex
+	watch     *guardWatch  // the running watch, if any
+	lastGuard *GuardStatus // how the last watch ended
 
 	ctx    context.Context // cancelled by Close; pipelines run under it
 	cancel context.CancelFunc

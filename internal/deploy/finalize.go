@@ -56,6 +56,9 @@ func (p *pipeline) finalizePrevious(ctx context.Context) error {
 	if !ok || live.State != store.StateLive {
 		return nil
 	}
+	if p.s.stopGuard(fmt.Sprintf("deployment #%d of %s finalizes %s", p.d.ID, p.d.Version, live.Version)) {
+		live, _ = p.s.serving(ctx) // as the guard left it: its step ended
+	}
 	p.begin(StepFinalize, store.StateMigrating)
 	msg, err := p.s.finalize(ctx, &live)
 	if err != nil {
@@ -106,6 +109,9 @@ func (s *Service) Finalize(ctx context.Context, actor, reason string) (Status, e
 		return Status{}, conflict("%s is already finalized", live.Version)
 	case live.State != store.StateLive:
 		return Status{}, conflict("%s is %s; only the live release can be finalized", live.Version, live.State)
+	}
+	if s.stopGuard("finalized by " + actor) {
+		live, _ = s.serving(ctx) // as the guard left it: its step ended
 	}
 	msg, err := s.finalize(ctx, &live)
 	if err != nil {

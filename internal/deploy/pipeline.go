@@ -93,6 +93,12 @@ func (s *Service) run(ctx context.Context, d *store.Deployment) {
 	}
 	if s.opts.AutoGoLive {
 		p.begin(StepGoLive, store.StateReady)
+		if hold := s.held(ctx, d.Version); hold != "" {
+			// The release stays ready: a person decides.
+			p.endStep(store.StepSkipped, "not automatic: "+hold+"; go live by hand if you are sure")
+			return
+		}
+		from := s.opts.Router.Table().Live
 		if err := s.switchLocked(ctx, router.Color(d.Color), d.RequestedBy, "go-live", "automatic"); err != nil {
 			// The release stays ready: an operator can still go live by hand.
 			p.endStep(store.StepFailed, err.Error())
@@ -103,6 +109,9 @@ func (s *Service) run(ctx context.Context, d *store.Deployment) {
 		now := s.now()
 		d.State, d.FinishedAt = store.StateLive, &now
 		p.endStep(store.StepDone, "all production traffic on "+d.Color)
+		if from != router.Color(d.Color) {
+			s.startGuard(ctx, d, router.Color(d.Color), from, now)
+		}
 		return
 	}
 	p.save()

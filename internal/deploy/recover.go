@@ -40,6 +40,7 @@ func (s *Service) Recover(ctx context.Context) error {
 		// Rollback will start it on demand; until then preview has nothing.
 		s.opts.Router.SetUpstream(idle, "")
 	}
+	s.resumeGuard(ctx)
 	return s.persistRouting()
 }
 

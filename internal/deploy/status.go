@@ -35,6 +35,9 @@ type Status struct {
 	// RollbackBlocked says why switching back would break the other
 	// release (the live one is finalized); empty when rollback is safe.
 	RollbackBlocked string `json:"rollback_blocked,omitempty"`
+	// Guard is what the guard sees of the release it watches, or how its
+	// last watch ended; nil when the guard never watched a go-live.
+	Guard *GuardStatus `json:"guard,omitempty"`
 }
 
 // Status reports both colors. Running colors are probed once, in parallel.
@@ -82,6 +85,9 @@ func (s *Service) Status(ctx context.Context) (Status, error) {
 	}
 	wg.Wait()
 	st.RollbackBlocked = s.rollbackBlocked(ctx, t.Live.Other())
+	if g, ok := s.GuardStatus(); ok {
+		st.Guard = &g
+	}
 	if d, err := s.opts.Store.ActiveDeployment(ctx, s.opts.App); err == nil {
 		st.Deployment = &d
 	} else if !errors.Is(err, store.ErrNotFound) {

@@ -67,8 +67,12 @@ func (s *Service) switchAction(ctx context.Context, actor, action, reason string
 		}
 		reason = "FORCED despite: " + why + ". Reason given: " + reason
 	}
+	s.stopGuard(fmt.Sprintf("%s by %s", action, actor))
 	if err := s.switchLocked(ctx, target, actor, action, reason); err != nil {
 		return Status{}, err
+	}
+	if action == "go-live" {
+		s.guardGoLive(ctx, target, t.Live)
 	}
 	return s.Status(ctx)
 }

@@ -52,6 +52,7 @@ type Server struct {
 	auth   *auth.Authenticator
 	flags  *flag.Service
 
+	stopMeter           context.CancelFunc // ends the guard meter's readings
 	routerSrv           *router.Server
 	controlSrv          *http.Server
 	routerLn, controlLn net.Listener
@@ -100,6 +101,7 @@ func Open(ctx context.Context, opts Options) (_ *Server, err error) {
 		return nil, err
 	}
 	m := newMetrics()
+	s.startMeter(m)
 	s.router = router.New(router.Options{Logger: s.log.With("component", "router"),
 		PreviewHosts: hostsOnly(cfg.Preview.Hosts), PreviewHeader: cfg.Preview.Header,
 		PreviewCookie: cfg.Preview.Cookie, PreviewToken: s.PreviewToken, Observe: m.observe,
@@ -135,7 +137,7 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 		Env: appEnv(cfg), Health: healthCheck(cfg), StartTimeout: cfg.HealthCheck.StartTimeout,
 		SmokeCommand: cfg.SmokeTest.Command, SmokeTimeout: cfg.SmokeTest.Timeout, SmokeEnv: s.smokeEnv(),
 		DrainTimeout: cfg.DrainTimeout, AutoGoLive: cfg.AutoGoLive, Logger: s.log.With("component", "deploy"),
-		Observer: m, Migrations: deployMigrations(mig)})
+		Observer: m, Migrations: deployMigrations(mig), Guard: guardConfig(cfg), Traffic: traffic(m)})
 	if err := s.deploy.Recover(ctx); err != nil {
 		s.log.Error("recover after start", "err", err)
 	}
@@ -226,6 +228,9 @@ func (s *Server) shutdown(ctx context.Context) {
 	}
 	if s.store != nil {
 		s.store.Close()
+	}
+	if s.stopMeter != nil {
+		s.stopMeter()
 	}
 }
 
