@@ -154,6 +154,8 @@ func (s *Service) newWatch(d *store.Deployment, to, from router.Color, started t
 		exited: s.opts.Driver.Exited(string(to)), addr: s.opts.Router.Table().Upstreams[to], done: make(chan struct{})}
 	w.st = GuardStatus{DeploymentID: d.ID, Version: d.Version, Color: string(to), From: string(from), State: GuardWatching,
 		StartedAt: started, EndsAt: started.Add(cfg.Window), MaxErrorRate: cfg.MaxErrorRate, MinRequests: cfg.MinRequests}
+	base := w.baseline() // shown from the start
+	w.st.BaselineRequests, w.st.BaselineErrorRate, w.st.BaselineP99 = base.Requests, base.ErrorRate(), base.Quantile(0.99)
 	return w
 }
 

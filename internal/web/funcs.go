@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bascule/bascule/internal/flag"
+	"github.com/bascule/bascule/internal/guard"
 )
 
 func funcs() template.FuncMap {
@@ -24,6 +25,8 @@ func funcs() template.FuncMap {
 		"dialog":      newDialog,
 		"inc64":       func(i int64) int64 { return i + 1 },
 		"segmentForm": segmentForm,
+		"share":       guard.Percent,
+		"trimGuard":   func(s string) string { return strings.TrimPrefix(s, "guard: ") },
 	}
 }
 

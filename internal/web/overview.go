@@ -151,5 +151,9 @@ func (v *overviewView) signature() string {
 	if d := v.InProgress; d != nil {
 		fmt.Fprintf(h, "%d/%s", d.ID, d.State)
 	}
+	if g := v.Status.Guard; g != nil {
+		// While it watches, the panel follows its counts and its clock.
+		fmt.Fprintf(h, "|guard/%d/%s/%s/%d/%d/%d", g.DeploymentID, g.State, g.Reason, g.Requests, g.Errors, int(g.LeftSeconds))
+	}
 	return fmt.Sprintf("%016x", h.Sum64())
 }
