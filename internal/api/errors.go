@@ -37,6 +37,7 @@ func toError(err error) (*Error, bool) {
 	var ie *auth.InputError
 	var rl *auth.RateLimitError
 	var ue *artifact.UnsafeEntryError
+	var de *deploy.InputError
 	switch {
 	case errors.As(err, &ae):
 		return ae, true
@@ -64,6 +65,8 @@ func toError(err error) (*Error, bool) {
 		return errorf(http.StatusTooManyRequests, "rate_limited", "%v", rl), true
 	case errors.As(err, &ie):
 		return errorf(http.StatusBadRequest, "bad_request", "%s", ie.Msg), true
+	case errors.As(err, &de):
+		return errorf(http.StatusBadRequest, "bad_request", "%s", de.Msg), true
 	case errors.Is(err, auth.ErrLastAdmin):
 		return errorf(http.StatusConflict, "last_admin", "%v", auth.ErrLastAdmin), true
 	case errors.Is(err, artifact.ErrTooLarge):

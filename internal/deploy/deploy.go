@@ -34,6 +34,7 @@ type Router interface {
 	Table() router.Table
 	SetUpstream(c router.Color, addr string)
 	Switch(to router.Color) error
+	SetSplit(sp *router.Split) error
 	InFlight(addr string) int64
 	Queued(addr string) int64
 	Upgraded(addr string) int64
@@ -56,6 +57,7 @@ type Options struct {
 	Driver       Driver
 	Router       Router
 	RoutingPath  string // where the routing table is persisted; empty: not persisted
+	ProgressPath string // where a progressive go-live in progress is persisted; empty: not persisted
 	Command      []string
 	Env          []string
 	Health       runtime.HealthCheck
@@ -117,6 +119,10 @@ type Service struct {
 	watch     *guardWatch  // the running watch, if any
 	lastGuard *GuardStatus // how the last watch ended
 
+	progMu   sync.Mutex
+	prog     *Progressive  // the progressive go-live in progress, if any
+	progWake chan struct{} // tells its runner that prog changed
+
 	ctx    context.Context // cancelled by Close; pipelines run under it
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -141,7 +147,8 @@ func New(opts Options) *Service {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Service{opts: opts, log: log, events: newBroker(), running: map[int64]bool{}, ctx: ctx, cancel: cancel}
+	return &Service{opts: opts, log: log, events: newBroker(), running: map[int64]bool{}, ctx: ctx, cancel: cancel,
+		progWake: make(chan struct{}, 1)}
 }
 
 // Close stops running pipelines (they end failed, "interrupted") and waits.
@@ -190,8 +197,11 @@ func (s *Service) Wait(ctx context.Context, id int64) (store.Deployment, error) 
 	ch, cancel := s.events.subscribe(id)
 	defer cancel()
 	for {
+		// Running first: a pipeline that had ended by then has saved its
+		// last state, which the read below sees.
+		running := s.Running(id)
 		d, err := s.opts.Store.Deployment(ctx, id)
-		if err != nil || (!store.Active(d.State) && !s.Running(id)) {
+		if err != nil || (!store.Active(d.State) && !running) {
 			return d, err
 		}
 		select {

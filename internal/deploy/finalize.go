@@ -101,6 +101,9 @@ func (s *Service) Finalize(ctx context.Context, actor, reason string) (Status, e
 		return Status{}, s.activeConflict(ctx)
 	}
 	defer s.switching.Unlock()
+	if p := s.progressive(); p != nil {
+		return Status{}, progressConflict(p, "finalize once it is at 100%")
+	}
 	live, ok := s.serving(ctx)
 	switch {
 	case !ok:

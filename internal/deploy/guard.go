@@ -81,15 +81,16 @@ func (g GuardStatus) Final() bool { return g.State != GuardWatching }
 
 // GoLiveState is the state of the last go-live: what the guard sees of
 // the release it watches, or how its last watch ended (nil when it never
-// watched one).
+// watched one), and the progressive go-live in progress, if any.
 type GoLiveState struct {
-	Guard *GuardStatus `json:"guard"`
+	Guard       *GuardStatus `json:"guard"`
+	Progressive *Progressive `json:"progressive"`
 }
 
 // GoLiveState returns the state of the last go-live. It reads no store and
 // probes nothing, so it is cheap to poll.
 func (s *Service) GoLiveState() GoLiveState {
-	var out GoLiveState
+	out := GoLiveState{Progressive: s.progressive()}
 	if g, ok := s.GuardStatus(); ok {
 		out.Guard = &g
 	}
@@ -228,7 +229,7 @@ func (w *guardWatch) run(ctx context.Context) {
 				w.breach(ctx, v.Reason)
 				return
 			}
-			if !now.Before(w.st.EndsAt) {
+			if end := w.endsAt(); !end.IsZero() && !now.Before(end) {
 				w.pass(ctx, v)
 				return
 			}
@@ -259,17 +260,53 @@ func (w *guardWatch) record(v guard.Verdict, now time.Time) {
 	st.Requests, st.Errors, st.ErrorRate = v.Requests, v.Errors, v.ErrorRate
 	st.BaselineRequests, st.BaselineErrorRate = v.BaselineRequests, v.BaselineErrorRate
 	st.P99, st.BaselineP99 = v.P99, v.BaselineP99
-	st.LeftSeconds = max(0, st.EndsAt.Sub(now).Seconds())
+	if !st.EndsAt.IsZero() {
+		st.LeftSeconds = max(0, st.EndsAt.Sub(now).Seconds())
+	}
 }
 
 func (w *guardWatch) status() GuardStatus {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	st := w.st
-	if st.State == GuardWatching {
+	if st.State == GuardWatching && !st.EndsAt.IsZero() {
 		st.LeftSeconds = max(0, time.Until(st.EndsAt).Seconds())
 	}
 	return st
+}
+
+// endsAt is when the window ends; zero while a progressive go-live is in
+// progress, which the guard watches to its end and a window beyond.
+func (w *guardWatch) endsAt() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.st.EndsAt
+}
+
+// extend sets when the window ends (zero: open).
+func (w *guardWatch) extend(end time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.st.EndsAt = end
+	if end.IsZero() {
+		w.st.LeftSeconds = 0
+	}
+}
+
+// serving reports whether the table still sends users to the watched
+// color: it is live, or a progressive go-live's split sends them there.
+func (w *guardWatch) serving(t router.Table) bool {
+	return t.Live == w.to || (t.Split != nil && t.Split.To == w.to)
+}
+
+// watchOf returns the running watch of deployment id, if any.
+func (s *Service) watchOf(id int64) *guardWatch {
+	s.guardMu.Lock()
+	defer s.guardMu.Unlock()
+	if s.watch != nil && s.watch.id == id {
+		return s.watch
+	}
+	return nil
 }
 
 // finish records the watch's end and makes its status the last one.
@@ -297,16 +334,16 @@ func (w *guardWatch) cancelled() {
 	if why == "" {
 		return // bascule is stopping
 	}
-	w.finish(GuardStoodDown, why)
 	w.endStep(context.WithoutCancel(w.s.ctx), store.StepDone, "stood down: "+why, "")
+	w.finish(GuardStoodDown, why)
 	w.s.log.Info("guard stood down", "version", w.version, "why", why)
 }
 
 func (w *guardWatch) pass(ctx context.Context, v guard.Verdict) {
 	msg := fmt.Sprintf("passed: %s of %d requests failed (baseline %s of %d)", guard.Percent(v.ErrorRate), v.Requests,
 		guard.Percent(v.BaselineErrorRate), v.BaselineRequests)
-	w.finish(GuardPassed, msg)
 	w.endStep(ctx, store.StepDone, msg, "")
+	w.finish(GuardPassed, msg)
 	w.s.log.Info("guard passed", "version", w.version, "requests", v.Requests, "error_rate", v.ErrorRate)
 }
 

@@ -27,42 +27,50 @@ func (w *guardWatch) breach(ctx context.Context, why string) {
 			return
 		case <-time.After(s.guardTick()):
 		}
-		if s.opts.Router.Table().Live != w.to {
+		if !w.serving(s.opts.Router.Table()) {
 			w.standDownAfterSwitch(ctx)
 			return
 		}
 	}
 	defer s.switching.Unlock()
-	if s.opts.Router.Table().Live != w.to {
+	if !w.serving(s.opts.Router.Table()) {
 		w.standDownAfterSwitch(ctx)
 		return
 	}
 	if unsafe := s.rollbackUnsafe(ctx, w.from); unsafe != "" {
 		msg := "guard: breach, rollback unsafe: " + unsafe + " (" + why + ")"
-		w.finish(GuardUnsafe, msg)
 		w.endStep(ctx, store.StepFailed, msg, msg)
 		s.audit(ctx, "guard", "rollback", w.version, "refused", msg)
 		s.log.Error("guard: breach, rollback unsafe", "version", w.version, "why", unsafe, "breach", why)
+		w.finish(GuardUnsafe, msg)
 		return
 	}
-	w.finish(GuardRolledBack, reason)
-	if err := s.switchLocked(ctx, w.from, "guard", "rollback", reason); err != nil {
+	var err error
+	if p := s.progressive(); p != nil && p.DeploymentID == w.id {
+		err = s.rollbackProgressive(ctx, p, "guard", reason)
+	} else {
+		err = s.switchLocked(ctx, w.from, "guard", "rollback", reason)
+	}
+	if err != nil {
 		msg := fmt.Sprintf("guard: breach, rollback failed: %v (%s)", err, why)
-		w.finish(GuardUnsafe, msg)
 		w.endStep(ctx, store.StepFailed, msg, msg)
+		w.finish(GuardUnsafe, msg)
 		return
 	}
 	if err := s.opts.Store.HoldRelease(ctx, w.version, reason); err != nil {
 		s.log.Error("guard: hold release", "version", w.version, "err", err)
 	}
 	w.endStep(ctx, store.StepFailed, reason, reason)
+	// Last: whoever waits for the verdict finds production switched back
+	// and the record written.
+	w.finish(GuardRolledBack, reason)
 }
 
 // standDownAfterSwitch ends a watch whose color a person switched away from.
 func (w *guardWatch) standDownAfterSwitch(ctx context.Context) {
 	msg := "a person switched production away from " + string(w.to)
-	w.finish(GuardStoodDown, msg)
 	w.endStep(ctx, store.StepDone, "stood down: "+msg, "")
+	w.finish(GuardStoodDown, msg)
 }
 
 // rollbackUnsafe says why switching back to color from would not be the
@@ -125,7 +133,15 @@ func (s *Service) held(ctx context.Context, version string) string {
 // of the window is judged against max_error_rate alone. The caller holds
 // s.switching.
 func (s *Service) resumeGuard(ctx context.Context) {
+	live := s.opts.Router.Table().Live
 	d, ok := s.serving(ctx)
+	to, from := live, live.Other()
+	p := s.progressive()
+	if p != nil {
+		var err error
+		d, err = s.opts.Store.Deployment(ctx, p.DeploymentID)
+		ok, to, from = err == nil, p.To, p.From
+	}
 	if !ok || d.State != store.StateLive || len(d.Steps) == 0 {
 		return
 	}
@@ -133,7 +149,6 @@ func (s *Service) resumeGuard(ctx context.Context) {
 	if step.Name != StepGuard || step.EndedAt != nil {
 		return
 	}
-	live := s.opts.Router.Table().Live
 	end := func(msg string) {
 		now := s.now()
 		d.Steps[len(d.Steps)-1].State, d.Steps[len(d.Steps)-1].Message, d.Steps[len(d.Steps)-1].EndedAt = store.StepDone, msg, &now
@@ -142,11 +157,14 @@ func (s *Service) resumeGuard(ctx context.Context) {
 	switch {
 	case !s.opts.Guard.Enabled() || s.opts.Traffic == nil:
 		end("stood down: the guard is off since bascule restarted")
-	case !s.now().Before(step.StartedAt.Add(s.opts.Guard.Window)):
+	case p == nil && !s.now().Before(step.StartedAt.Add(s.opts.Guard.Window)):
 		end("passed: the window ended while bascule was stopped; no breach was seen before")
 	default:
-		w := s.newWatch(&d, live, live.Other(), step.StartedAt)
+		w := s.newWatch(&d, to, from, step.StartedAt)
 		w.baseFrom = s.now() // the baseline before the restart is gone
+		if p != nil {
+			w.st.EndsAt = time.Time{} // open until the last step
+		}
 		s.log.Info("guard: resuming after a restart", "version", d.Version, "until", w.st.EndsAt)
 		s.runWatch(w)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/bascule/bascule/internal/artifact"
 	"github.com/bascule/bascule/internal/deploy"
+	"github.com/bascule/bascule/internal/flag"
 	"github.com/bascule/bascule/internal/guard"
 	"github.com/bascule/bascule/internal/router"
 	"github.com/bascule/bascule/internal/runtime"
@@ -34,9 +35,10 @@ type app struct {
 	n         atomic.Int64
 }
 
-func newApp(t *testing.T) *app {
+func newApp(t *testing.T, color router.Color) *app {
 	a := &app{}
 	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-App", string(color))
 		if r.URL.Path == "/healthz" {
 			if a.unhealthy.Load() {
 				http.Error(w, "unhealthy", http.StatusInternalServerError)
@@ -69,27 +71,53 @@ type guardStack struct {
 	router      *router.Router
 	front       string
 	blue, green *app
+	dataDir     string // routing table and progressive go-live state
+	cfg         guard.Config
+	autoGoLive  bool
 }
 
 var testGuard = guard.Config{Window: 2 * time.Second, MaxErrorRate: 0.02, MinRequests: 20}
 
 func newGuardStack(t *testing.T, cfg guard.Config, autoGoLive bool) *guardStack {
 	t.Helper()
-	ctx := context.Background()
-	s := &guardStack{t: t, blue: newApp(t), green: newApp(t), arts: &artifact.Store{Dir: t.TempDir()}}
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "bascule.db"))
+	s := &guardStack{t: t, blue: newApp(t, router.Blue), green: newApp(t, router.Green), arts: &artifact.Store{Dir: t.TempDir()},
+		dataDir: t.TempDir(), cfg: cfg, autoGoLive: autoGoLive}
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "bascule.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	s.db = db
-	meter := guard.NewMeter(deploy.BaselineSpan(cfg.Window), 50*time.Millisecond)
+	s.open(t, nil)
+	return s
+}
+
+// newGuardStackOn is bascule starting again over the store, apps and data
+// directory of s, its router serving table (as persisted).
+func newGuardStackOn(t *testing.T, s *guardStack, table *router.Table) *guardStack {
+	t.Helper()
+	s2 := *s
+	s2.open(t, table)
+	return &s2
+}
+
+// open starts the router (serving table, if any) and the deploy service,
+// which recovers.
+func (s *guardStack) open(t *testing.T, table *router.Table) {
+	t.Helper()
+	ctx := context.Background()
+	meter := guard.NewMeter(deploy.BaselineSpan(s.cfg.Window), 50*time.Millisecond)
 	mctx, stop := context.WithCancel(ctx)
 	go meter.Run(mctx, 50*time.Millisecond)
 	t.Cleanup(stop)
-	s.router = router.New(router.Options{Observe: func(c router.Color, status int, d time.Duration) {
+	s.router = router.New(router.Options{Bucket: flag.Bucket, Observe: func(c router.Color, status int, d time.Duration) {
 		meter.Observe(string(c), status, d)
 	}})
+	drv := static.New(map[string]string{"blue": s.blue.addr(), "green": s.green.addr()})
+	if table != nil {
+		s.router.Install(*table)
+		drv.Adopt(ctx) // the apps kept running
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -98,15 +126,14 @@ func newGuardStack(t *testing.T, cfg guard.Config, autoGoLive bool) *guardStack 
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	s.front = "http://" + ln.Addr().String() + "/"
-	s.svc = deploy.New(deploy.Options{App: "shop", Store: db, Artifacts: s.arts,
-		Driver: static.New(map[string]string{"blue": s.blue.addr(), "green": s.green.addr()}), Router: s.router,
+	s.svc = deploy.New(deploy.Options{App: "shop", Store: s.db, Artifacts: s.arts, Driver: drv, Router: s.router,
 		Health:     runtime.HealthCheck{Path: "/healthz", Interval: 20 * time.Millisecond, Timeout: time.Second},
-		AutoGoLive: autoGoLive, Guard: cfg, Traffic: meter, GuardTick: 20 * time.Millisecond})
+		AutoGoLive: s.autoGoLive, Guard: s.cfg, Traffic: meter, GuardTick: 20 * time.Millisecond,
+		RoutingPath: filepath.Join(s.dataDir, "routing.json"), ProgressPath: filepath.Join(s.dataDir, "golive.json")})
 	t.Cleanup(s.svc.Close)
 	if err := s.svc.Recover(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return s
 }
 
 func (s *guardStack) addRelease(version string) {
@@ -491,28 +518,8 @@ func TestGuardResumesAfterRestart(t *testing.T) {
 	if st := lastStep(s.deployment("v2")); st.Name != deploy.StepGuard || st.EndedAt != nil {
 		t.Fatalf("guard step after a stop = %+v, want still running", st)
 	}
-	meter := guard.NewMeter(time.Minute, 50*time.Millisecond)
-	s.router = router.New(router.Options{Observe: func(c router.Color, status int, d time.Duration) {
-		meter.Observe(string(c), status, d)
-	}})
-	s.router.Install(router.Table{Live: router.Green, Upstreams: map[router.Color]string{router.Blue: s.blue.addr(), router.Green: s.green.addr()}})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := router.NewServer("", s.router)
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	s.front = "http://" + ln.Addr().String() + "/"
-	drv := static.New(map[string]string{"blue": s.blue.addr(), "green": s.green.addr()})
-	drv.Adopt(context.Background())
-	s.svc = deploy.New(deploy.Options{App: "shop", Store: s.db, Artifacts: s.arts, Driver: drv, Router: s.router,
-		Health: runtime.HealthCheck{Path: "/healthz", Interval: 20 * time.Millisecond, Timeout: time.Second},
-		Guard:  cfg, Traffic: meter, GuardTick: 20 * time.Millisecond})
-	t.Cleanup(s.svc.Close)
-	if err := s.svc.Recover(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	table := s.router.Table()
+	s = newGuardStackOn(t, s, &table)
 	if g, ok := s.svc.GuardStatus(); !ok || g.State != deploy.GuardWatching || g.Version != "v2" || g.LeftSeconds < 50 {
 		t.Fatalf("guard after the restart = %+v, want watching v2 for the rest of the minute", g)
 	}

@@ -14,6 +14,9 @@ func (g GuardStatus) Summary() string {
 	seen := g.Seen()
 	switch g.State {
 	case GuardWatching:
+		if g.EndsAt.IsZero() {
+			return fmt.Sprintf("guard: watching %s on %s until the progressive go-live ends: %s", g.Version, g.Color, seen)
+		}
 		return fmt.Sprintf("guard: watching %s on %s, %s left: %s", g.Version, g.Color, g.Left(), seen)
 	case GuardPassed:
 		return fmt.Sprintf("guard: %s passed: %s; it stays live on %s", g.Version, seen, g.Color)

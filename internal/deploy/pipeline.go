@@ -37,6 +37,11 @@ func (s *Service) Deploy(ctx context.Context, version, reason, actor string) (st
 		}
 		return store.Deployment{}, err
 	}
+	if p := s.progressive(); p != nil {
+		err := progressConflict(p, "promote it or roll back before the next deployment")
+		s.audit(ctx, actor, "deploy", version, "refused", err.Error())
+		return store.Deployment{}, err
+	}
 	now := s.now()
 	// The color is settled again under the switching lock when the pipeline
 	// starts; this one tells the caller where it is headed.

@@ -38,6 +38,9 @@ type Status struct {
 	// Guard is what the guard sees of the release it watches, or how its
 	// last watch ended; nil when the guard never watched a go-live.
 	Guard *GuardStatus `json:"guard,omitempty"`
+	// Progressive is the progressive go-live in progress, if any: the
+	// share of users on the new release, step by step.
+	Progressive *Progressive `json:"progressive,omitempty"`
 }
 
 // Status reports both colors. Running colors are probed once, in parallel.
@@ -88,6 +91,7 @@ func (s *Service) Status(ctx context.Context) (Status, error) {
 	if g, ok := s.GuardStatus(); ok {
 		st.Guard = &g
 	}
+	st.Progressive = s.progressive()
 	if d, err := s.opts.Store.ActiveDeployment(ctx, s.opts.App); err == nil {
 		st.Deployment = &d
 	} else if !errors.Is(err, store.ErrNotFound) {
