@@ -32,6 +32,7 @@ type Config struct {
 	StopTimeout  time.Duration // SIGTERM to SIGKILL delay when stopping a release
 	AutoGoLive   bool          // switch as soon as a deployment is ready, without a click
 	Guard        Guard         // automatic rollback of a release that hurts users; off without the section
+	Progressive  Progressive   // how users are kept on one side of a progressive go-live
 	ControlTLS   TLS           // serve the control plane over TLS; empty: plain HTTP
 	// SecureCookies marks session cookies Secure even when bascule itself
 	// serves plain HTTP, for a control plane behind a TLS-terminating proxy.
@@ -125,6 +126,14 @@ type Guard struct {
 
 // Enabled reports whether the guard watches go-lives.
 func (g Guard) Enabled() bool { return g.Window > 0 }
+
+// Progressive configures progressive go-lives (bascule go-live --steps):
+// what keeps a user on one side while a share of users is on the new
+// release. Empty: bascule's own cohort cookie.
+type Progressive struct {
+	StickyCookie string // a cookie the app sets that identifies a user, such as a user id
+	StickyHeader string // or a header that does; the cookie is read first
+}
 
 // DefaultGuardWindow is guard.window when the section is written without it.
 const DefaultGuardWindow = 5 * time.Minute

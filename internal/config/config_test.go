@@ -61,6 +61,7 @@ func TestLoadFull(t *testing.T) {
 		Concurrency:           Concurrency{Limit: 64, QueueTimeout: 30 * time.Second},
 		StopTimeout:           10 * time.Second,
 		Guard:                 Guard{Window: 5 * time.Minute, MaxErrorRate: 0.02, MinRequests: 100, MaxP99Ratio: 3},
+		Progressive:           Progressive{StickyCookie: "user_id", StickyHeader: "X-User-Id"},
 		ControlTrustedOrigins: []string{"https://deploy.shop.example"},
 		Database:              Database{Driver: DriverPostgres, URL: "postgres://shop@127.0.0.1/shop", URLEnv: "DATABASE_URL"},
 		Migrate:               Migrate{LockTimeout: 2 * time.Second, ExpandCommand: []string{}, ContractCommand: []string{}},

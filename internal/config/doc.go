@@ -86,6 +86,19 @@
 //	max_p99_ratio   most the p99 latency may grow, as a multiple of the
 //	                baseline's (above 1). Default 0: latency is not judged.
 //
+// progressive — optional; progressive go-lives (bascule go-live --steps
+// 1,10,50,100 --interval 2m) send a growing share of users to the new
+// release, each user staying on one side at every step. A user is known by
+// a key, bucketed into 100,000 buckets with the feature flags' bucketing
+// function, so a user on the new release at 10 % is still there at 50 %.
+//
+//	sticky_cookie  a cookie the app sets that identifies a user (a user id,
+//	               a session id). Read before sticky_header.
+//	sticky_header  a header that does.
+//
+// A request with neither gets bascule's own cookie, bascule_cohort, with a
+// random key. Default: that cookie only.
+//
 // concurrency — optional; how many requests each color's app works on at
 // once. Requests over the limit wait in the router, first come first served,
 // instead of in the app's socket buffers, where an event loop picks them up

@@ -26,6 +26,12 @@ func (d *decoder) root(n ast.Node, c *Config) {
 		"stop_timeout":  d.duration(&c.StopTimeout),
 		"auto_go_live":  d.boolean(&c.AutoGoLive),
 		"guard":         func(p string, n ast.Node) { d.guard(p, n, &c.Guard) },
+		"progressive": func(p string, n ast.Node) {
+			d.mapping(p, n, section{
+				"sticky_cookie": d.str(&c.Progressive.StickyCookie),
+				"sticky_header": d.str(&c.Progressive.StickyHeader),
+			})
+		},
 		"concurrency": func(p string, n ast.Node) {
 			d.mapping(p, n, section{
 				"limit":         d.integer(&c.Concurrency.Limit),

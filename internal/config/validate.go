@@ -95,6 +95,12 @@ func (v *validator) validate(c *Config) {
 	v.positive("concurrency.queue_timeout", c.Concurrency.QueueTimeout)
 	v.positive("stop_timeout", c.StopTimeout)
 	v.guard(&c.Guard)
+	if pc := c.Progressive.StickyCookie; pc != "" && !isToken(pc) {
+		v.errorf("progressive.sticky_cookie", "%q is not a valid cookie name", pc)
+	}
+	if ph := c.Progressive.StickyHeader; ph != "" && !isToken(ph) {
+		v.errorf("progressive.sticky_header", "%q is not a valid HTTP header name", ph)
+	}
 	v.database(&c.Database)
 	v.positive("migrate.lock_timeout", c.Migrate.LockTimeout)
 	v.command("migrate.expand_command", c.Migrate.ExpandCommand)

@@ -106,7 +106,10 @@ func Open(ctx context.Context, opts Options) (_ *Server, err error) {
 		PreviewHosts: hostsOnly(cfg.Preview.Hosts), PreviewHeader: cfg.Preview.Header,
 		PreviewCookie: cfg.Preview.Cookie, PreviewToken: s.PreviewToken, Observe: m.observe,
 		StripCookies: []string{auth.CookieName},
-		Concurrency:  cfg.Concurrency.Limit, QueueTimeout: cfg.Concurrency.QueueTimeout})
+		Concurrency:  cfg.Concurrency.Limit, QueueTimeout: cfg.Concurrency.QueueTimeout,
+		// Progressive go-lives bucket users exactly as flags do.
+		Bucket:          flag.Bucket,
+		CohortKeyCookie: cfg.Progressive.StickyCookie, CohortKeyHeader: cfg.Progressive.StickyHeader})
 	s.router.Install(table)
 	m.watchQueues(s.router)
 	if s.routerLn, err = net.Listen("tcp", cfg.Listen); err != nil {
@@ -133,7 +136,8 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 	arts := &artifact.Store{Dir: filepath.Join(cfg.DataDir, "releases")}
 	mig := newMigrator(cfg, s.log)
 	s.deploy = deploy.New(deploy.Options{App: cfg.App, Store: s.store, Artifacts: arts, Driver: s.driver,
-		Router: s.router, RoutingPath: s.routingPath(), Command: cfg.Runtime.Process.Command,
+		Router: s.router, RoutingPath: s.routingPath(), ProgressPath: filepath.Join(cfg.DataDir, "golive.json"),
+		Command: cfg.Runtime.Process.Command,
 		Env: appEnv(cfg), Health: healthCheck(cfg), StartTimeout: cfg.HealthCheck.StartTimeout,
 		SmokeCommand: cfg.SmokeTest.Command, SmokeTimeout: cfg.SmokeTest.Timeout, SmokeEnv: s.smokeEnv(),
 		DrainTimeout: cfg.DrainTimeout, AutoGoLive: cfg.AutoGoLive, Logger: s.log.With("component", "deploy"),
