@@ -137,8 +137,8 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 	mig := newMigrator(cfg, s.log)
 	s.deploy = deploy.New(deploy.Options{App: cfg.App, Store: s.store, Artifacts: arts, Driver: s.driver,
 		Router: s.router, RoutingPath: s.routingPath(), ProgressPath: filepath.Join(cfg.DataDir, "golive.json"),
-		Command: cfg.Runtime.Process.Command,
-		Env:     appEnv(cfg), Health: healthCheck(cfg), StartTimeout: cfg.HealthCheck.StartTimeout,
+		Command: cfg.Runtime.Process.Command, Env: appEnv(cfg), Health: healthCheck(cfg),
+		StartTimeout: cfg.HealthCheck.StartTimeout,
 		SmokeCommand: cfg.SmokeTest.Command, SmokeTimeout: cfg.SmokeTest.Timeout, SmokeEnv: s.smokeEnv(),
 		DrainTimeout: cfg.DrainTimeout, AutoGoLive: cfg.AutoGoLive, Logger: s.log.With("component", "deploy"),
 		Observer: m, Migrations: deployMigrations(mig), Guard: guardConfig(cfg), Traffic: traffic(m)})
