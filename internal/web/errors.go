@@ -32,6 +32,7 @@ func describe(err error) *pageError {
 	var ie *auth.InputError
 	var ve *flag.ValidationError
 	var fc *flag.ConflictError
+	var de *deploy.InputError
 	switch {
 	case errors.As(err, &pe):
 		return pe
@@ -55,6 +56,8 @@ func describe(err error) *pageError {
 		return &pageError{http.StatusConflict, auth.ErrLastAdmin.Error()}
 	case errors.As(err, &ie):
 		return &pageError{http.StatusBadRequest, ie.Msg}
+	case errors.As(err, &de):
+		return &pageError{http.StatusBadRequest, de.Msg}
 	case errors.Is(err, store.ErrNotFound):
 		return &pageError{http.StatusNotFound, err.Error()}
 	case errors.Is(err, store.ErrConflict):

@@ -124,7 +124,7 @@ func newStack(t testing.TB, edits ...func(*deploy.Options)) *stack {
 	if s.flags, err = flag.NewService(ctx, flag.ServiceOptions{Store: db}); err != nil {
 		t.Fatal(err)
 	}
-	s.router = router.New(router.Options{})
+	s.router = router.New(router.Options{Bucket: flag.Bucket})
 	opts := deploy.Options{App: "shop", Store: db, Artifacts: s.arts,
 		Driver: static.New(map[string]string{"blue": addr, "green": addr}), Router: s.router,
 		Health: runtime.HealthCheck{Path: "/healthz", Interval: 10 * time.Millisecond}, StartTimeout: 20 * time.Second,
