@@ -322,6 +322,9 @@ func printStatus(w io.Writer, st deploy.Status) error {
 	if d := st.Deployment; d != nil {
 		fmt.Fprintf(w, "\ndeployment #%d of %s to %s is %s (asked by %s)\n", d.ID, d.Version, d.Color, d.State, d.RequestedBy)
 	}
+	if p := st.Progressive; p != nil {
+		fmt.Fprintf(w, "\n%s is going live step by step: %s\n", p.Version, progressLine(p))
+	}
 	if g := st.Guard; g != nil {
 		fmt.Fprintf(w, "\n%s\n", g.Summary())
 	}

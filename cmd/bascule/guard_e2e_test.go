@@ -12,10 +12,12 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/bascule/bascule/internal/client"
+	"github.com/bascule/bascule/internal/deploy"
 	"github.com/bascule/bascule/internal/store"
 )
 
@@ -229,5 +231,42 @@ func TestGuardLeavesAHealthyReleaseLive(t *testing.T) {
 	hist, _ := in.cl.Deployments(context.Background(), 1)
 	if len(hist) != 1 || hist[0].State != store.StateLive || hist[0].Error != "" {
 		t.Errorf("v2's record = %+v, want live", hist)
+	}
+}
+
+// TestGuardRollsBackWhenTheProcessExits: with the process driver, the new
+// live release's process dying during the window is a rollback at once,
+// before any traffic says so.
+func TestGuardRollsBackWhenTheProcessExits(t *testing.T) {
+	in := newInstance(t, "guard:\n  window: 1m\n")
+	in.start()
+	in.liveWith("v1")
+	in.addRelease("v2", "")
+	in.deploy("v2")
+	st, err := in.cl.GoLive(context.Background(), "ship")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	for _, cs := range st.Colors {
+		if cs.Live && cs.Version == "v2" {
+			pid = cs.PID
+		}
+	}
+	if pid == 0 {
+		t.Fatalf("no pid for v2 in %+v", st.Colors)
+	}
+	syscall.Kill(pid, syscall.SIGKILL)
+	var g *deploy.GuardStatus
+	waitFor(t, 10*time.Second, "the guard's verdict", func() bool {
+		s, err := in.cl.GoLiveState(context.Background())
+		g = s.Guard
+		return err == nil && g != nil && g.Final()
+	})
+	if g.State != deploy.GuardRolledBack || !strings.Contains(g.Reason, "process exited") {
+		t.Errorf("guard = %s %q, want rolled back because the process exited", g.State, g.Reason)
+	}
+	if rel, code := get(t, http.DefaultClient, "http://"+in.listen+"/"); rel != "v1" || code != 200 {
+		t.Errorf("production = %s %d, want v1", rel, code)
 	}
 }

@@ -90,6 +90,11 @@ func TestProgressiveGoLiveThroughTheBinary(t *testing.T) {
 		if percent(t, in) != pct {
 			continue // the step changed during the round: look again at the next one
 		}
+		if pct == 10 {
+			if out, _ := runCLI(t, in, "status"); !strings.Contains(out, "v2 is going live step by step: 10% of users on green, step 1 of 3") {
+				t.Errorf("status at 10%% does not show the go-live:\n%s", out)
+			}
+		}
 		checked[pct] = true
 		n := 0
 		for i := range first {
