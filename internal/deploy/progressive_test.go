@@ -57,6 +57,7 @@ func (s *guardStack) waitPercent(t *testing.T, pct int, timeout time.Duration) {
 // TestProgressiveGoLiveStepsThrough: steps 10,50,100 move a growing share
 // of users to v2, each staying on one color at each step and never moving
 // back; the last step is the switch, and the record tells every step.
+// Each step is paused while its users are counted.
 func TestProgressiveGoLiveStepsThrough(t *testing.T) {
 	s := newGuardStack(t, testGuard, false)
 	s.v1LiveV2Ready()
@@ -73,7 +74,15 @@ func TestProgressiveGoLiveStepsThrough(t *testing.T) {
 	onGreen := map[int]bool{}
 	for _, pct := range []int{10, 50} {
 		s.waitPercent(t, pct, 5*time.Second)
+		// Held at the step while its users are counted, however slow the
+		// machine; then it goes on by itself.
+		if _, err := s.svc.Pause(context.Background(), "alice", "counting"); err != nil {
+			t.Fatal(err)
+		}
 		first, again := s.userColors(t, 400), s.userColors(t, 400)
+		if _, err := s.svc.Resume(context.Background(), "alice", ""); err != nil {
+			t.Fatal(err)
+		}
 		green := 0
 		for i := range first {
 			if first[i] != again[i] {
@@ -108,7 +117,8 @@ func TestProgressiveGoLiveStepsThrough(t *testing.T) {
 	for _, e := range s.audit("alice") {
 		steps = append(steps, e.Action+": "+e.Detail)
 	}
-	if got := strings.Join(steps, "\n"); !strings.Contains(got, "go-live: progressive, steps 10,50,100 every 1s, 10% of users on green") {
+	if got := strings.Join(steps, "\n"); !strings.Contains(got, "go-live: progressive, steps 10,50,100 every 1s, 10% of users on green") ||
+		!strings.Contains(got, "pause: 10% of users on green (step 1 of 3: 10,50,100, every 1s), paused: counting") {
 		t.Errorf("alice's audit entries:\n%s", got)
 	}
 	if e := s.audit("bascule"); len(e) != 2 || !strings.HasPrefix(e[1].Detail, "50% of users on green (step 2 of 3") ||
