@@ -150,20 +150,26 @@ func (c *cli) watchGoLive(ctx context.Context, id int64) error {
 	cl := c.client()
 	t := time.NewTicker(watchPoll)
 	defer t.Stop()
-	lastPercent, printed, announced := -1, time.Time{}, false
+	lastPercent, printed, announced, to := -1, time.Time{}, false, ""
 	for {
 		st, err := cl.GoLiveState(ctx)
 		if err != nil {
 			return err
 		}
 		p, g := st.Progressive, st.Guard
-		if p != nil && p.DeploymentID == id && p.Percent != lastPercent {
+		inProgress := p != nil && p.DeploymentID == id
+		switch {
+		case inProgress && p.Percent != lastPercent:
 			if lastPercent >= 0 {
 				c.printf("%s\n", progressLine(p))
 			}
-			lastPercent = p.Percent
+			lastPercent, to = p.Percent, string(p.To)
+		case !inProgress && lastPercent >= 0 && lastPercent < 100:
+			lastPercent = 100
+			if g == nil || g.DeploymentID != id || g.State != deploy.GuardRolledBack {
+				c.printf("100%% of users on %s: the go-live is complete\n", to)
+			}
 		}
-		inProgress := p != nil && p.DeploymentID == id
 		switch {
 		case g == nil || g.DeploymentID != id:
 			if !inProgress {
@@ -177,7 +183,11 @@ func (c *cli) watchGoLive(ctx context.Context, id int64) error {
 			}
 			return nil
 		case !announced:
-			c.printf("guard: watching %s on %s (error rate limit %s)\n", g.Version, g.Color, guard.Percent(g.MaxErrorRate))
+			until := "until " + g.EndsAt.Local().Format(time.TimeOnly)
+			if g.EndsAt.IsZero() {
+				until = "through the steps and a window after the last"
+			}
+			c.printf("guard: watching %s on %s %s (error rate limit %s)\n", g.Version, g.Color, until, guard.Percent(g.MaxErrorRate))
 			announced, printed = true, time.Now()
 		case time.Since(printed) >= watchProgress:
 			c.printf("%s\n", g.Summary())

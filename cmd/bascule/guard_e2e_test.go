@@ -170,6 +170,7 @@ func TestGuardRollsBackThroughTheBinary(t *testing.T) {
 	}
 	took := time.Since(start)
 	out, code := res[0].(string), res[1].(int)
+	t.Logf("bascule go-live --watch (exit %d):\n%s", code, out)
 	l.waitRequests(t, 1500) // users carry on, on v1 again
 	l.end()
 

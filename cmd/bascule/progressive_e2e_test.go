@@ -119,6 +119,7 @@ func TestProgressiveGoLiveThroughTheBinary(t *testing.T) {
 	}
 	res := <-done
 	out, code := res[0].(string), res[1].(int)
+	t.Logf("bascule go-live --watch (exit %d):\n%s", code, out)
 	for _, want := range []string{"v2 is going live progressively: 10% of users on green, step 1 of 3 (10,50,100)",
 		"50% of users on green, step 2 of 3", "guard: v2 passed: "} {
 		if code != 0 || !strings.Contains(out, want) {
@@ -146,6 +147,7 @@ func TestProgressiveBreachThroughTheBinary(t *testing.T) {
 	l := startSteadyLoad(t, "http://"+in.listen+"/")
 	l.waitRequests(t, 1000)
 	out, code := runCLI(t, in, "go-live", "--steps", "10,50,100", "--interval", "1m", "--watch")
+	t.Logf("bascule go-live --watch (exit %d):\n%s", code, out)
 	l.end()
 	if code != 1 || !strings.Contains(out, "10% of users on green") || !strings.Contains(out, "guard: rolled v2 back to blue: ") {
 		t.Errorf("go-live --watch = exit %d:\n%s\nwant exit 1, the guard's rollback at 10%%", code, out)
