@@ -45,18 +45,21 @@ func (u users) releases(t *testing.T) []string {
 	return out
 }
 
-// percent is the share of users on the new release the go-live is at, or
-// 100 once it has ended.
+// percent is the share of users on v2 the go-live is at: 0 before it
+// starts (no guard watches v2 yet), 100 once it has ended.
 func percent(t *testing.T, in *instance) int {
 	t.Helper()
 	st, err := in.cl.GoLiveState(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Progressive == nil {
+	switch {
+	case st.Progressive != nil:
+		return st.Progressive.Percent
+	case st.Guard != nil && st.Guard.Version == "v2":
 		return 100
 	}
-	return st.Progressive.Percent
+	return 0
 }
 
 // TestProgressiveGoLiveThroughTheBinary is the second "done when",
