@@ -27,11 +27,11 @@ type Progressive struct {
 	// last is 100. Step is the index of the current one.
 	Steps    []int         `json:"steps"`
 	Step     int           `json:"step"`
-	Interval time.Duration `json:"interval"`
+	Interval time.Duration `json:"interval_ns"`
 	StepAt   time.Time     `json:"step_at"`           // when the current step began
 	NextAt   time.Time     `json:"next_at,omitzero"`  // when the next begins; zero while paused
 	Paused   bool          `json:"paused"`            //
-	Left     time.Duration `json:"left,omitempty"`    // of the step, when it was paused
+	Left     time.Duration `json:"left_ns,omitempty"` // of the step, when it was paused
 	Salt     string        `json:"salt"`              // the split's bucketing salt: the cohorts of this go-live
 	Actor    string        `json:"actor"`             // who started it
 	Reason   string        `json:"reason,omitempty"`  //
@@ -153,8 +153,10 @@ func (s *Service) startProgressive(ctx context.Context, actor, reason string, st
 	if t.Upstreams[from] == "" || slots[string(from)].Version == "" {
 		return conflict("nothing is live yet: the first release goes live at once (bascule go-live, without steps)")
 	}
-	d, ok := s.readyOn(ctx, slots[string(to)])
-	if !ok {
+	// Ready, or rolled back before: go-live and rollback alternate while
+	// both colors run, step by step too.
+	d, err := s.opts.Store.Deployment(ctx, slots[string(to)].DeploymentID)
+	if err != nil || slots[string(to)].Version == "" || (d.State != store.StateReady && d.State != store.StateRolledBack) {
 		return conflict("nothing is ready to go live on %s (deploy a release first)", to)
 	}
 	if len(s.opts.RoutingPath) > 0 && s.opts.ProgressPath == "" {
@@ -175,12 +177,12 @@ func (s *Service) startProgressive(ctx context.Context, actor, reason string, st
 	if err := s.applyStep(ctx, p, addr); err != nil {
 		return err
 	}
-	s.markLive(ctx, d)
+	s.markLive(ctx, &d)
 	d.Steps = append(d.Steps, store.Step{Name: StepGoLive, State: store.StepRunning, StartedAt: now, Message: p.describe()})
-	s.saveDeployment(ctx, d)
+	s.saveDeployment(ctx, &d)
 	s.audit(ctx, actor, "go-live", d.Version, "ok", fmt.Sprintf("progressive, steps %s every %s, %s: %s",
 		joinSteps(steps), interval, p.describe(), reason))
-	s.startGuard(ctx, d, to, from, now)
+	s.startGuard(ctx, &d, to, from, now)
 	if w := s.watchOf(d.ID); w != nil && p.Percent < 100 {
 		w.extend(time.Time{}) // open until the last step
 	}

@@ -245,6 +245,13 @@ func TestProgressiveRefusals(t *testing.T) {
 	if d := s.deployment("v2"); d.State != store.StateRolledBack || d.Error != "" {
 		t.Errorf("v2 after a person's rollback = %s %q", d.State, d.Error)
 	}
+	// Go-live and rollback alternate, step by step too.
+	if _, err := s.svc.GoLiveProgressive(ctx, "alice", "again", []int{20, 100}, time.Hour); err != nil {
+		t.Errorf("a progressive go-live of the release rolled back = %v", err)
+	}
+	if p := s.progress(); p == nil || p.Percent != 20 || p.Version != "v2" {
+		t.Errorf("progressive go-live again = %+v", p)
+	}
 }
 
 func isConflict(err error) bool {

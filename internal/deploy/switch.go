@@ -155,7 +155,9 @@ func (s *Service) markLive(ctx context.Context, d *store.Deployment) {
 		now := s.now()
 		d.FinishedAt = &now
 	}
-	d.State = store.StateLive
+	// Live again after a rollback: why it was rolled back is history, kept
+	// in its steps and the audit log.
+	d.State, d.Error = store.StateLive, ""
 	s.saveDeployment(ctx, d)
 }
 
