@@ -2,10 +2,8 @@ package deploy
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -456,50 +454,4 @@ func (s *Service) busy(ctx context.Context, actor, action string) error {
 	}
 	s.audit(ctx, actor, action, "", "refused", err.Error())
 	return err
-}
-
-// saveProgress persists p atomically (temp file, fsync, rename).
-func (s *Service) saveProgress(p *Progressive) error {
-	if s.opts.ProgressPath == "" {
-		return nil
-	}
-	b, err := json.MarshalIndent(p, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode progressive go-live: %w", err)
-	}
-	if err := writeFileAtomic(s.opts.ProgressPath, b); err != nil {
-		return fmt.Errorf("save progressive go-live: %w", err)
-	}
-	return nil
-}
-
-func (s *Service) removeProgress() {
-	if s.opts.ProgressPath == "" {
-		return
-	}
-	if err := os.Remove(s.opts.ProgressPath); err != nil && !errors.Is(err, os.ErrNotExist) {
-		s.log.Error("remove progressive go-live state", "err", err)
-	}
-}
-
-// loadProgress reads the persisted progressive go-live; nil when none.
-func (s *Service) loadProgress() (*Progressive, error) {
-	if s.opts.ProgressPath == "" {
-		return nil, nil
-	}
-	b, err := os.ReadFile(s.opts.ProgressPath)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read progressive go-live: %w", err)
-	}
-	var p Progressive
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("parse progressive go-live %s: %w", s.opts.ProgressPath, err)
-	}
-	if err := CheckSteps(p.Steps); err != nil || p.Step < 0 || p.Step >= len(p.Steps) {
-		return nil, fmt.Errorf("parse progressive go-live %s: bad steps %v at %d", s.opts.ProgressPath, p.Steps, p.Step)
-	}
-	return &p, nil
 }
