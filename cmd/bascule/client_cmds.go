@@ -293,13 +293,6 @@ func (c *cli) switchCommand(use, short string, do func(cmd *cobra.Command, reaso
 	return cmd
 }
 
-func (c *cli) goLiveCommand() *cobra.Command {
-	return c.switchCommand("go-live", "Switch all production traffic to the ready color",
-		func(cmd *cobra.Command, reason string) (deploy.Status, error) {
-			return c.client().GoLive(cmd.Context(), reason)
-		})
-}
-
 func (c *cli) rollbackCommand() *cobra.Command {
 	var force bool
 	cmd := c.switchCommand("rollback", "Switch all production traffic back to the previous color",
@@ -387,6 +380,12 @@ func printStatus(w io.Writer, st deploy.Status, wide bool) error {
 	}
 	if d := st.Deployment; d != nil {
 		fmt.Fprintf(w, "\ndeployment #%d of %s to %s is %s (asked by %s)\n", d.ID, d.Version, d.Color, d.State, d.RequestedBy)
+	}
+	if p := st.Progressive; p != nil {
+		fmt.Fprintf(w, "\n%s is going live step by step: %s\n", p.Version, progressLine(p))
+	}
+	if g := st.Guard; g != nil {
+		fmt.Fprintf(w, "\n%s\n", g.Summary())
 	}
 	if len(unhealthy) > 0 && !wide {
 		fmt.Fprintf(w, "\nwhy %s is unhealthy: bascule status --wide\n", strings.Join(unhealthy, " and "))

@@ -129,30 +129,69 @@ func (h *Handler) deploymentEvents(w http.ResponseWriter, r *http.Request, _ aut
 type switchRequest struct {
 	Reason string `json:"reason"`
 	Force  bool   `json:"force"` // rollback only: switch back despite a finalized release
+	// Go-live only: a progressive go-live, steps of percentages of users
+	// (ending at 100) moved on every interval (a Go duration, "2m").
+	Steps    []int  `json:"steps"`
+	Interval string `json:"interval"`
+}
+
+// only refuses the fields that the action does not take.
+func (req switchRequest) only(force, progressive bool) error {
+	switch {
+	case req.Force && !force:
+		return errorf(http.StatusBadRequest, "bad_request", `"force" applies to rollback only`)
+	case (req.Steps != nil || req.Interval != "") && !progressive:
+		return errorf(http.StatusBadRequest, "bad_request", `"steps" and "interval" apply to go-live only`)
+	}
+	return nil
 }
 
 func (h *Handler) goLive(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	return h.switchColor(w, r, p, func(ctx context.Context, actor string, req switchRequest) (deploy.Status, error) {
-		if req.Force {
-			return deploy.Status{}, errorf(http.StatusBadRequest, "bad_request", `"force" applies to rollback only`)
+		if err := req.only(false, true); err != nil {
+			return deploy.Status{}, err
 		}
-		return h.opts.Deploy.GoLive(ctx, actor, req.Reason)
+		if req.Steps == nil && req.Interval == "" {
+			return h.opts.Deploy.GoLive(ctx, actor, req.Reason)
+		}
+		interval, err := time.ParseDuration(req.Interval)
+		if err != nil || req.Steps == nil {
+			return deploy.Status{}, errorf(http.StatusBadRequest, "bad_request",
+				`a progressive go-live needs "steps", such as [1, 10, 50, 100], and "interval", a duration such as "2m"`)
+		}
+		return h.opts.Deploy.GoLiveProgressive(ctx, actor, req.Reason, req.Steps, interval)
 	})
 }
 
 func (h *Handler) rollback(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	return h.switchColor(w, r, p, func(ctx context.Context, actor string, req switchRequest) (deploy.Status, error) {
+		if err := req.only(true, false); err != nil {
+			return deploy.Status{}, err
+		}
 		return h.opts.Deploy.Rollback(ctx, actor, req.Reason, req.Force)
 	})
 }
 
 func (h *Handler) finalize(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	return h.switchColor(w, r, p, func(ctx context.Context, actor string, req switchRequest) (deploy.Status, error) {
-		if req.Force {
-			return deploy.Status{}, errorf(http.StatusBadRequest, "bad_request", `"force" applies to rollback only`)
+		if err := req.only(false, false); err != nil {
+			return deploy.Status{}, err
 		}
 		return h.opts.Deploy.Finalize(ctx, actor, req.Reason)
 	})
+}
+
+// progressAction serves promote, pause and resume of the progressive
+// go-live in progress.
+func (h *Handler) progressAction(do func(ctx context.Context, actor, reason string) (deploy.Status, error)) func(http.ResponseWriter, *http.Request, auth.Principal) error {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+		return h.switchColor(w, r, p, func(ctx context.Context, actor string, req switchRequest) (deploy.Status, error) {
+			if err := req.only(false, false); err != nil {
+				return deploy.Status{}, err
+			}
+			return do(ctx, actor, req.Reason)
+		})
+	}
 }
 
 func (h *Handler) switchColor(w http.ResponseWriter, r *http.Request, p auth.Principal,

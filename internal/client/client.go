@@ -146,6 +146,40 @@ func (c *Client) GoLive(ctx context.Context, reason string) (deploy.Status, erro
 	return st, c.postJSON(ctx, "/api/v1/go-live", map[string]string{"reason": reason}, &st)
 }
 
+// GoLiveProgressive starts a progressive go-live: steps of percentages of
+// users (ending at 100), one every interval (a Go duration, "2m").
+func (c *Client) GoLiveProgressive(ctx context.Context, reason string, steps []int, interval string) (deploy.Status, error) {
+	var st deploy.Status
+	return st, c.postJSON(ctx, "/api/v1/go-live", map[string]any{"reason": reason, "steps": steps, "interval": interval}, &st)
+}
+
+// Promote takes the progressive go-live in progress to 100 % at once;
+// Pause holds it at its step; Resume lets it go on.
+func (c *Client) Promote(ctx context.Context, reason string) (deploy.Status, error) {
+	return c.progressAction(ctx, "promote", reason)
+}
+
+// Pause holds the progressive go-live in progress at its step.
+func (c *Client) Pause(ctx context.Context, reason string) (deploy.Status, error) {
+	return c.progressAction(ctx, "pause", reason)
+}
+
+// Resume lets a paused progressive go-live go on.
+func (c *Client) Resume(ctx context.Context, reason string) (deploy.Status, error) {
+	return c.progressAction(ctx, "resume", reason)
+}
+
+func (c *Client) progressAction(ctx context.Context, action, reason string) (deploy.Status, error) {
+	var st deploy.Status
+	return st, c.postJSON(ctx, "/api/v1/go-live/"+action, map[string]string{"reason": reason}, &st)
+}
+
+// GoLiveState returns what the guard sees of the last go-live.
+func (c *Client) GoLiveState(ctx context.Context) (deploy.GoLiveState, error) {
+	var st deploy.GoLiveState
+	return st, c.do(ctx, http.MethodGet, "/api/v1/go-live", nil, "", &st)
+}
+
 // Rollback switches production back to the previous color. force switches
 // back even though the live release is finalized.
 func (c *Client) Rollback(ctx context.Context, reason string, force bool) (deploy.Status, error) {

@@ -31,6 +31,8 @@ type Config struct {
 	Concurrency  Concurrency   // optional cap on requests each color's app works on at once
 	StopTimeout  time.Duration // SIGTERM to SIGKILL delay when stopping a release
 	AutoGoLive   bool          // switch as soon as a deployment is ready, without a click
+	Guard        Guard         // automatic rollback of a release that hurts users; off without the section
+	Progressive  Progressive   // how users are kept on one side of a progressive go-live
 	ControlTLS   TLS           // serve the control plane over TLS; empty: plain HTTP
 	// SecureCookies marks session cookies Secure even when bascule itself
 	// serves plain HTTP, for a control plane behind a TLS-terminating proxy.
@@ -135,6 +137,31 @@ type Concurrency struct {
 	QueueTimeout time.Duration // longest wait for a turn before a 503; default 30s
 }
 
+// Guard configures the guard, which watches a new live color after go-live
+// and rolls back on its own when the release hurts users. Without a guard
+// section Window is 0 (off); writing the section sets it to
+// DefaultGuardWindow unless it says otherwise.
+type Guard struct {
+	Window       time.Duration // how long the new live color is watched; 0: off
+	MaxErrorRate float64       // share of 5xx answers above which it rolls back; default 0.02
+	MinRequests  int           // requests before any verdict; default 20
+	MaxP99Ratio  float64       // most p99 latency may grow, as a multiple of the baseline's; 0: not judged
+}
+
+// Enabled reports whether the guard watches go-lives.
+func (g Guard) Enabled() bool { return g.Window > 0 }
+
+// Progressive configures progressive go-lives (bascule go-live --steps):
+// what keeps a user on one side while a share of users is on the new
+// release. Empty: bascule's own cohort cookie.
+type Progressive struct {
+	StickyCookie string // a cookie the app sets that identifies a user, such as a user id
+	StickyHeader string // or a header that does; the cookie is read first
+}
+
+// DefaultGuardWindow is guard.window when the section is written without it.
+const DefaultGuardWindow = 5 * time.Minute
+
 // SmokeTest configures the optional smoke test run against the idle color.
 type SmokeTest struct {
 	Command []string      // argv run from the release directory; empty means no smoke test
@@ -208,6 +235,7 @@ func Default() Config {
 		SmokeTest:    SmokeTest{Timeout: 60 * time.Second},
 		DrainTimeout: 30 * time.Second,
 		Concurrency:  Concurrency{QueueTimeout: 30 * time.Second},
+		Guard:        Guard{MaxErrorRate: 0.02, MinRequests: 20}, // off until the section is written
 		StopTimeout:  10 * time.Second,
 		Migrate:      Migrate{LockTimeout: 500 * time.Millisecond, StatementTimeout: 10 * time.Minute, CompatTimeout: 5 * time.Minute},
 		Store:        Store{Driver: DriverSQLite},

@@ -376,6 +376,34 @@ func (d *decoder) integer(dst *int) field {
 	}
 }
 
+// number decodes a YAML integer or floating-point number.
+func (d *decoder) number(dst *float64) field {
+	return func(path string, n ast.Node) {
+		if isNull(n) {
+			return
+		}
+		switch v := n.(type) {
+		case *ast.FloatNode:
+			*dst = v.Value
+			return
+		case *ast.IntegerNode:
+			switch i := v.Value.(type) {
+			case int64:
+				*dst = float64(i)
+				return
+			case uint64:
+				*dst = float64(i)
+				return
+			}
+		}
+		if t, _ := scalarText(n); strings.HasSuffix(strings.TrimSpace(t), "%") {
+			d.fail(path, n, "write a share as a number: 0.02 for 2%%, got %s", describe(n))
+			return
+		}
+		d.fail(path, n, "expected a number such as 0.02, got %s", describe(n))
+	}
+}
+
 // boolean decodes true or false; "yes" and "on" are YAML 1.1 relics and
 // are refused rather than guessed.
 func (d *decoder) boolean(dst *bool) field {

@@ -73,6 +73,41 @@
 //	auto_go_live   switch to a new release as soon as it is ready, without
 //	               waiting for "Go live". Default false.
 //
+// guard — optional; watches the new live color after each go-live and rolls
+// back on its own, through the same path as the rollback button, when the
+// release hurts users. Writing the section turns it on. It judges from the
+// router's own counters: an error is a 5xx answer (the app's, or bascule's
+// 502, 503, 504). It rolls back when the error rate is above
+// max_error_rate, or, when the previous release served at least
+// min_requests in the minutes before the switch, significantly worse than
+// that baseline's; or when the p99 latency is above max_p99_ratio times
+// the baseline's; or at once when the live release's process exits or its
+// health check fails. Decisions are sequential tests, not a fixed sample:
+// a gross regression is caught within a few dozen requests.
+//
+//	window          how long the new live color is watched after go-live;
+//	                0 turns the guard off. Default 5m.
+//	max_error_rate  share of requests answered 5xx above which the release
+//	                is rolled back, whatever the baseline: a number between
+//	                0 and 1. Default 0.02 (2 %).
+//	min_requests    requests the new color must serve before any verdict,
+//	                and the baseline before it is compared with. Default 20.
+//	max_p99_ratio   most the p99 latency may grow, as a multiple of the
+//	                baseline's (above 1). Default 0: latency is not judged.
+//
+// progressive — optional; progressive go-lives (bascule go-live --steps
+// 1,10,50,100 --interval 2m) send a growing share of users to the new
+// release, each user staying on one side at every step. A user is known by
+// a key, bucketed into 100,000 buckets with the feature flags' bucketing
+// function, so a user on the new release at 10 % is still there at 50 %.
+//
+//	sticky_cookie  a cookie the app sets that identifies a user (a user id,
+//	               a session id). Read before sticky_header.
+//	sticky_header  a header that does.
+//
+// A request with neither gets bascule's own cookie, bascule_cohort, with a
+// random key. Default: that cookie only.
+//
 // concurrency — optional; how many requests each color's app works on at
 // once. Requests over the limit wait in the router, first come first served,
 // instead of in the app's socket buffers, where an event loop picks them up

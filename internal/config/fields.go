@@ -25,6 +25,13 @@ func (d *decoder) root(n ast.Node, c *Config) {
 		"drain_timeout": d.duration(&c.DrainTimeout),
 		"stop_timeout":  d.duration(&c.StopTimeout),
 		"auto_go_live":  d.boolean(&c.AutoGoLive),
+		"guard":         func(p string, n ast.Node) { d.guard(p, n, &c.Guard) },
+		"progressive": func(p string, n ast.Node) {
+			d.mapping(p, n, section{
+				"sticky_cookie": d.str(&c.Progressive.StickyCookie),
+				"sticky_header": d.str(&c.Progressive.StickyHeader),
+			})
+		},
 		"concurrency": func(p string, n ast.Node) {
 			d.mapping(p, n, section{
 				"limit":         d.integer(&c.Concurrency.Limit),
@@ -119,5 +126,16 @@ func (d *decoder) migrate(path string, n ast.Node, m *Migrate) {
 		"compat_command":    d.strs(&m.CompatCommand),
 		"compat_timeout":    d.duration(&m.CompatTimeout),
 		"shadow_url":        d.str(&m.ShadowURL),
+	})
+}
+
+// guard decodes the guard section: writing it turns the guard on.
+func (d *decoder) guard(path string, n ast.Node, g *Guard) {
+	g.Window = DefaultGuardWindow
+	d.mapping(path, n, section{
+		"window":         d.duration(&g.Window),
+		"max_error_rate": d.number(&g.MaxErrorRate),
+		"min_requests":   d.integer(&g.MinRequests),
+		"max_p99_ratio":  d.number(&g.MaxP99Ratio),
 	})
 }

@@ -36,6 +36,13 @@ func TestParseValid(t *testing.T) {
 		{"concurrency limit", cmdOK + "concurrency: {limit: 32, queue_timeout: 2s}\n", func(c *Config) {
 			c.Concurrency = Concurrency{Limit: 32, QueueTimeout: 2 * time.Second}
 		}},
+		{"guard section turns the guard on", cmdOK + "guard:\n", func(c *Config) { c.Guard.Window = DefaultGuardWindow }},
+		{"guard keys", cmdOK + "guard: {window: 90s, max_error_rate: 0.05, min_requests: 50, max_p99_ratio: 2}\n", func(c *Config) {
+			c.Guard = Guard{Window: 90 * time.Second, MaxErrorRate: 0.05, MinRequests: 50, MaxP99Ratio: 2}
+		}},
+		{"guard off", cmdOK + "guard: {window: 0s}\n", func(c *Config) {
+			c.Guard.Window = 0
+		}},
 		{"durations", cmdOK + "drain_timeout: 1m30s\nstop_timeout: 1.5s\n", func(c *Config) {
 			c.DrainTimeout = 90 * time.Second
 			c.StopTimeout = 1500 * time.Millisecond

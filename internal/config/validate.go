@@ -95,6 +95,13 @@ func (v *validator) validate(c *Config) {
 	}
 	v.positive("concurrency.queue_timeout", c.Concurrency.QueueTimeout)
 	v.positive("stop_timeout", c.StopTimeout)
+	v.guard(&c.Guard)
+	if pc := c.Progressive.StickyCookie; pc != "" && !isToken(pc) {
+		v.errorf("progressive.sticky_cookie", "%q is not a valid cookie name", pc)
+	}
+	if ph := c.Progressive.StickyHeader; ph != "" && !isToken(ph) {
+		v.errorf("progressive.sticky_header", "%q is not a valid HTTP header name", ph)
+	}
 	v.database(&c.Database)
 	v.positive("migrate.lock_timeout", c.Migrate.LockTimeout)
 	v.positive("migrate.statement_timeout", c.Migrate.StatementTimeout)
@@ -370,6 +377,21 @@ func firstSet(pathA, a, pathB string) string {
 func (v *validator) command(path string, argv []string) {
 	if len(argv) > 0 && strings.TrimSpace(argv[0]) == "" {
 		v.errorf(path+"[0]", "the program to run must not be empty")
+	}
+}
+
+func (v *validator) guard(g *Guard) {
+	if g.Window < 0 {
+		v.errorf("guard.window", "must be 0 (guard off) or positive, got %s", g.Window)
+	}
+	if !(g.MaxErrorRate > 0 && g.MaxErrorRate < 1) {
+		v.errorf("guard.max_error_rate", "want a share between 0 and 1, such as 0.02 for 2%%, got %g", g.MaxErrorRate)
+	}
+	if g.MinRequests < 1 {
+		v.errorf("guard.min_requests", "must be at least 1, got %d", g.MinRequests)
+	}
+	if g.MaxP99Ratio != 0 && !(g.MaxP99Ratio > 1) {
+		v.errorf("guard.max_p99_ratio", "want a ratio above 1, such as 3, or 0 to leave latency unjudged, got %g", g.MaxP99Ratio)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bascule/bascule/internal/artifact"
+	"github.com/bascule/bascule/internal/guard"
 	"github.com/bascule/bascule/internal/migrate"
 	"github.com/bascule/bascule/internal/router"
 	"github.com/bascule/bascule/internal/runtime"
@@ -34,6 +35,7 @@ type Router interface {
 	Table() router.Table
 	SetUpstream(c router.Color, addr string)
 	Switch(to router.Color) error
+	SetSplit(sp *router.Split) error
 	InFlight(addr string) int64
 	Queued(addr string) int64
 	Upgraded(addr string) int64
@@ -56,6 +58,7 @@ type Options struct {
 	Driver       Driver
 	Router       Router
 	RoutingPath  string // where the routing table is persisted; empty: not persisted
+	ProgressPath string // where a progressive go-live in progress is persisted; empty: not persisted
 	Command      []string
 	Env          []string
 	Health       runtime.HealthCheck
@@ -70,6 +73,14 @@ type Options struct {
 	// Migrations runs the releases' database migrations; nil when the app
 	// has no database (the migrate step is then skipped).
 	Migrations Migrations
+	// Guard watches each go-live and rolls back on a breach; its zero
+	// value (Window 0) is off. Traffic must be set for it to work.
+	Guard guard.Config
+	// Traffic reads the router's per-color counters, for the guard. It
+	// must keep at least BaselineSpan(Guard.Window) of past readings.
+	Traffic Traffic
+	// GuardTick is how often the guard judges; zero: every 50ms.
+	GuardTick time.Duration
 }
 
 // Migrations runs a release's database migrations in two phases. Check
@@ -109,6 +120,14 @@ type Service struct {
 	runMu   sync.Mutex
 	running map[int64]bool // deployments whose pipeline has not returned
 
+	guardMu   sync.Mutex
+	watch     *guardWatch  // the running watch, if any
+	lastGuard *GuardStatus // how the last watch ended
+
+	progMu   sync.Mutex
+	prog     *Progressive  // the progressive go-live in progress, if any
+	progWake chan struct{} // tells its runner that prog changed
+
 	ctx    context.Context // cancelled by Close; pipelines run under it
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -133,7 +152,8 @@ func New(opts Options) *Service {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Service{opts: opts, log: log, events: newBroker(), running: map[int64]bool{}, ctx: ctx, cancel: cancel}
+	return &Service{opts: opts, log: log, events: newBroker(), running: map[int64]bool{}, ctx: ctx, cancel: cancel,
+		progWake: make(chan struct{}, 1)}
 }
 
 // Close stops running pipelines (they end failed, "interrupted") and waits.
@@ -182,8 +202,11 @@ func (s *Service) Wait(ctx context.Context, id int64) (store.Deployment, error) 
 	ch, cancel := s.events.subscribe(id)
 	defer cancel()
 	for {
+		// Running first: a pipeline that had ended by then has saved its
+		// last state, which the read below sees.
+		running := s.Running(id)
 		d, err := s.opts.Store.Deployment(ctx, id)
-		if err != nil || (!store.Active(d.State) && !s.Running(id)) {
+		if err != nil || (!store.Active(d.State) && !running) {
 			return d, err
 		}
 		select {

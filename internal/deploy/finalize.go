@@ -99,6 +99,11 @@ func (p *pipeline) gates(ctx context.Context, version, dir string, live *store.D
 // finalizePrevious finalizes live, the release that served production
 // until this deployment: its contract migrations run now.
 func (p *pipeline) finalizePrevious(ctx context.Context, live *store.Deployment) error {
+	if p.s.stopGuard(fmt.Sprintf("deployment #%d of %s finalizes %s", p.d.ID, p.d.Version, live.Version)) {
+		if cur, ok := p.s.serving(ctx); ok {
+			*live = cur // as the guard left it: its step ended
+		}
+	}
 	p.begin(StepFinalize, store.StateMigrating)
 	msg, err := p.s.finalize(ctx, live)
 	if err != nil {
@@ -162,6 +167,9 @@ func (s *Service) Finalize(ctx context.Context, actor, reason string) (Status, e
 		return Status{}, s.activeConflict(ctx)
 	}
 	defer s.switching.Unlock()
+	if p := s.progressive(); p != nil {
+		return Status{}, progressConflict(p, "finalize once it is at 100%")
+	}
 	live, ok := s.serving(ctx)
 	switch {
 	case !ok:
@@ -170,6 +178,9 @@ func (s *Service) Finalize(ctx context.Context, actor, reason string) (Status, e
 		return Status{}, conflict("%s is already finalized", live.Version)
 	case live.State != store.StateLive:
 		return Status{}, conflict("%s is %s; only the live release can be finalized", live.Version, live.State)
+	}
+	if s.stopGuard("finalized by " + actor) {
+		live, _ = s.serving(ctx) // as the guard left it: its step ended
 	}
 	msg, err := s.finalize(ctx, &live)
 	if err != nil {

@@ -38,6 +38,11 @@ func (s *Service) Deploy(ctx context.Context, version, reason, actor string) (st
 		}
 		return store.Deployment{}, err
 	}
+	if p := s.progressive(); p != nil {
+		err := progressConflict(p, "promote it or roll back before the next deployment")
+		s.audit(ctx, actor, "deploy", version, "refused", err.Error())
+		return store.Deployment{}, err
+	}
 	now := s.now()
 	// The color is settled again under the switching lock when the pipeline
 	// starts; this one tells the caller where it is headed.
@@ -94,6 +99,12 @@ func (s *Service) run(ctx context.Context, d *store.Deployment) {
 	}
 	if s.opts.AutoGoLive {
 		p.begin(StepGoLive, store.StateReady)
+		if hold := s.held(ctx, d.Version); hold != "" {
+			// The release stays ready: a person decides.
+			p.endStep(store.StepSkipped, "not automatic: "+hold+"; go live by hand if you are sure")
+			return
+		}
+		from := s.opts.Router.Table().Live
 		if err := s.switchLocked(ctx, router.Color(d.Color), d.RequestedBy, "go-live", "automatic"); err != nil {
 			// The release stays ready: an operator can still go live by hand.
 			p.endStep(store.StepFailed, err.Error())
@@ -104,6 +115,9 @@ func (s *Service) run(ctx context.Context, d *store.Deployment) {
 		now := s.now()
 		d.State, d.FinishedAt = store.StateLive, &now
 		p.endStep(store.StepDone, "all production traffic on "+d.Color)
+		if from != router.Color(d.Color) {
+			s.startGuard(ctx, d, router.Color(d.Color), from, now)
+		}
 		return
 	}
 	p.save()

@@ -36,11 +36,13 @@ func (s *Service) Recover(ctx context.Context) error {
 		}
 		s.opts.Router.SetUpstream(t.Live, addr)
 	}
+	s.resumeProgress(ctx)
 	idle := t.Live.Other()
-	if _, ok := s.opts.Driver.Instance(string(idle)); !ok && t.Upstreams[idle] != "" {
+	if _, ok := s.opts.Driver.Instance(string(idle)); !ok && t.Upstreams[idle] != "" && s.progressive() == nil {
 		// Rollback will start it on demand; until then preview has nothing.
 		s.opts.Router.SetUpstream(idle, "")
 	}
+	s.resumeGuard(ctx)
 	return s.persistRouting()
 }
 

@@ -40,26 +40,32 @@ func SaveRouting(path string, t router.Table) error {
 	if err != nil {
 		return fmt.Errorf("encode routing table: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".routing-*")
-	if err != nil {
+	if err := writeFileAtomic(path, b); err != nil {
 		return fmt.Errorf("save routing table: %w", err)
+	}
+	return nil
+}
+
+// writeFileAtomic writes b to path through a temporary file in the same
+// directory, synced, then renamed over path.
+func writeFileAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
-		return fmt.Errorf("save routing table: %w", err)
+		return err
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("save routing table: %w", err)
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save routing table: %w", err)
+		return err
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("save routing table: %w", err)
-	}
-	return nil
+	return os.Rename(tmp.Name(), path)
 }
 
 func (s *Service) persistRouting() error {

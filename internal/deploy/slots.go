@@ -179,9 +179,10 @@ func (s *Service) switchTo(ctx context.Context, color router.Color) error {
 	}
 	t := s.opts.Router.Table()
 	old := t.Upstreams[t.Live]
-	if t.Live == color && t.Upstreams[color] == addr {
+	if t.Live == color && t.Upstreams[color] == addr && t.Split == nil {
 		return nil
 	}
+	// The new table has no split: a switch ends a progressive go-live.
 	next := router.Table{Live: color, Upstreams: map[router.Color]string{}}
 	for c, a := range t.Upstreams {
 		next.Upstreams[c] = a

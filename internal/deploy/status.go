@@ -40,6 +40,12 @@ type Status struct {
 	// RollbackBlocked does not say it already: one sentence, the same in
 	// the CLI and the web UI.
 	FinalizeEffect string `json:"finalize_effect,omitempty"`
+	// Guard is what the guard sees of the release it watches, or how its
+	// last watch ended; nil when the guard never watched a go-live.
+	Guard *GuardStatus `json:"guard,omitempty"`
+	// Progressive is the progressive go-live in progress, if any: the
+	// share of users on the new release, step by step.
+	Progressive *Progressive `json:"progressive,omitempty"`
 }
 
 // Status reports both colors. Running colors are probed once, in parallel.
@@ -90,6 +96,10 @@ func (s *Service) Status(ctx context.Context) (Status, error) {
 	if st.RollbackBlocked == "" {
 		st.FinalizeEffect = s.finalizeEffect(ctx, t.Live.Other())
 	}
+	if g, ok := s.GuardStatus(); ok {
+		st.Guard = &g
+	}
+	st.Progressive = s.progressive()
 	if d, err := s.opts.Store.ActiveDeployment(ctx, s.opts.App); err == nil {
 		st.Deployment = &d
 	} else if !errors.Is(err, store.ErrNotFound) {

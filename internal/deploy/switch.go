@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/bascule/bascule/internal/router"
 	"github.com/bascule/bascule/internal/store"
@@ -24,8 +25,36 @@ func (s *Service) Rollback(ctx context.Context, actor, reason string, force bool
 	return s.switchAction(ctx, actor, "rollback", reason, force)
 }
 
+// switchWait is how long a person's action waits for a switch (or a step
+// of a progressive go-live) that holds the switching lock; a deployment
+// holds it for minutes, and is answered with a conflict at once.
+const switchWait = 3 * time.Second
+
+// lockSwitch takes s.switching for a person's action: at once, or within
+// switchWait when what holds it is a switch rather than a deployment.
+func (s *Service) lockSwitch(ctx context.Context) bool {
+	if s.switching.TryLock() {
+		return true
+	}
+	if _, err := s.opts.Store.ActiveDeployment(ctx, s.opts.App); err == nil {
+		return false
+	}
+	deadline := time.Now().Add(switchWait)
+	for time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(5 * time.Millisecond):
+		}
+		if s.switching.TryLock() {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Service) switchAction(ctx context.Context, actor, action, reason string, force bool) (Status, error) {
-	if !s.switching.TryLock() {
+	if !s.lockSwitch(ctx) {
 		err := s.activeConflict(ctx)
 		if ce, ok := err.(*ConflictError); ok && ce.Holder == nil {
 			ce.Msg = "another go-live or rollback is in progress: look at `bascule status` and try again"
@@ -34,6 +63,9 @@ func (s *Service) switchAction(ctx context.Context, actor, action, reason string
 		return Status{}, err
 	}
 	defer s.switching.Unlock()
+	if p := s.progressive(); p != nil {
+		return s.switchDuringProgress(ctx, p, actor, action, reason)
+	}
 	t := s.opts.Router.Table()
 	target := t.Live.Other()
 	slots, err := s.opts.Store.Slots(ctx, s.opts.App)
@@ -67,8 +99,12 @@ func (s *Service) switchAction(ctx context.Context, actor, action, reason string
 		}
 		reason = "FORCED despite: " + why + ". Reason given: " + reason
 	}
+	s.stopGuard(fmt.Sprintf("%s by %s", action, actor))
 	if err := s.switchLocked(ctx, target, actor, action, reason); err != nil {
 		return Status{}, err
+	}
+	if action == "go-live" {
+		s.guardGoLive(ctx, target, t.Live)
 	}
 	return s.Status(ctx)
 }
@@ -119,7 +155,9 @@ func (s *Service) markLive(ctx context.Context, d *store.Deployment) {
 		now := s.now()
 		d.FinishedAt = &now
 	}
-	d.State = store.StateLive
+	// Live again after a rollback: why it was rolled back is history, kept
+	// in its steps and the audit log.
+	d.State, d.Error = store.StateLive, ""
 	s.saveDeployment(ctx, d)
 }
 
@@ -129,4 +167,20 @@ func (s *Service) saveDeployment(ctx context.Context, d *store.Deployment) {
 		s.log.Error("persist deployment", "id", d.ID, "err", err)
 	}
 	s.events.publish(*d)
+}
+
+// switchDuringProgress is a go-live or rollback asked for while a
+// progressive go-live is in progress: a rollback returns every user to
+// the old color; a go-live is refused (promote it instead).
+func (s *Service) switchDuringProgress(ctx context.Context, p *Progressive, actor, action, reason string) (Status, error) {
+	if action != "rollback" {
+		err := progressConflict(p, "promote it to 100% (bascule go-live --promote), or roll back")
+		s.audit(ctx, actor, action, p.Version, "refused", err.Error())
+		return Status{}, err
+	}
+	s.stopGuard(fmt.Sprintf("%s by %s", action, actor))
+	if err := s.rollbackProgressive(ctx, p, actor, reason); err != nil {
+		return Status{}, err
+	}
+	return s.Status(ctx)
 }

@@ -102,6 +102,7 @@ func invalid(err error) *Error {
 	var ve *flag.ValidationError
 	var fe *flag.FileError
 	var ie *auth.InputError
+	var de *deploy.InputError
 	switch {
 	case errors.As(err, &ve):
 		msgs := make([]string, len(ve.Problems))
@@ -113,6 +114,8 @@ func invalid(err error) *Error {
 		return New(http.StatusBadRequest, "invalid_flags_file", "%s", fe.Error())
 	case errors.As(err, &ie):
 		return New(http.StatusBadRequest, "bad_request", "%s", ie.Msg)
+	case errors.As(err, &de):
+		return New(http.StatusBadRequest, "bad_request", "%s", de.Msg)
 	}
 	return nil
 }

@@ -1,11 +1,14 @@
 package router
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/bascule/bascule/feature"
 )
 
 // benchUpstream answers every request with a short body, like a health page.
@@ -121,3 +124,50 @@ func BenchmarkServeHTTP(b *testing.B) {
 
 // Flush makes discardWriter an http.Flusher, as the real server's writer is.
 func (w *discardWriter) Flush() {}
+
+// BenchmarkProxySplit is BenchmarkProxy with requests that carry a cohort
+// cookie, as browsers do during a progressive go-live, through a router
+// with no split (atomic: one color live) and with a 50 % split in progress
+// (each request's cookie bucketed with the flags' function): the cost of a
+// progressive go-live is split minus atomic.
+func BenchmarkProxySplit(b *testing.B) {
+	for _, split := range []bool{false, true} {
+		name := "atomic"
+		if split {
+			name = "split"
+		}
+		b.Run(name, func(b *testing.B) {
+			r := New(Options{PreviewToken: "tok", PreviewHosts: []string{"preview.example.com"}, Bucket: feature.Bucket})
+			r.Install(Table{Live: Blue, Upstreams: map[Color]string{Blue: benchUpstream(b), Green: benchUpstream(b)}})
+			if split {
+				if err := r.SetSplit(&Split{To: Green, Weight: Buckets / 2, Salt: "bench"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			srv := NewServer("", r)
+			go srv.Serve(ln)
+			b.Cleanup(func() { srv.Close() })
+			reqs := make([]*http.Request, 64)
+			for i := range reqs {
+				reqs[i], _ = http.NewRequest("GET", "http://"+ln.Addr().String()+"/", nil)
+				reqs[i].Header.Set("Cookie", fmt.Sprintf("session=abc; bascule_cohort=user-%d", i))
+			}
+			c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				resp, err := c.Do(reqs[i%len(reqs)])
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				i++
+			}
+		})
+	}
+}

@@ -7,5 +7,10 @@
 // that starts after Switch returns — even on a kept-alive client connection —
 // goes to the new color. Per-upstream in-flight counters make draining exact.
 //
+// During a progressive go-live the snapshot also holds a split: a sticky
+// share of users, bucketed by a cohort key with the feature flags'
+// bucketing function, goes to the color that is not live yet. A router
+// with no split in progress pays one nil check for it.
+//
 // The package imports nothing of the control plane, so it can run alone.
 package router

@@ -59,6 +59,9 @@ type fastConn struct {
 	unread bool
 
 	respHeadLen int // length of the response head in the upstream's buffer
+	// cohort, when set, is a cohort the router just gave this request's
+	// client: its answer sets the cohort cookie.
+	cohort string
 
 	queueTimer *time.Timer // bounds waits for a slot at a busy app; made at the first wait
 }
@@ -250,7 +253,8 @@ func (c *fastConn) proxy(head []byte) bool {
 	c.afterPost = string(c.req.method) == "POST"
 	c.reqClose = c.req.close
 	c.bodyTaken, c.bodyLeft = false, 0
-	u, color := r.acquire(r.preview.matchHead(&c.req) == toIdle)
+	u, color, cohort := r.acquire(r.preview.matchHead(&c.req) == toIdle, &c.req)
+	c.cohort = cohort
 	if u == nil {
 		keep := c.answerError(len(head), http.StatusBadGateway, unreachableText(color, true, true))
 		if r.observe != nil {
@@ -562,6 +566,11 @@ func (c *fastConn) relay(u *upstream, pc *h1Conn) (status int, keep, reuse bool)
 	}
 	if !rh.hasDate {
 		bw.Write(c.s.date.line())
+	}
+	if c.cohort != "" {
+		bw.WriteString("Set-Cookie: ")
+		bw.WriteString(c.r.cohorts.setCookie(c.cohort))
+		bw.WriteString("\r\n")
 	}
 	noBody := c.isHead || rh.status == 204 || rh.status == 304
 	keep = !c.reqClose

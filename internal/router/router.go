@@ -56,6 +56,21 @@ type Options struct {
 	// it went to, the status sent (101 for upgrades) and its duration. It is
 	// called outside any lock, on the request's goroutine.
 	Observe func(c Color, status int, d time.Duration)
+	// Bucket places a cohort key in one of Buckets buckets for a split
+	// (progressive go-live): the feature flags' bucketing function, so that
+	// a go-live's cohorts are bucketed exactly as a flag's percentage
+	// rollout. Nil: SetSplit refuses.
+	Bucket func(flagKey, salt, key string) uint32
+	// CohortKeyCookie and CohortKeyHeader name a cookie or header the app
+	// sets (a user id, say) that keeps a user on one side of a split, the
+	// cookie first. Without them, or when a request has neither, the
+	// router's own cohort cookie does.
+	CohortKeyCookie string
+	CohortKeyHeader string
+	// CohortCookie names the router's cohort cookie, which it sets during a
+	// split on an answer to a request that had no key. Empty:
+	// DefaultCohortCookie.
+	CohortCookie string
 }
 
 // Router is the data plane: an http.Handler proxying to the live color.
@@ -65,6 +80,7 @@ type Router struct {
 
 	log     *slog.Logger
 	preview *preview
+	cohorts *cohorts
 	// stripped are the cookies removed from every proxied request, by both
 	// fronts: the preview cookie and Options.StripCookies.
 	stripped     []string
@@ -88,6 +104,7 @@ func New(opts Options) *Router {
 	r := &Router{
 		log:       opts.Logger,
 		preview:   newPreview(opts),
+		cohorts:   newCohorts(opts),
 		h1:        opts.Transport,
 		h2c:       opts.Transport,
 		allH2C:    opts.H2C,
@@ -126,12 +143,15 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		// does not get to see what may be a token.
 		req.URL.RawQuery = q
 	}
-	u, c := r.acquire(r.preview.match(req) == toIdle)
+	u, c, cohort := r.acquire(r.preview.match(req) == toIdle, (*stdRequest)(req))
 	if u == nil {
 		r.noUpstream(w, c)
 		return
 	}
 	defer u.release()
+	if cohort != "" {
+		w.Header().Add("Set-Cookie", r.cohorts.setCookie(cohort))
+	}
 	upgrade := req.Header["Upgrade"] != nil
 	proxy := u.proxy
 	switch {
@@ -149,24 +169,35 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.serveTracked(w, req, u, c, proxy)
 }
 
-// acquire picks the upstream for a request and counts it in flight. The
-// count is taken, then the table re-read: if a writer published meanwhile
-// the request re-routes, so once Switch returns no request can still be
-// counted onto (or sent to) the color it switched away from unseen by Drain.
-func (r *Router) acquire(idle bool) (*upstream, Color) {
+// acquire picks the upstream for a request and counts it in flight: the
+// idle color for a preview, the split's color for a request whose cohort a
+// progressive go-live has moved, else the live color. The count is taken,
+// then the table re-read: if a writer published meanwhile the request
+// re-routes, so once Switch (or SetSplit) returns no request can still be
+// counted onto (or sent to) the color it switched away from unseen by
+// Drain. cohort is a new cohort to set as the cohort cookie, or "".
+func (r *Router) acquire(idle bool, src cohortSource) (u *upstream, c Color, cohort string) {
 	for {
 		s := r.snap.Load()
 		i := s.live
-		if idle && s.ups[1-i] != nil {
+		switch {
+		case idle && s.ups[1-i] != nil:
 			i = 1 - i
+		case s.split != nil:
+			// Only while a progressive go-live is in progress; the key is
+			// bucketed again if the table changed, as a step may have.
+			var in bool
+			if in, cohort = r.cohorts.toSplit(s.split, src); in {
+				i = s.split.slot
+			}
 		}
 		u := s.ups[i]
 		if u == nil {
-			return nil, slotColor(i)
+			return nil, slotColor(i), ""
 		}
 		u.inflight.Add(1)
 		if r.snap.Load() == s {
-			return u, slotColor(i)
+			return u, slotColor(i), cohort
 		}
 		u.release()
 	}
@@ -201,6 +232,14 @@ func (r *Router) Install(t Table) {
 			next.Upstreams[c] = addr
 		}
 	}
+	if t.Split != nil {
+		if err := r.checkSplit(next, *t.Split); err != nil {
+			r.log.Warn("install table: split ignored", "err", err)
+		} else {
+			sp := *t.Split
+			next.Split = &sp
+		}
+	}
 	r.publish(next)
 	r.log.Info("routing table installed", "live", next.Live, "blue", next.Upstreams[Blue], "green", next.Upstreams[Green])
 }
@@ -217,6 +256,9 @@ func (r *Router) SetUpstream(c Color, addr string) {
 	next := r.snap.Load().table.clone()
 	if addr == "" {
 		delete(next.Upstreams, c)
+		if next.Split != nil && next.Split.To == c {
+			next.Split = nil // nothing left to send the share to
+		}
 	} else {
 		next.Upstreams[c] = addr
 	}
@@ -224,10 +266,11 @@ func (r *Router) SetUpstream(c Color, addr string) {
 	r.log.Info("upstream set", "color", c, "addr", addr)
 }
 
-// Switch makes color to live. It returns an error wrapping ErrNoUpstream if
-// to has no upstream, or ErrUnknownColor. Once it returns, every new request
-// — including the next one on a kept-alive client connection — goes to to;
-// requests in flight finish where they started.
+// Switch makes color to live and ends any split: all of production goes to
+// to. It returns an error wrapping ErrNoUpstream if to has no upstream, or
+// ErrUnknownColor. Once it returns, every new request — including the next
+// one on a kept-alive client connection — goes to to; requests in flight
+// finish where they started.
 func (r *Router) Switch(to Color) error {
 	if _, ok := to.slot(); !ok {
 		return fmt.Errorf("switch to %q: %w", to, ErrUnknownColor)
@@ -238,11 +281,11 @@ func (r *Router) Switch(to Color) error {
 	if cur.Upstreams[to] == "" {
 		return fmt.Errorf("switch to %s: %w", to, ErrNoUpstream)
 	}
-	if cur.Live == to {
+	if cur.Live == to && cur.Split == nil {
 		return nil
 	}
 	next := cur.clone()
-	next.Live = to
+	next.Live, next.Split = to, nil
 	r.publish(next)
 	r.log.Info("switched", "live", to, "addr", next.Upstreams[to])
 	return nil
@@ -257,6 +300,7 @@ func (r *Router) publish(t Table) {
 		i, _ := c.slot()
 		s.ups[i] = r.upstreamFor(addr)
 	}
+	s.split = compileSplit(t, s.ups)
 	r.snap.Store(s)
 	r.prune(s)
 }

@@ -2,11 +2,13 @@ package router
 
 import "maps"
 
-// Table is the routing state: which color is live and the upstream address
-// ("127.0.0.1:port", "" = none) of each color.
+// Table is the routing state: which color is live, the upstream address
+// ("127.0.0.1:port", "" = none) of each color, and, during a progressive
+// go-live, the share of production the other color gets.
 type Table struct {
 	Live      Color            `json:"live"`
 	Upstreams map[Color]string `json:"upstreams"`
+	Split     *Split           `json:"split,omitempty"`
 }
 
 // clone returns a deep copy, so callers never share the map a snapshot reads.
@@ -14,6 +16,10 @@ func (t Table) clone() Table {
 	t.Upstreams = maps.Clone(t.Upstreams)
 	if t.Upstreams == nil {
 		t.Upstreams = map[Color]string{}
+	}
+	if t.Split != nil {
+		sp := *t.Split
+		t.Split = &sp
 	}
 	return t
 }
@@ -24,6 +30,7 @@ type snapshot struct {
 	table Table
 	live  int          // slot of the live color
 	ups   [2]*upstream // by slot; nil when the color has no upstream
+	split *splitRule   // nil unless a progressive go-live sends a share to the other color
 }
 
 // colorOf reports which color routes to u, and whether it is the live one.

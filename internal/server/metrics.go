@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bascule/bascule/internal/api"
+	"github.com/bascule/bascule/internal/guard"
 	"github.com/bascule/bascule/internal/router"
 	"github.com/bascule/bascule/internal/store"
 	"github.com/bascule/bascule/internal/web"
@@ -27,6 +28,9 @@ type metrics struct {
 	// counts are the same requests as plain atomics, which the web UI's
 	// charts read every second without gathering the registry.
 	counts map[router.Color]*colorCounts
+	// meter counts them once more for the guard, with a latency histogram
+	// and a recent past; nil when the guard is off.
+	meter *guard.Meter
 }
 
 type colorCounts struct{ requests, errors atomic.Uint64 }
@@ -77,6 +81,9 @@ func (m *metrics) observe(c router.Color, status int, d time.Duration) {
 	n.requests.Add(1)
 	if class == 5 || class == 0 {
 		n.errors.Add(1)
+	}
+	if m.meter != nil {
+		m.meter.Observe(string(c), status, d)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/bascule/bascule/feature"
 	"github.com/bascule/bascule/internal/api"
 	"github.com/bascule/bascule/internal/artifact"
 	"github.com/bascule/bascule/internal/auth"
@@ -56,6 +57,7 @@ type Server struct {
 	notify       *notify.Notifier
 	stopNotifier func() // stops the notifier and waits for it
 
+	stopMeter           context.CancelFunc // ends the guard meter's readings
 	routerSrv           *router.Server
 	controlSrv          *http.Server
 	routerLn, controlLn net.Listener
@@ -116,11 +118,15 @@ func Open(ctx context.Context, opts Options) (_ *Server, err error) {
 		return nil, err
 	}
 	m := newMetrics()
+	s.startMeter(m)
 	s.router = router.New(router.Options{Logger: s.log.With("component", "router"),
 		PreviewHosts: hostsOnly(cfg.Preview.Hosts), PreviewHeader: cfg.Preview.Header,
 		PreviewCookie: cfg.Preview.Cookie, PreviewToken: s.PreviewToken, Observe: m.observe,
 		StripCookies: []string{auth.CookieName},
-		Concurrency:  cfg.Concurrency.Limit, QueueTimeout: cfg.Concurrency.QueueTimeout})
+		Concurrency:  cfg.Concurrency.Limit, QueueTimeout: cfg.Concurrency.QueueTimeout,
+		// Progressive go-lives bucket users exactly as flags do.
+		Bucket:          feature.Bucket,
+		CohortKeyCookie: cfg.Progressive.StickyCookie, CohortKeyHeader: cfg.Progressive.StickyHeader})
 	s.router.Install(table)
 	m.watchQueues(s.router)
 	if s.routerLn, err = net.Listen("tcp", cfg.Listen); err != nil {
@@ -148,11 +154,12 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 	arts := &artifact.Store{Dir: filepath.Join(cfg.DataDir, "releases")}
 	mig := newMigrator(cfg, s.log)
 	s.deploy = deploy.New(deploy.Options{App: cfg.App, Store: s.store, Artifacts: arts, Driver: s.driver,
-		Router: s.router, RoutingPath: s.routingPath(), Command: cfg.Runtime.Process.Command,
-		Env: appEnv(cfg), Health: healthCheck(cfg), StartTimeout: cfg.HealthCheck.StartTimeout,
+		Router: s.router, RoutingPath: s.routingPath(), ProgressPath: filepath.Join(cfg.DataDir, "golive.json"),
+		Command: cfg.Runtime.Process.Command, Env: appEnv(cfg), Health: healthCheck(cfg),
+		StartTimeout: cfg.HealthCheck.StartTimeout,
 		SmokeCommand: cfg.SmokeTest.Command, SmokeTimeout: cfg.SmokeTest.Timeout, SmokeEnv: s.smokeEnv(),
 		DrainTimeout: cfg.DrainTimeout, AutoGoLive: cfg.AutoGoLive, Logger: s.log.With("component", "deploy"),
-		Observer: m, Migrations: deployMigrations(mig)})
+		Observer: m, Migrations: deployMigrations(mig), Guard: guardConfig(cfg), Traffic: traffic(m)})
 	if err := s.deploy.Recover(ctx); err != nil {
 		s.log.Error("recover after start", "err", err)
 	}
@@ -257,6 +264,9 @@ func (s *Server) shutdown(ctx context.Context) {
 	}
 	if s.store != nil {
 		s.store.Close()
+	}
+	if s.stopMeter != nil {
+		s.stopMeter()
 	}
 }
 

@@ -13,6 +13,9 @@ type Releases interface {
 	Release(ctx context.Context, version string) (Release, error)
 	// ListReleases returns all releases, newest first.
 	ListReleases(ctx context.Context) ([]Release, error)
+	// HoldRelease records why the release must not go live automatically
+	// again (Release.Hold). It returns ErrNotFound for an unknown version.
+	HoldRelease(ctx context.Context, version, reason string) error
 }
 
 // Deployments stores deployments and their steps.

@@ -29,6 +29,9 @@ type Release struct {
 	Notes     string    `json:"notes,omitempty"`
 	CreatedBy string    `json:"created_by"`
 	CreatedAt time.Time `json:"created_at"`
+	// Hold, when set, says why auto_go_live must not promote this release
+	// again: the guard rolled it back. A person can still go live with it.
+	Hold string `json:"hold,omitempty"`
 }
 
 // Deployment states. Active states hold the per-app deployment lock.

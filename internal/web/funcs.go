@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bascule/bascule/internal/flag"
+	"github.com/bascule/bascule/internal/guard"
 )
 
 func funcs() template.FuncMap {
@@ -24,6 +25,9 @@ func funcs() template.FuncMap {
 		"dialog":      newDialog,
 		"inc64":       func(i int64) int64 { return i + 1 },
 		"segmentForm": segmentForm,
+		"share":       guard.Percent,
+		"joinInts":    joinInts,
+		"trimGuard":   func(s string) string { return strings.TrimPrefix(s, "guard: ") },
 	}
 }
 
@@ -78,4 +82,13 @@ func segmentForm(v segmentsView, row any) segmentFormView {
 		f.Row = &r
 	}
 	return f
+}
+
+// joinInts is "1,10,50,100".
+func joinInts(v []int) string {
+	parts := make([]string, len(v))
+	for i, n := range v {
+		parts[i] = fmt.Sprint(n)
+	}
+	return strings.Join(parts, ",")
 }

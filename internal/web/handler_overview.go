@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/bascule/bascule/internal/auth"
@@ -37,11 +38,20 @@ func (h *Handler) overviewError(w http.ResponseWriter, r *http.Request, p auth.P
 func doneMessage(done string, v *overviewView) string {
 	switch done {
 	case actionGoLive:
+		if pr := v.Status.Progressive; pr != nil {
+			return fmt.Sprintf("Going live step by step: %d%% of users on %s (%s).", pr.Percent, pr.To, pr.Version)
+		}
 		return "Gone live: production runs " + v.Live.Version + " on " + v.Live.Color + "."
 	case actionRollback:
 		return "Rolled back: production runs " + v.Live.Version + " on " + v.Live.Color + "."
 	case "finalize":
 		return v.Live.Version + " is finalized."
+	case "promote":
+		return "Promoted: production runs " + v.Live.Version + " on " + v.Live.Color + "."
+	case "pause", "resume":
+		if pr := v.Status.Progressive; pr != nil {
+			return "The go-live of " + pr.Version + " is " + map[string]string{"pause": "paused", "resume": "going on"}[done] + "."
+		}
 	}
 	return ""
 }

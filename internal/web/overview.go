@@ -87,6 +87,9 @@ func (v *overviewView) busy() string {
 	if d := v.InProgress; d != nil {
 		return fmt.Sprintf("Deployment #%d of %s is %s: wait for it to finish.", d.ID, d.Version, d.State)
 	}
+	if p := v.Status.Progressive; p != nil {
+		return fmt.Sprintf("The go-live of %s is in progress (%d%% of users): promote it or roll back first.", p.Version, p.Percent)
+	}
 	return ""
 }
 
@@ -118,6 +121,10 @@ func (v *overviewView) goLiveAction() actionView {
 
 func (v *overviewView) rollbackAction() actionView {
 	idle := v.Idle
+	if p := v.Status.Progressive; p != nil && v.InProgress == nil {
+		// Back to the live color, which still serves most users.
+		return actionView{Enabled: true, Version: v.Live.Version}
+	}
 	switch {
 	case v.busy() != "":
 		return actionView{Why: v.busy()}
@@ -159,6 +166,13 @@ func (v *overviewView) signature() string {
 	}
 	if d := v.InProgress; d != nil {
 		fmt.Fprintf(h, "%d/%s", d.ID, d.State)
+	}
+	if p := v.Status.Progressive; p != nil {
+		fmt.Fprintf(h, "|progressive/%d/%d/%t", p.DeploymentID, p.Percent, p.Paused)
+	}
+	if g := v.Status.Guard; g != nil {
+		// While it watches, the panel follows its counts and its clock.
+		fmt.Fprintf(h, "|guard/%d/%s/%s/%d/%d/%d", g.DeploymentID, g.State, g.Reason, g.Requests, g.Errors, int(g.LeftSeconds))
 	}
 	return fmt.Sprintf("%016x", h.Sum64())
 }

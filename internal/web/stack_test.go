@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bascule/bascule/feature"
 	"github.com/bascule/bascule/internal/artifact"
 	"github.com/bascule/bascule/internal/auth"
 	"github.com/bascule/bascule/internal/deploy"
@@ -99,7 +100,9 @@ func (g *gate) wait(ctx context.Context) {
 	}
 }
 
-func newStack(t testing.TB) *stack {
+// newStack builds the stack; edits change the deploy service's options
+// (to turn the guard on, say).
+func newStack(t testing.TB, edits ...func(*deploy.Options)) *stack {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -123,11 +126,15 @@ func newStack(t testing.TB) *stack {
 	if s.flags, err = flag.NewService(ctx, flag.ServiceOptions{Store: db}); err != nil {
 		t.Fatal(err)
 	}
-	s.router = router.New(router.Options{})
-	s.deploy = deploy.New(deploy.Options{App: "shop", Store: db, Artifacts: s.arts,
+	s.router = router.New(router.Options{Bucket: feature.Bucket})
+	opts := deploy.Options{App: "shop", Store: db, Artifacts: s.arts,
 		Driver: static.New(map[string]string{"blue": addr, "green": addr}), Router: s.router,
 		Health: runtime.HealthCheck{Path: "/healthz", Interval: 10 * time.Millisecond}, StartTimeout: 20 * time.Second,
-		DrainTimeout: time.Second})
+		DrainTimeout: time.Second}
+	for _, edit := range edits {
+		edit(&opts)
+	}
+	s.deploy = deploy.New(opts)
 	t.Cleanup(s.deploy.Close)
 	s.h = web.New(web.Options{Auth: s.auth, Store: db, Deploy: s.deploy, Flags: s.flags,
 		PreviewURL: "http://preview.localhost:1/?bascule_preview=t", Tick: 50 * time.Millisecond,

@@ -20,11 +20,11 @@ func (db *DB) CreateRelease(ctx context.Context, r store.Release) error {
 	return nil
 }
 
-const releaseColumns = `version, digest, size, format, filename, notes, created_by, created_at`
+const releaseColumns = `version, digest, size, format, filename, notes, created_by, created_at, hold`
 
 func scanRelease(row pgx.Row) (store.Release, error) {
 	var r store.Release
-	err := row.Scan(&r.Version, &r.Digest, &r.Size, &r.Format, &r.Filename, &r.Notes, &r.CreatedBy, &r.CreatedAt)
+	err := row.Scan(&r.Version, &r.Digest, &r.Size, &r.Format, &r.Filename, &r.Notes, &r.CreatedBy, &r.CreatedAt, &r.Hold)
 	return r, err
 }
 
@@ -48,4 +48,16 @@ func (db *DB) ListReleases(ctx context.Context) ([]store.Release, error) {
 		return nil, fmt.Errorf("scan release: %w", err)
 	}
 	return out, nil
+}
+
+// HoldRelease records why the release must not go live automatically again.
+func (db *DB) HoldRelease(ctx context.Context, version, reason string) error {
+	tag, err := db.pool.Exec(ctx, `UPDATE releases SET hold = $1 WHERE version = $2`, reason, version)
+	if err != nil {
+		return fmt.Errorf("hold release %s: %w", version, adaptError(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("hold release %s: %w", version, store.ErrNotFound)
+	}
+	return nil
 }

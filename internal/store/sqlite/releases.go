@@ -19,14 +19,14 @@ func (s *DB) CreateRelease(ctx context.Context, r store.Release) error {
 	return nil
 }
 
-const releaseColumns = `version, digest, size, format, filename, notes, created_by, created_at`
+const releaseColumns = `version, digest, size, format, filename, notes, created_by, created_at, hold`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanRelease(row scanner) (store.Release, error) {
 	var r store.Release
 	var created string
-	err := row.Scan(&r.Version, &r.Digest, &r.Size, &r.Format, &r.Filename, &r.Notes, &r.CreatedBy, &created)
+	err := row.Scan(&r.Version, &r.Digest, &r.Size, &r.Format, &r.Filename, &r.Notes, &r.CreatedBy, &created, &r.Hold)
 	r.CreatedAt = parseTime(created)
 	return r, err
 }
@@ -56,4 +56,16 @@ func (s *DB) ListReleases(ctx context.Context) ([]store.Release, error) {
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// HoldRelease records why the release must not go live automatically again.
+func (s *DB) HoldRelease(ctx context.Context, version, reason string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE releases SET hold = ? WHERE version = ?`, reason, version)
+	if err != nil {
+		return fmt.Errorf("hold release %s: %w", version, adaptError(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("hold release %s: %w", version, store.ErrNotFound)
+	}
+	return nil
 }

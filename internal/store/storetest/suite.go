@@ -58,6 +58,21 @@ func testReleases(t *testing.T, s store.Store) {
 	if err != nil || len(list) != 2 || list[0].Version != "v2" {
 		t.Errorf("ListReleases = %+v, %v; want v2 then v1", list, err)
 	}
+	if got.Hold != "" {
+		t.Errorf("a new release's Hold = %q, want none", got.Hold)
+	}
+	if err := s.HoldRelease(ctx, "v2", "guard: 31% failed"); err != nil {
+		t.Errorf("HoldRelease(v2) = %v", err)
+	}
+	if err := s.HoldRelease(ctx, "v9", "x"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("HoldRelease(v9) = %v, want ErrNotFound", err)
+	}
+	if got, err := s.Release(ctx, "v2"); err != nil || got.Hold != "guard: 31% failed" {
+		t.Errorf("Release(v2) after HoldRelease = %+v, %v; want the hold", got, err)
+	}
+	if list, _ := s.ListReleases(ctx); len(list) != 2 || list[0].Hold == "" || list[1].Hold != "" {
+		t.Errorf("ListReleases after HoldRelease(v2) = %+v, want v2 held, v1 not", list)
+	}
 }
 
 func newDeployment(version string) *store.Deployment {
