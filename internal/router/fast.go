@@ -303,7 +303,7 @@ func (c *fastConn) exchange(u *upstream, head []byte) (status int, keep bool) {
 	}
 	for {
 		written := false // the whole request went to the upstream
-		pc, err := u.pool.get(context.Background())
+		pc, err := u.pool.get(context.Background(), !c.req.replayable())
 		if err == nil {
 			err = c.send(pc, head, whole)
 		}
