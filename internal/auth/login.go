@@ -137,7 +137,9 @@ func (a *Authenticator) audit(ctx context.Context, actor, action, outcome, detai
 	if a.opts.Now != nil {
 		now = a.opts.Now
 	}
-	e := &store.AuditEntry{At: now().UTC(), Actor: actor, Action: action, Outcome: outcome, Detail: detail}
+	// The account is the target of a login or logout, as a release is of
+	// a deployment: the audit page's TARGET column names it.
+	e := &store.AuditEntry{At: now().UTC(), Actor: actor, Action: action, Target: actor, Outcome: outcome, Detail: detail}
 	if err := a.opts.Store.AppendAudit(ctx, e); err != nil {
 		a.log.Error("append audit", "action", action, "err", err)
 	}

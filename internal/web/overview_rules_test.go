@@ -53,8 +53,8 @@ func TestLoginAuditHasSource(t *testing.T) {
 	dana.post("/logout", nil)
 	for _, action := range []string{"login", "logout"} {
 		e := s.audit(action)
-		if len(e) == 0 || !strings.HasPrefix(e[0].Source, "127.0.0.1") {
-			t.Errorf("%s audit entries = %+v, want the client address in Source (the FROM column)", action, e)
+		if len(e) == 0 || !strings.HasPrefix(e[0].Source, "127.0.0.1") || e[0].Target == "" {
+			t.Errorf("%s audit entries = %+v, want the client address in Source (the FROM column) and the account in Target", action, e)
 		}
 	}
 }
