@@ -13,7 +13,7 @@ func (f *Flag) Clone() *Flag {
 	}
 	n := *f
 	if f.Variants != nil {
-		n.Variants = cloneValue(f.Variants).(map[string]any)
+		n.Variants = CloneValue(f.Variants).(map[string]any)
 	}
 	n.Rules = nil
 	for _, r := range f.Rules {
@@ -46,20 +46,21 @@ func (s *Segment) Clone() *Segment {
 	return &n
 }
 
-// cloneValue deep-copies a variant value: objects and lists are copied,
-// everything else is immutable.
-func cloneValue(v any) any {
+// CloneValue deep-copies a variant value: objects and lists are copied,
+// everything else is immutable. The SDK hands object values out through it,
+// so an application cannot change the snapshot it evaluates from.
+func CloneValue(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			out[k] = cloneValue(e)
+			out[k] = CloneValue(e)
 		}
 		return out
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = cloneValue(e)
+			out[i] = CloneValue(e)
 		}
 		return out
 	}

@@ -113,7 +113,7 @@ func (c *Client) ObjectDetail(key string, def map[string]any, ec feature.EvalCon
 	if r.Reason == feature.ReasonError {
 		return def, r
 	}
-	m = cloneValue(m).(map[string]any)
+	m = feature.CloneValue(m).(map[string]any)
 	r.Value = m
 	return m, r
 }
@@ -153,23 +153,4 @@ func kindOf(v any) feature.Kind {
 		return feature.KindObject
 	}
 	return feature.Kind(fmt.Sprintf("%T", v))
-}
-
-// cloneValue deep-copies a JSON value.
-func cloneValue(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = cloneValue(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = cloneValue(e)
-		}
-		return out
-	}
-	return v
 }
