@@ -114,7 +114,7 @@ func (d *decoder) document(data []byte) (body ast.Node, ok bool) {
 	}()
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
-		d.parseError(err)
+		d.parseError(err, data)
 		return nil, false
 	}
 	if len(f.Docs) == 0 {
@@ -130,7 +130,7 @@ var goccyPos = regexp.MustCompile(`at \[(\d+):\d+\]`)
 
 // parseError turns a go-yaml error into "file:line: msg", rewriting its
 // "[line:col]" references into words.
-func (d *decoder) parseError(err error) {
+func (d *decoder) parseError(err error, data []byte) {
 	var ye yaml.Error
 	if !errors.As(err, &ye) {
 		d.errorf(0, "parse yaml: %v", err)
@@ -146,7 +146,56 @@ func (d *decoder) parseError(err error) {
 		}
 	}
 	msg := goccyPos.ReplaceAllString(ye.GetMessage(), "on line $1")
+	// A [ or { left open is noticed where the parser gave up, often a
+	// line or more later; the operator needs the line that opened it.
+	for _, b := range [...]struct{ open, close byte }{{'[', ']'}, {'{', '}'}} {
+		if strings.HasPrefix(msg, "',' or '"+string(b.close)+"' must be specified") && line > 0 {
+			if open := unclosedOn(data, line, b.open, b.close); open > 0 && open < line {
+				d.errorf(open, "invalid YAML: the %c opened on this line is not closed (',' or '%c' expected by line %d)",
+					b.open, b.close, line)
+				return
+			}
+		}
+	}
 	d.errorf(line, "invalid YAML: %s", msg)
+}
+
+// unclosedOn returns the line of the last open bracket still unclosed
+// before line upto, ignoring brackets in quotes and comments; 0 if none.
+func unclosedOn(data []byte, upto int, open, close byte) int {
+	var stack []int
+	lineNo := 1
+	var quote byte
+	comment := false
+	for _, c := range data {
+		if c == '\n' {
+			lineNo++
+			comment, quote = false, 0
+			if lineNo >= upto {
+				break
+			}
+			continue
+		}
+		switch {
+		case comment:
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '#':
+			comment = true
+		case c == open:
+			stack = append(stack, lineNo)
+		case c == close && len(stack) > 0:
+			stack = stack[:len(stack)-1]
+		}
+	}
+	if len(stack) == 0 {
+		return 0
+	}
+	return stack[len(stack)-1]
 }
 
 // secrets resolves preview.token_env, database.url_env and store.url_env.
