@@ -5,6 +5,7 @@
 #   start   run `bascule serve` in the foreground on $PROXY_ADDR
 #   point   register v1 and v2, make v1 live on blue, deploy v2 ready on green
 #   switch  go live with green (the harness times this)
+# BENCH_SPLIT=N keeps a progressive go-live at N % in progress while it runs.
 # BENCH_CONCURRENCY sets concurrency.limit (default 24; 0 for no limit): the
 # benchmark app shares one core with bascule, and 24 requests at once keep
 # it busy while the rest wait in bascule's fair queue (see ADR 0005).
@@ -47,6 +48,11 @@ point)
     "$bin" deploy v1 && "$bin" go-live
   fi
   "$bin" status | grep -q 'green  idle  v2' || "$bin" deploy v2
+  # BENCH_SPLIT=N measures with a progressive go-live in progress: N % of
+  # users on v2 (green), the rest on v1, for as long as the run lasts.
+  if [ -n "${BENCH_SPLIT:-}" ]; then
+    "$bin" go-live --steps "$BENCH_SPLIT",100 --interval 24h
+  fi
   ;;
 switch)
   exec "$bin" go-live ;;
