@@ -2,10 +2,11 @@ package router
 
 import (
 	"bytes"
-	"crypto/rand"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/textproto"
+	"strconv"
 )
 
 // Split sends a sticky share of production to the color that is not live,
@@ -82,10 +83,22 @@ func (c *cohorts) toSplit(sp *splitRule, src cohortSource) (in bool, set string)
 		key = own
 	}
 	if key == "" {
-		key = rand.Text()
+		key = newCohortID()
 		set = key
 	}
 	return c.bucket(cohortFlagKey, sp.salt, key) < sp.weight, set
+}
+
+// newCohortID returns a new user's cohort id. It needs to be unpredictable
+// only as much as the cookie that carries it is secret, which is not at
+// all: anyone may send any id and pick their side. So it comes from
+// math/rand/v2's generator, seeded by the runtime and without a system
+// call, where crypto/rand may make one for every first visit.
+func newCohortID() string {
+	b := make([]byte, 0, 26)
+	b = strconv.AppendUint(b, rand.Uint64(), 36)
+	b = strconv.AppendUint(b, rand.Uint64(), 36)
+	return string(b)
 }
 
 // setCookie is the Set-Cookie value that gives a browser cohort id.
