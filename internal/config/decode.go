@@ -272,28 +272,39 @@ func (d *decoder) str(dst *string) field {
 // strs decodes a list of scalars.
 func (d *decoder) strs(dst *[]string) field {
 	return func(path string, n ast.Node) {
-		if isNull(n) {
-			return
-		}
-		seq, ok := n.(*ast.SequenceNode)
-		if !ok {
-			d.fail(path, n, "expected a list of strings such as [\"./app\", \"--serve\"], got %s", kind(n))
-			return
-		}
-		out := make([]string, 0, len(seq.Values))
-		for i, item := range seq.Values {
-			p := fmt.Sprintf("%s[%d]", path, i)
-			d.lines[p] = nodeLine(item)
-			item = d.resolve(item)
+		out := []string{}
+		if d.list(path, n, `strings such as ["./app", "--serve"]`, func(p string, item ast.Node) {
 			s, ok := scalarText(item)
 			if !ok {
 				d.fail(p, item, "expected a string, got %s", kind(item))
-				continue
+				return
 			}
 			out = append(out, s)
+		}) {
+			*dst = out
 		}
-		*dst = out
 	}
+}
+
+// list decodes a YAML list at path, item by item with each, which gets the
+// item's path ("path[i]", its line recorded) and its anchor-resolved node.
+// It reports whether n was a list: null is not (the destination keeps its
+// default) and any other non-list fails, saying what was wanted (what).
+func (d *decoder) list(path string, n ast.Node, what string, each func(p string, item ast.Node)) bool {
+	if isNull(n) {
+		return false
+	}
+	seq, ok := n.(*ast.SequenceNode)
+	if !ok {
+		d.fail(path, n, "expected a list of %s, got %s", what, kind(n))
+		return false
+	}
+	for i, item := range seq.Values {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		d.lines[p] = nodeLine(item)
+		each(p, d.resolve(item))
+	}
+	return true
 }
 
 // strMap decodes a mapping of scalars; a null value is an empty string.

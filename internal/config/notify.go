@@ -41,20 +41,10 @@ type Webhook struct {
 
 // webhooks decodes notify: a list of mappings.
 func (d *decoder) webhooks(path string, n ast.Node, dst *[]Webhook) {
-	if isNull(n) {
-		return
-	}
-	seq, ok := n.(*ast.SequenceNode)
-	if !ok {
-		d.fail(path, n, "expected a list of webhooks such as [{url: \"https://hooks.example.com/bascule\"}], got %s", kind(n))
-		return
-	}
-	out := make([]Webhook, 0, len(seq.Values))
-	for i, item := range seq.Values {
-		p := fmt.Sprintf("%s[%d]", path, i)
-		d.lines[p] = nodeLine(item)
+	out := []Webhook{}
+	if !d.list(path, n, `webhooks such as [{url: "https://hooks.example.com/bascule"}]`, func(p string, item ast.Node) {
 		w := Webhook{Format: FormatJSON}
-		d.mapping(p, d.resolve(item), section{
+		d.mapping(p, item, section{
 			"url":        d.str(&w.URL),
 			"url_env":    d.str(&w.URLEnv),
 			"secret_env": d.str(&w.SecretEnv),
@@ -65,6 +55,8 @@ func (d *decoder) webhooks(path string, n ast.Node, dst *[]Webhook) {
 			w.Events = slices.Clone(NotifyKinds)
 		}
 		out = append(out, w)
+	}) {
+		return
 	}
 	*dst = out
 }
