@@ -386,8 +386,7 @@ func (c *fastConn) waitTurn(l *limiter) error {
 // replayable reports whether the request may be sent again if its
 // upstream hangs up without answering (replayableMethod's rule).
 func (h *requestHead) replayable() bool {
-	switch string(h.method) {
-	case "GET", "HEAD", "OPTIONS", "TRACE":
+	if safeMethod(string(h.method)) {
 		return true
 	}
 	for i := range h.fields {

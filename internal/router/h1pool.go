@@ -314,11 +314,16 @@ func (pc *h1Conn) wasReset() bool {
 // method (GET, HEAD, OPTIONS, TRACE), or because the client marked it with
 // an idempotency key; the rule of http.Transport.
 func replayableMethod(method string, h http.Header) bool {
-	switch method {
+	return safeMethod(method) || h.Get("Idempotency-Key") != "" || h.Get("X-Idempotency-Key") != ""
+}
+
+// safeMethod reports whether a method is one http.Transport repeats.
+func safeMethod(m string) bool {
+	switch m {
 	case "GET", "HEAD", "OPTIONS", "TRACE":
 		return true
 	}
-	return h.Get("Idempotency-Key") != "" || h.Get("X-Idempotency-Key") != ""
+	return false
 }
 
 // put returns a connection to the pool, or closes it when the pool is full
