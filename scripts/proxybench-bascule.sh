@@ -6,6 +6,8 @@
 #   point   register v1 and v2, make v1 live on blue, deploy v2 ready on green
 #   switch  go live with green (the harness times this)
 # BENCH_SPLIT=N keeps a progressive go-live at N % in progress while it runs.
+# BENCH_ONE_APP=1 points green at blue's upstream ($UP_V1) too, so that a
+# split measures bascule's own cost and not a second app sharing the core.
 # BENCH_CONCURRENCY sets concurrency.limit (default 24; 0 for no limit): the
 # benchmark app shares one core with bascule, and 24 requests at once keep
 # it busy while the rest wait in bascule's fair queue (see ADR 0005).
@@ -20,6 +22,8 @@ export BASCULE_TOKEN=bsc_proxybench-only-token-00000000000000
 case "${1:-}" in
 start)
   mkdir -p "$dir"
+  green=${UP_V2:?}
+  if [ -n "${BENCH_ONE_APP:-}" ]; then green=${UP_V1:?}; fi
   cat > "$dir/bascule.yaml" <<YAML
 app: bench
 listen: ${PROXY_ADDR:?}
@@ -29,7 +33,7 @@ runtime:
   driver: static
   static:
     blue: ${UP_V1:?}
-    green: ${UP_V2:?}
+    green: ${green:?}
 health_check:
   path: /up
   interval: 50ms

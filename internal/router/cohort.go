@@ -1,6 +1,7 @@
 package router
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"math/rand/v2"
@@ -101,9 +102,23 @@ func newCohortID() string {
 	return string(b)
 }
 
+// cookieAttrs follow the id in the cohort cookie.
+const cookieAttrs = "; Path=/; Max-Age=" + cohortMaxAge + "; HttpOnly; SameSite=Lax"
+
 // setCookie is the Set-Cookie value that gives a browser cohort id.
 func (c *cohorts) setCookie(id string) string {
-	return c.cookie + "=" + id + "; Path=/; Max-Age=" + cohortMaxAge + "; HttpOnly; SameSite=Lax"
+	return c.cookie + "=" + id + cookieAttrs
+}
+
+// writeSetCookie writes the Set-Cookie line that gives a browser cohort
+// id, piece by piece: the fast path answers every first visit of a split
+// with it, and building the string would cost an allocation each time.
+func (c *cohorts) writeSetCookie(w *bufio.Writer, id string) {
+	w.WriteString("Set-Cookie: ")
+	w.WriteString(c.cookie)
+	w.WriteByte('=')
+	w.WriteString(id)
+	w.WriteString(cookieAttrs + "\r\n")
 }
 
 // cohortKeys reads the keys from a head parsed by the fast path.

@@ -567,9 +567,7 @@ func (c *fastConn) relay(u *upstream, pc *h1Conn) (status int, keep, reuse bool)
 		bw.Write(c.s.date.line())
 	}
 	if c.cohort != "" {
-		bw.WriteString("Set-Cookie: ")
-		bw.WriteString(c.r.cohorts.setCookie(c.cohort))
-		bw.WriteString("\r\n")
+		c.r.cohorts.writeSetCookie(bw, c.cohort)
 	}
 	noBody := c.isHead || rh.status == 204 || rh.status == 304
 	keep = !c.reqClose
