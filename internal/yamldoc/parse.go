@@ -43,7 +43,7 @@ const (
 	maxMergeDepth   = 8
 	maxMergeEntries = 10000
 	maxAliasChain   = 16
-	maxSteps        = 1_000_000
+	maxSteps        = 200_000
 )
 
 // NewDecoder returns a Decoder for the file named file (used in messages).

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
 )
 
 // Value returns the value as goccy decodes it into an any: nil, bool,
@@ -42,11 +43,15 @@ func (d *Decoder) value(n Node, depth int) (any, error) {
 		}
 		m := make(map[string]any, len(entries))
 		for _, e := range entries {
+			k, err := d.value(d.node(e.key), depth+1)
+			if err != nil {
+				return nil, err
+			}
 			v, err := d.value(e.Value(), depth+1)
 			if err != nil {
 				return nil, err
 			}
-			m[e.Key] = v
+			m[mapKey(k)] = v
 		}
 		return m, nil
 	case List:
@@ -64,9 +69,26 @@ func (d *Decoder) value(n Node, depth int) (any, error) {
 		}
 		return l, nil
 	}
+	switch sc := n.tagged.(type) {
+	case *ast.StringNode, *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.InfinityNode, *ast.NanNode:
+		// An untagged scalar: its value is what goccy's decoder takes,
+		// without the cost of a decoder per value.
+		return sc.(interface{ GetValue() any }).GetValue(), nil
+	}
 	var v any
 	if err := yaml.NodeToValue(n.tagged, &v); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// mapKey is the string goccy makes of a key's value: 00 is "0", ~ "null".
+func mapKey(k any) string {
+	switch k := k.(type) {
+	case nil:
+		return "null"
+	case string:
+		return k
+	}
+	return fmt.Sprint(k)
 }

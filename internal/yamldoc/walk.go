@@ -12,6 +12,7 @@ import (
 type Entry struct {
 	Key  string // the key's text as written
 	Line int    // the key's line
+	key  ast.Node
 	raw  ast.Node
 	d    *Decoder
 }
@@ -35,7 +36,7 @@ func (d *Decoder) Entries(n Node, notMap func(bad Node)) (entries []Entry, ok bo
 	entries = make([]Entry, len(values))
 	for i, v := range values {
 		key, keyNode := keyText(v)
-		entries[i] = Entry{Key: key, Line: nodeLine(keyNode), raw: v.Value, d: d}
+		entries[i] = Entry{Key: key, Line: nodeLine(keyNode), key: keyNode, raw: v.Value, d: d}
 	}
 	return entries, ok
 }
