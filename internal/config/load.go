@@ -50,7 +50,7 @@ func KeyLine(path, key string) int {
 	}
 	d := newDecoder(path)
 	root, ok := d.Parse(data)
-	if !ok || len(d.Errors()) > 0 {
+	if !ok {
 		return 0
 	}
 	c := Default()
@@ -73,7 +73,7 @@ func parse(name string, data []byte, lookup lookupFunc) (Config, error) {
 	c.Path = name
 	d := newDecoder(name)
 	root, ok := d.Parse(data)
-	if !ok || len(d.Errors()) > 0 {
+	if !ok {
 		// Not YAML, or more than one document: nothing to decode.
 		return Config{}, d.Errors().Err()
 	}

@@ -44,7 +44,9 @@ func ParseFile(name string, data []byte) (*Document, error) {
 		flagPos: map[string][]*entryPos{}, segPos: map[string][]*entryPos{},
 	}
 	root, ok := p.Parse(data)
-	if !ok {
+	if !ok && root.IsNull() {
+		// Not YAML: nothing to read. (A second document is reported, and
+		// the first still read for what else it may say.)
 		return nil, &FileError{Errors: p.Errors()}
 	}
 	doc := &Document{}

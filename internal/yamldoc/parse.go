@@ -60,9 +60,9 @@ func (d *Decoder) Errorf(line int, format string, args ...any) {
 func (d *Decoder) Errors() Errors { return d.errs }
 
 // Parse parses data and returns the top-level value of its document, null
-// for an empty file. ok is false when data is not YAML (a syntax error,
-// reported): there is nothing to walk. A second document is reported too,
-// but the first is still returned.
+// for an empty file. ok is false, after reporting why, when data is not
+// YAML (a syntax error: root is null) or holds more than one document (root
+// is the first, for a caller that reports what it can of it).
 func (d *Decoder) Parse(data []byte) (root Node, ok bool) {
 	// The parser is third-party code fed a person's input; a panic in it
 	// must become an error in the file, not crash bascule.
@@ -89,10 +89,10 @@ func (d *Decoder) Parse(data []byte) (root Node, ok bool) {
 	}
 	body := f.Docs[0].Body
 	if body == nil {
-		return Node{d: d}, true
+		return Node{d: d}, len(f.Docs) == 1
 	}
 	ast.Walk(anchorVisitor(d.anchors), body)
-	return d.node(body), true
+	return d.node(body), len(f.Docs) == 1
 }
 
 type anchorVisitor map[string]ast.Node

@@ -2,7 +2,6 @@ package yamldoc
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 
 	"github.com/goccy/go-yaml/ast"
@@ -20,7 +19,12 @@ type Entry struct {
 // Value returns the entry's value, resolved. An alias is only resolved
 // (and an unknown one reported) when the value is asked for, so a key that
 // is skipped costs nothing.
-func (e Entry) Value() Node { return e.d.node(e.raw) }
+func (e Entry) Value() Node {
+	if e.d == nil {
+		return Node{}
+	}
+	return e.d.node(e.raw)
+}
 
 // Entries returns the entries of mapping n with merge keys ("<<")
 // expanded: as YAML specifies, keys written in the mapping win over merged
@@ -159,20 +163,6 @@ func (d *Decoder) spend(n int) bool {
 		d.Errorf(0, "the file expands to more than %d values through its aliases", maxSteps)
 	}
 	return false
-}
-
-// Fields calls the handler of each entry's key. A key without one is
-// reported as unknown "in where" (nothing after the key when where is
-// empty), with the closest known key as a suggestion.
-func (d *Decoder) Fields(entries []Entry, where string, handlers map[string]func(Entry)) {
-	for _, e := range entries {
-		h, ok := handlers[e.Key]
-		if !ok {
-			d.UnknownKey(e, where, slices.Collect(maps.Keys(handlers)))
-			continue
-		}
-		h(e)
-	}
 }
 
 // UnknownKey reports that e's key is none of known, suggesting the closest.
