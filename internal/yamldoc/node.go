@@ -54,7 +54,7 @@ func (d *Decoder) resolve(n ast.Node) (value, tagged ast.Node) {
 			if v.Value != nil {
 				name = v.Value.String()
 			}
-			target, ok := d.anchors[name]
+			target, ok := d.anchor(v, name)
 			if !ok {
 				d.Errorf(nodeLine(v), "unknown anchor %q", name)
 				return nil, nil

@@ -31,7 +31,7 @@ type Decoder struct {
 	file    string
 	opts    Options
 	errs    Errors
-	anchors map[string]ast.Node // anchor name → anchored node; the first definition wins
+	anchors map[string][]*ast.AnchorNode // anchor name → its definitions, in document order
 	merged  int                 // entries merged so far; bounds merge-key fan-out
 	steps   int                 // values handed out so far; bounds alias fan-out
 	tooMany bool                // the steps bound was reported
@@ -48,7 +48,7 @@ const (
 
 // NewDecoder returns a Decoder for the file named file (used in messages).
 func NewDecoder(file string, opts Options) *Decoder {
-	return &Decoder{file: file, opts: opts, anchors: map[string]ast.Node{}}
+	return &Decoder{file: file, opts: opts, anchors: map[string][]*ast.AnchorNode{}}
 }
 
 // Errorf reports a problem at line (0: the whole file).
@@ -95,15 +95,32 @@ func (d *Decoder) Parse(data []byte) (root Node, ok bool) {
 	return d.node(body), len(f.Docs) == 1
 }
 
-type anchorVisitor map[string]ast.Node
+type anchorVisitor map[string][]*ast.AnchorNode
 
 func (v anchorVisitor) Visit(n ast.Node) ast.Visitor {
 	if a, ok := n.(*ast.AnchorNode); ok && a.Name != nil {
-		if _, seen := v[a.Name.String()]; !seen {
-			v[a.Name.String()] = a.Value
-		}
+		v[a.Name.String()] = append(v[a.Name.String()], a)
 	}
 	return v
+}
+
+// anchor returns the node an alias refers to: as YAML says, that of the
+// last anchor of its name before it. An alias written before any anchor of
+// its name (which YAML does not allow, but bascule.yaml always has)
+// refers to the first.
+func (d *Decoder) anchor(alias *ast.AliasNode, name string) (ast.Node, bool) {
+	defs := d.anchors[name]
+	if len(defs) == 0 {
+		return nil, false
+	}
+	at := alias.GetToken().Position
+	found := defs[0]
+	for _, a := range defs[1:] {
+		if p := a.GetToken().Position; p.Line < at.Line || p.Line == at.Line && p.Column < at.Column {
+			found = a
+		}
+	}
+	return found.Value, true
 }
 
 var goccyPos = regexp.MustCompile(`at \[(\d+):\d+\]`)

@@ -43,6 +43,7 @@ func TestValueAsGoccyDecodes(t *testing.T) {
 		"merge a list":          "a: &a {x: 1}\nb: &b {y: 2}\nc: {<<: [*a, *b], z: 3}\n",
 		"merge in a list item":  "r: &r {segment: staff, variant: on}\nrules:\n  - <<: *r\n  - {<<: *r, variant: off}\n",
 		"merge through a chain": "a: &a {x: 1}\nb: &b {<<: *a, y: 2}\nc: {<<: *b, z: 3}\n",
+		"anchor defined again":  "a: &x 1\nb: *x\nc: &x 2\nd: *x\ne: [&y 3, *y, &y 4, *y]\n",
 		"tags":                  "a: !!str 5\nb: !!float 1\nc: !!str true\nd: !!int '7'\n",
 		"scalars as goccy types": "i: -3\nu: 18446744073709551615\nf: 0.5\nh: 0x1f\nt: true\nn: ~\ns: '007'\n" +
 			"lit: |\n  two\n  lines\n",
