@@ -32,9 +32,9 @@ type Decoder struct {
 	opts    Options
 	errs    Errors
 	anchors map[string][]*ast.AnchorNode // anchor name → its definitions, in document order
-	merged  int                 // entries merged so far; bounds merge-key fan-out
-	steps   int                 // values handed out so far; bounds alias fan-out
-	tooMany bool                // the steps bound was reported
+	merged  int                          // entries merged so far; bounds merge-key fan-out
+	steps   int                          // values handed out so far; bounds alias fan-out
+	tooMany bool                         // the steps bound was reported
 }
 
 // Bounds on what a small file can make a walk do through aliases and
