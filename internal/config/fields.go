@@ -1,22 +1,22 @@
 package config
 
-import "github.com/goccy/go-yaml/ast"
+import "github.com/bascule/bascule/internal/yamldoc"
 
 // This file is the schema of bascule.yaml: one function per section, each
 // listing the keys it accepts. A key missing here is an unknown key.
 
-func (d *decoder) root(n ast.Node, c *Config) {
+func (d *decoder) root(n yamldoc.Node, c *Config) {
 	d.mapping("", n, section{
 		"app":      d.str(&c.App),
 		"listen":   d.str(&c.Listen),
 		"control":  d.str(&c.Control),
 		"data_dir": d.str(&c.DataDir),
-		"preview":  func(p string, n ast.Node) { d.preview(p, n, &c.Preview) },
-		"runtime":  func(p string, n ast.Node) { d.runtime(p, n, &c.Runtime) },
-		"health_check": func(p string, n ast.Node) {
+		"preview":  func(p string, n yamldoc.Node) { d.preview(p, n, &c.Preview) },
+		"runtime":  func(p string, n yamldoc.Node) { d.runtime(p, n, &c.Runtime) },
+		"health_check": func(p string, n yamldoc.Node) {
 			d.healthCheck(p, n, &c.HealthCheck)
 		},
-		"smoke_test": func(p string, n ast.Node) {
+		"smoke_test": func(p string, n yamldoc.Node) {
 			d.mapping(p, n, section{
 				"command": d.strs(&c.SmokeTest.Command),
 				"timeout": d.duration(&c.SmokeTest.Timeout),
@@ -25,20 +25,20 @@ func (d *decoder) root(n ast.Node, c *Config) {
 		"drain_timeout": d.duration(&c.DrainTimeout),
 		"stop_timeout":  d.duration(&c.StopTimeout),
 		"auto_go_live":  d.boolean(&c.AutoGoLive),
-		"guard":         func(p string, n ast.Node) { d.guard(p, n, &c.Guard) },
-		"progressive": func(p string, n ast.Node) {
+		"guard":         func(p string, n yamldoc.Node) { d.guard(p, n, &c.Guard) },
+		"progressive": func(p string, n yamldoc.Node) {
 			d.mapping(p, n, section{
 				"sticky_cookie": d.str(&c.Progressive.StickyCookie),
 				"sticky_header": d.str(&c.Progressive.StickyHeader),
 			})
 		},
-		"concurrency": func(p string, n ast.Node) {
+		"concurrency": func(p string, n yamldoc.Node) {
 			d.mapping(p, n, section{
 				"limit":         d.integer(&c.Concurrency.Limit),
 				"queue_timeout": d.duration(&c.Concurrency.QueueTimeout),
 			})
 		},
-		"control_tls": func(p string, n ast.Node) {
+		"control_tls": func(p string, n yamldoc.Node) {
 			d.mapping(p, n, section{
 				"cert_file": d.str(&c.ControlTLS.CertFile),
 				"key_file":  d.str(&c.ControlTLS.KeyFile),
@@ -47,28 +47,28 @@ func (d *decoder) root(n ast.Node, c *Config) {
 		"secure_cookies":          d.boolean(&c.SecureCookies),
 		"control_trusted_origins": d.strs(&c.ControlTrustedOrigins),
 		"control_trusted_proxies": d.strs(&c.ControlTrustedProxies),
-		"metrics": func(p string, n ast.Node) {
+		"metrics": func(p string, n yamldoc.Node) {
 			d.mapping(p, n, section{
 				"public": d.boolean(&c.Metrics.Public),
 			})
 		},
-		"database": func(p string, n ast.Node) {
+		"database": func(p string, n yamldoc.Node) {
 			d.mapping(p, n, section{
 				"driver":  d.str(&c.Database.Driver),
 				"url":     d.str(&c.Database.URL),
 				"url_env": d.str(&c.Database.URLEnv),
 			})
 		},
-		"migrate": func(p string, n ast.Node) { d.migrate(p, n, &c.Migrate) },
-		"ofrep": func(p string, n ast.Node) {
+		"migrate": func(p string, n yamldoc.Node) { d.migrate(p, n, &c.Migrate) },
+		"ofrep": func(p string, n yamldoc.Node) {
 			d.mapping(p, n, section{
 				"rate_limit":   d.integer(&c.OFREP.RateLimit),
 				"rate_burst":   d.integer(&c.OFREP.RateBurst),
 				"cors_origins": d.strs(&c.OFREP.CORSOrigins),
 			})
 		},
-		"notify": func(p string, n ast.Node) { d.webhooks(p, n, &c.Notify) },
-		"store": func(p string, n ast.Node) {
+		"notify": func(p string, n yamldoc.Node) { d.webhooks(p, n, &c.Notify) },
+		"store": func(p string, n yamldoc.Node) {
 			d.mapping(p, n, section{
 				"driver":  d.str(&c.Store.Driver),
 				"url":     d.str(&c.Store.URL),
@@ -78,7 +78,7 @@ func (d *decoder) root(n ast.Node, c *Config) {
 	})
 }
 
-func (d *decoder) preview(path string, n ast.Node, p *Preview) {
+func (d *decoder) preview(path string, n yamldoc.Node, p *Preview) {
 	d.mapping(path, n, section{
 		"hosts":     d.strs(&p.Hosts),
 		"header":    d.str(&p.Header),
@@ -88,17 +88,17 @@ func (d *decoder) preview(path string, n ast.Node, p *Preview) {
 	})
 }
 
-func (d *decoder) runtime(path string, n ast.Node, r *Runtime) {
+func (d *decoder) runtime(path string, n yamldoc.Node, r *Runtime) {
 	d.mapping(path, n, section{
 		"driver": d.str(&r.Driver),
-		"process": func(p string, n ast.Node) {
+		"process": func(p string, n yamldoc.Node) {
 			d.mapping(p, n, section{
 				"command":    d.strs(&r.Process.Command),
 				"env":        d.strMap(&r.Process.Env),
 				"port_range": d.portRange(&r.Process.PortRange),
 			})
 		},
-		"static": func(p string, n ast.Node) {
+		"static": func(p string, n yamldoc.Node) {
 			d.mapping(p, n, section{
 				"blue":  d.str(&r.Static.Blue),
 				"green": d.str(&r.Static.Green),
@@ -107,7 +107,7 @@ func (d *decoder) runtime(path string, n ast.Node, r *Runtime) {
 	})
 }
 
-func (d *decoder) healthCheck(path string, n ast.Node, h *HealthCheck) {
+func (d *decoder) healthCheck(path string, n yamldoc.Node, h *HealthCheck) {
 	d.mapping(path, n, section{
 		"path":              d.str(&h.Path),
 		"interval":          d.duration(&h.Interval),
@@ -117,7 +117,7 @@ func (d *decoder) healthCheck(path string, n ast.Node, h *HealthCheck) {
 	})
 }
 
-func (d *decoder) migrate(path string, n ast.Node, m *Migrate) {
+func (d *decoder) migrate(path string, n yamldoc.Node, m *Migrate) {
 	d.mapping(path, n, section{
 		"lock_timeout":      d.duration(&m.LockTimeout),
 		"statement_timeout": d.duration(&m.StatementTimeout),
@@ -130,7 +130,7 @@ func (d *decoder) migrate(path string, n ast.Node, m *Migrate) {
 }
 
 // guard decodes the guard section: writing it turns the guard on.
-func (d *decoder) guard(path string, n ast.Node, g *Guard) {
+func (d *decoder) guard(path string, n yamldoc.Node, g *Guard) {
 	g.Window = DefaultGuardWindow
 	d.mapping(path, n, section{
 		"window":         d.duration(&g.Window),

@@ -6,12 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
-
-	"github.com/goccy/go-yaml"
-	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 )
 
 // Load reads the config file at path, applies defaults, validates it and
@@ -54,13 +49,12 @@ func KeyLine(path, key string) int {
 		return 0
 	}
 	d := newDecoder(path)
-	body, ok := d.document(data)
-	if !ok || body == nil {
+	root, ok := d.Parse(data)
+	if !ok {
 		return 0
 	}
-	d.collectAnchors(body)
 	c := Default()
-	d.root(d.resolve(body), &c)
+	d.root(root, &c)
 	return d.lines[key]
 }
 
@@ -78,124 +72,25 @@ func parse(name string, data []byte, lookup lookupFunc) (Config, error) {
 	c := Default()
 	c.Path = name
 	d := newDecoder(name)
-	body, ok := d.document(data)
+	root, ok := d.Parse(data)
 	if !ok {
-		return Config{}, d.errs.asError()
+		// Not YAML, or more than one document: nothing to decode.
+		return Config{}, d.Errors().Err()
 	}
-	if body != nil {
-		d.collectAnchors(body)
-		d.root(d.resolve(body), &c)
-	}
+	d.root(root, &c)
 	if d.failed[""] {
 		// Not a mapping at all: checking the defaults would only add noise.
-		return Config{}, d.errs.asError()
+		return Config{}, d.Errors().Err()
 	}
 	c.DataDir = expandHome(c.DataDir)
-	v := &validator{file: name, lines: d.lines, failed: d.failed, errs: d.errs}
+	v := &validator{file: name, lines: d.lines, failed: d.failed, errs: d.Errors()}
 	v.webhookEnv(c.Notify, lookup) // before validate, which checks the URLs read
 	v.validate(&c)
 	v.secrets(&c, lookup)
-	if err := v.errs.asError(); err != nil {
+	if err := v.errs.Err(); err != nil {
 		return Config{}, err
 	}
 	return c, nil
-}
-
-// document parses data and returns the body of its only document; nil for
-// an empty file, which then means "all defaults".
-func (d *decoder) document(data []byte) (body ast.Node, ok bool) {
-	// The parser is third-party code fed operator input; a panic in it must
-	// become a config error, not crash bascule at start-up.
-	defer func() {
-		if r := recover(); r != nil {
-			d.errorf(0, "parse yaml: %v", r)
-			body, ok = nil, false
-		}
-	}()
-	f, err := parser.ParseBytes(data, 0)
-	if err != nil {
-		d.parseError(err, data)
-		return nil, false
-	}
-	if len(f.Docs) == 0 {
-		return nil, true
-	}
-	for _, doc := range f.Docs[1:] {
-		d.errorf(nodeLine(doc), "a config file holds one YAML document; remove this one or the \"---\" before it")
-	}
-	return f.Docs[0].Body, len(f.Docs) == 1
-}
-
-var goccyPos = regexp.MustCompile(`at \[(\d+):\d+\]`)
-
-// parseError turns a go-yaml error into "file:line: msg", rewriting its
-// "[line:col]" references into words.
-func (d *decoder) parseError(err error, data []byte) {
-	var ye yaml.Error
-	if !errors.As(err, &ye) {
-		d.errorf(0, "parse yaml: %v", err)
-		return
-	}
-	line := 0
-	if tk := ye.GetToken(); tk != nil && tk.Position != nil {
-		line = tk.Position.Line
-		if strings.HasPrefix(ye.GetMessage(), "mapping value is not allowed") {
-			// The token is a plain scalar that ran on over the next lines
-			// (a key indented too far); the stray ':' is on its last line.
-			line += strings.Count(strings.TrimRight(tk.Origin, " \t\n"), "\n")
-		}
-	}
-	msg := goccyPos.ReplaceAllString(ye.GetMessage(), "on line $1")
-	// A [ or { left open is noticed where the parser gave up, often a
-	// line or more later; the operator needs the line that opened it.
-	for _, b := range [...]struct{ open, close byte }{{'[', ']'}, {'{', '}'}} {
-		if strings.HasPrefix(msg, "',' or '"+string(b.close)+"' must be specified") && line > 0 {
-			if open := unclosedOn(data, line, b.open, b.close); open > 0 && open < line {
-				d.errorf(open, "invalid YAML: the %c opened on this line is not closed (',' or '%c' expected by line %d)",
-					b.open, b.close, line)
-				return
-			}
-		}
-	}
-	d.errorf(line, "invalid YAML: %s", msg)
-}
-
-// unclosedOn returns the line of the last open bracket still unclosed
-// before line upto, ignoring brackets in quotes and comments; 0 if none.
-func unclosedOn(data []byte, upto int, open, close byte) int {
-	var stack []int
-	lineNo := 1
-	var quote byte
-	comment := false
-	for _, c := range data {
-		if c == '\n' {
-			lineNo++
-			comment, quote = false, 0
-			if lineNo >= upto {
-				break
-			}
-			continue
-		}
-		switch {
-		case comment:
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '"' || c == '\'':
-			quote = c
-		case c == '#':
-			comment = true
-		case c == open:
-			stack = append(stack, lineNo)
-		case c == close && len(stack) > 0:
-			stack = stack[:len(stack)-1]
-		}
-	}
-	if len(stack) == 0 {
-		return 0
-	}
-	return stack[len(stack)-1]
 }
 
 // secrets resolves preview.token_env, database.url_env and store.url_env.

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/goccy/go-yaml/ast"
+	"github.com/bascule/bascule/internal/yamldoc"
 )
 
 // Webhook formats accepted by notify[].format.
@@ -40,9 +40,9 @@ type Webhook struct {
 }
 
 // webhooks decodes notify: a list of mappings.
-func (d *decoder) webhooks(path string, n ast.Node, dst *[]Webhook) {
+func (d *decoder) webhooks(path string, n yamldoc.Node, dst *[]Webhook) {
 	out := []Webhook{}
-	if !d.list(path, n, `webhooks such as [{url: "https://hooks.example.com/bascule"}]`, func(p string, item ast.Node) {
+	if !d.list(path, n, `webhooks such as [{url: "https://hooks.example.com/bascule"}]`, func(p string, item yamldoc.Node) {
 		w := Webhook{Format: FormatJSON}
 		d.mapping(p, item, section{
 			"url":        d.str(&w.URL),
@@ -129,7 +129,7 @@ func (v *validator) notifyEvents(path string, events []string) {
 		switch {
 		case !slices.Contains(NotifyKinds, e):
 			msg := fmt.Sprintf("unknown kind of event %q; want one of %s", e, strings.Join(NotifyKinds, ", "))
-			if s := suggest(e, NotifyKinds); s != "" {
+			if s := yamldoc.Suggest(e, NotifyKinds); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
 			v.errorf(p, "%s", msg)

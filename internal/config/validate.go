@@ -26,16 +26,7 @@ type validator struct {
 func (c Config) Validate() error {
 	v := &validator{file: c.Path}
 	v.validate(&c)
-	return v.errs.asError()
-}
-
-// asError returns nil for no errors, so that a nil Errors never hides in a
-// non-nil error interface.
-func (es Errors) asError() error {
-	if len(es) == 0 {
-		return nil
-	}
-	return es.sorted()
+	return v.errs.Err()
 }
 
 // errorf reports a problem with path, unless the decoder already

@@ -54,6 +54,10 @@
 //	      - {at: 2025-06-02T09:00:00Z, percentage: 10}
 //	      - {at: 2025-06-04T09:00:00Z, percentage: 50}
 //
+// Anchors, aliases and merge keys work as in bascule.yaml (a rule block
+// written once as "x: &canary {...}" and used as "<<: *canary"); the file is
+// read by internal/yamldoc, like the config.
+//
 // Percentages are written as a number (10, 12.5) or with a sign ("10%");
 // weights are stored in units of 0.001 %. A split's variants take bucket
 // ranges in the order of their names, so the order they are written in never

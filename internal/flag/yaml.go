@@ -2,15 +2,11 @@ package flag
 
 import (
 	"errors"
-	"fmt"
+	"maps"
 	"slices"
-	"strings"
-
-	"github.com/goccy/go-yaml"
-	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 
 	"github.com/bascule/bascule/feature"
+	"github.com/bascule/bascule/internal/yamldoc"
 )
 
 // Document is a parsed, validated flags-as-code file (see the package doc
@@ -26,53 +22,42 @@ func (d *Document) Snapshot(version int64) (*Snapshot, error) {
 	return feature.NewSnapshot(version, d.Flags, d.Segments)
 }
 
-// LineError is one problem in a flags file, at a line.
-type LineError struct {
-	File    string
-	Line    int
-	Message string
-}
-
-// Error reads `file:line: message`.
-func (e LineError) Error() string {
-	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Message)
-}
-
 // FileError lists every problem found in a flags file, one per line of its
-// message, each as `file:line: message`.
+// message, each as `file:line: message`, in line order.
 type FileError struct {
-	Errors []LineError
+	Errors yamldoc.Errors
 }
 
 // Error puts one `file:line: message` per line.
-func (e *FileError) Error() string {
-	msgs := make([]string, len(e.Errors))
-	for i, le := range e.Errors {
-		msgs[i] = le.Error()
-	}
-	return strings.Join(msgs, "\n")
-}
+func (e *FileError) Error() string { return e.Errors.Error() }
+
+// Unwrap exposes each *yamldoc.Error to errors.As.
+func (e *FileError) Unwrap() error { return e.Errors }
 
 // ParseFile parses and validates a flags file. name is used in messages only.
 // It returns a *FileError listing every problem, syntax and meaning alike
 // (unknown fields, bad percentages, unknown segments, prerequisite cycles…),
 // so that nothing is applied from a file with any mistake in it.
 func ParseFile(name string, data []byte) (*Document, error) {
-	p := &yamlParser{file: name, flagPos: map[string][]*entryPos{}, segPos: map[string][]*entryPos{}}
-	f, err := parser.ParseBytes(data, 0)
-	if err != nil {
-		return nil, p.syntaxError(err)
+	p := &yamlParser{
+		Decoder: yamldoc.NewDecoder(name, yamldoc.Options{Kind: "flags", KeyWord: "field"}),
+		flagPos: map[string][]*entryPos{}, segPos: map[string][]*entryPos{},
+	}
+	root, ok := p.Parse(data)
+	if !ok && root.IsNull() {
+		// Not YAML: nothing to read. (A second document is reported, and
+		// the first still read for what else it may say.)
+		return nil, &FileError{Errors: p.Errors()}
 	}
 	doc := &Document{}
-	if len(f.Docs) > 1 {
-		p.errorf(f.Docs[1].Body, "a flags file holds one YAML document, found %d", len(f.Docs))
-	}
-	if len(f.Docs) > 0 && f.Docs[0].Body != nil {
-		p.fields(f.Docs[0].Body, "file", map[string]func(ast.Node){
-			"segments": func(n ast.Node) {
-				p.each(n, "segments", func(n ast.Node) { doc.Segments = append(doc.Segments, p.segment(n)) })
+	if !root.IsNull() {
+		p.fields(root, "file", map[string]func(yamldoc.Node){
+			"segments": func(n yamldoc.Node) {
+				p.each(n, "segments", func(n yamldoc.Node) { doc.Segments = append(doc.Segments, p.segment(n)) })
 			},
-			"flags": func(n ast.Node) { p.each(n, "flags", func(n ast.Node) { doc.Flags = append(doc.Flags, p.flag(n)) }) },
+			"flags": func(n yamldoc.Node) {
+				p.each(n, "flags", func(n yamldoc.Node) { doc.Flags = append(doc.Flags, p.flag(n)) })
+			},
 		})
 	}
 	// Meaning is checked even when some fields did not parse, so that one
@@ -81,32 +66,17 @@ func ParseFile(name string, data []byte) (*Document, error) {
 	if _, err := doc.Snapshot(0); err != nil {
 		p.locate(err)
 	}
-	if len(p.errs) > 0 {
-		slices.SortStableFunc(p.errs, byLine)
-		return nil, &FileError{Errors: p.errs}
+	if errs := p.Errors(); len(errs) > 0 {
+		return nil, &FileError{Errors: errs.Sorted()}
 	}
 	return doc, nil
 }
 
-// byLine orders errors by line, those without a line last.
-func byLine(a, b LineError) int {
-	switch {
-	case a.Line == b.Line:
-		return 0
-	case a.Line == 0:
-		return 1
-	case b.Line == 0:
-		return -1
-	}
-	return a.Line - b.Line
-}
-
-// yamlParser walks the YAML syntax tree by hand, rather than decoding into
+// yamlParser walks the document (internal/yamldoc) rather than decoding into
 // structs, so that every error, including semantic ones found later by
 // validation, points at its line, and so that all of them are reported at once.
 type yamlParser struct {
-	file string
-	errs []LineError
+	*yamldoc.Decoder
 	// flagPos and segPos hold where each key was written, more than once
 	// when it is defined twice.
 	flagPos map[string][]*entryPos
@@ -135,8 +105,8 @@ type entryPos struct {
 	faulty map[fieldAt]bool
 }
 
-func newEntryPos(n ast.Node) *entryPos {
-	return &entryPos{line: lineOf(n), fields: map[string]int{}, faulty: map[fieldAt]bool{}}
+func newEntryPos(n yamldoc.Node) *entryPos {
+	return &entryPos{line: n.Line(), fields: map[string]int{}, faulty: map[fieldAt]bool{}}
 }
 
 // enter makes pos the entry being read, until the returned func is called.
@@ -147,8 +117,8 @@ func (p *yamlParser) enter(pos *entryPos) (leave func()) {
 }
 
 // field wraps a field's handler so that errors in it mark that field.
-func (p *yamlParser) field(name string, fn func(ast.Node)) func(ast.Node) {
-	return func(n ast.Node) {
+func (p *yamlParser) field(name string, fn func(yamldoc.Node)) func(yamldoc.Node) {
+	return func(n yamldoc.Node) {
 		prev := p.at
 		p.at = fieldAt{field: name}
 		defer func() { p.at = prev }()
@@ -156,30 +126,17 @@ func (p *yamlParser) field(name string, fn func(ast.Node)) func(ast.Node) {
 	}
 }
 
-func lineOf(n ast.Node) int {
-	if n == nil || n.GetToken() == nil {
-		return 0
-	}
-	return n.GetToken().Position.Line
+// errorf reports a problem at n's line and marks the field being read as
+// faulty.
+func (p *yamlParser) errorf(n yamldoc.Node, format string, args ...any) {
+	p.Errorf(n.Line(), format, args...)
+	p.markFaulty()
 }
 
-func (p *yamlParser) errorf(n ast.Node, format string, args ...any) {
-	p.errs = append(p.errs, LineError{File: p.file, Line: lineOf(n), Message: fmt.Sprintf(format, args...)})
+func (p *yamlParser) markFaulty() {
 	if p.in != nil {
 		p.in.faulty[p.at] = true
 	}
-}
-
-func (p *yamlParser) syntaxError(err error) error {
-	var ye yaml.Error
-	le := LineError{File: p.file, Message: err.Error()}
-	if errors.As(err, &ye) {
-		le.Message = ye.GetMessage()
-		if tk := ye.GetToken(); tk != nil {
-			le.Line = tk.Position.Line
-		}
-	}
-	return &FileError{Errors: []LineError{le}}
 }
 
 // locate turns validation problems into line errors, pointing at the rule,
@@ -187,7 +144,7 @@ func (p *yamlParser) syntaxError(err error) error {
 func (p *yamlParser) locate(err error) {
 	var ve *ValidationError
 	if !errors.As(err, &ve) {
-		p.errs = append(p.errs, LineError{File: p.file, Message: err.Error()})
+		p.Errorf(0, "%s", err.Error())
 		return
 	}
 	for _, pr := range ve.Problems {
@@ -206,7 +163,7 @@ func (p *yamlParser) locate(err error) {
 		default:
 			line = all[0].lineFor(pr)
 		}
-		p.errs = append(p.errs, LineError{File: p.file, Line: line, Message: pr.Error()})
+		p.Errorf(line, "%s", pr.Error())
 	}
 }
 
@@ -224,97 +181,87 @@ func (e *entryPos) lineFor(pr Problem) int {
 	return e.line
 }
 
-// mappingValues returns the key/value pairs of a mapping node, or reports
-// that the node is not one.
-func (p *yamlParser) mappingValues(n ast.Node, what string) []*ast.MappingValueNode {
-	switch m := n.(type) {
-	case *ast.MappingNode:
-		return m.Values
-	case *ast.MappingValueNode:
-		return []*ast.MappingValueNode{m}
+// entries returns the entries of a mapping, merge keys expanded, or
+// reports that the node is not one.
+func (p *yamlParser) entries(n yamldoc.Node, what string) []yamldoc.Entry {
+	if n.IsNull() {
+		p.errorf(n, "%s must be a mapping", what)
+		return nil
 	}
-	p.errorf(n, "%s must be a mapping", what)
-	return nil
+	entries, _ := p.Entries(n, func(bad yamldoc.Node) { p.errorf(bad, "%s must be a mapping", what) })
+	return entries
 }
 
 // fields dispatches each key of a mapping to its handler, reporting unknown
 // and repeated keys.
-func (p *yamlParser) fields(n ast.Node, what string, handlers map[string]func(ast.Node)) {
+func (p *yamlParser) fields(n yamldoc.Node, what string, handlers map[string]func(yamldoc.Node)) {
 	seen := map[string]bool{}
-	for _, mv := range p.mappingValues(n, what) {
-		k := mv.Key.GetToken().Value
-		h, ok := handlers[k]
+	for _, e := range p.entries(n, what) {
+		h, ok := handlers[e.Key]
 		switch {
 		case !ok:
-			p.errorf(mv.Key, "unknown field %q in %s", k, what)
-		case seen[k]:
-			p.errorf(mv.Key, "field %q repeated in %s", k, what)
+			p.UnknownKey(e, what, slices.Collect(maps.Keys(handlers)))
+			p.markFaulty()
+		case seen[e.Key]:
+			p.Errorf(e.Line, "field %q repeated in %s", e.Key, what)
+			p.markFaulty()
 		default:
-			seen[k] = true
-			h(mv.Value)
+			seen[e.Key] = true
+			h(e.Value())
 		}
 	}
 }
 
-// each calls fn for every entry of a sequence node.
-func (p *yamlParser) each(n ast.Node, what string, fn func(ast.Node)) {
-	if _, null := n.(*ast.NullNode); null {
+// each calls fn for every item of a list; null is an empty list.
+func (p *yamlParser) each(n yamldoc.Node, what string, fn func(yamldoc.Node)) {
+	if n.IsNull() {
 		return
 	}
-	seq, ok := n.(*ast.SequenceNode)
+	items, ok := p.Items(n)
 	if !ok {
 		p.errorf(n, "%s must be a list", what)
 		return
 	}
-	for _, v := range seq.Values {
-		fn(v)
+	for _, it := range items {
+		fn(it)
 	}
 }
 
 // scalar returns a scalar's text as written (so `on`, `3` and `true` are all
 // text to us), or reports that the node is not a scalar.
-func (p *yamlParser) scalar(n ast.Node, what string) string {
-	switch s := n.(type) {
-	case *ast.StringNode:
-		return s.Value
-	case *ast.LiteralNode:
-		return s.Value.Value
-	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.InfinityNode, *ast.NanNode:
-		return s.GetToken().Value
-	case *ast.NullNode:
+func (p *yamlParser) scalar(n yamldoc.Node, what string) string {
+	if n.IsNull() {
 		return ""
 	}
-	p.errorf(n, "%s must be a single value", what)
-	return ""
+	s, ok := n.Text()
+	if !ok {
+		p.errorf(n, "%s must be a single value", what)
+	}
+	return s
 }
 
 // stringList reads a scalar or a list of scalars.
-func (p *yamlParser) stringList(n ast.Node, what string) []string {
-	if _, ok := n.(*ast.SequenceNode); !ok {
+func (p *yamlParser) stringList(n yamldoc.Node, what string) []string {
+	if n.Kind() != yamldoc.List {
 		return []string{p.scalar(n, what)}
 	}
 	var out []string
-	p.each(n, what, func(n ast.Node) { out = append(out, p.scalar(n, what)) })
+	p.each(n, what, func(n yamldoc.Node) { out = append(out, p.scalar(n, what)) })
 	return out
 }
 
-func (p *yamlParser) boolean(n ast.Node, what string) bool {
-	b, ok := n.(*ast.BoolNode)
+func (p *yamlParser) boolean(n yamldoc.Node, what string) bool {
+	b, ok := n.Bool()
 	if !ok {
 		p.errorf(n, "%s must be true or false", what)
-		return false
 	}
-	return b.Value
+	return b
 }
 
 // value decodes any YAML value (a variant's value) into Go.
-func (p *yamlParser) value(n ast.Node, what string) any {
-	if _, ok := n.(*ast.AliasNode); ok {
-		p.errorf(n, "%s: aliases are not supported", what)
-		return nil
-	}
-	var v any
-	if err := yaml.NodeToValue(n, &v); err != nil {
+func (p *yamlParser) value(n yamldoc.Node, what string) any {
+	v, err := n.Value()
+	if err != nil {
 		p.errorf(n, "%s: %v", what, err)
 	}
 	return v

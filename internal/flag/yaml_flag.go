@@ -6,29 +6,28 @@ import (
 	"strings"
 	"time"
 
-	"github.com/goccy/go-yaml/ast"
-
 	"github.com/bascule/bascule/feature"
+	"github.com/bascule/bascule/internal/yamldoc"
 )
 
-func (p *yamlParser) segment(n ast.Node) *Segment {
+func (p *yamlParser) segment(n yamldoc.Node) *Segment {
 	s := &Segment{}
 	pos := newEntryPos(n)
 	defer p.enter(pos)()
-	p.fields(n, "segment", map[string]func(ast.Node){
-		"key":         p.field("key", func(v ast.Node) { s.Key = p.scalar(v, "key") }),
-		"description": func(v ast.Node) { s.Description = p.scalar(v, "description") },
-		"keys": p.field("keys", func(v ast.Node) {
+	p.fields(n, "segment", map[string]func(yamldoc.Node){
+		"key":         p.field("key", func(v yamldoc.Node) { s.Key = p.scalar(v, "key") }),
+		"description": func(v yamldoc.Node) { s.Description = p.scalar(v, "description") },
+		"keys": p.field("keys", func(v yamldoc.Node) {
 			s.Keys = p.stringList(v, "keys")
-			pos.fields["keys"] = lineOf(v)
+			pos.fields["keys"] = v.Line()
 		}),
-		"match": p.field("match", func(v ast.Node) {
+		"match": p.field("match", func(v yamldoc.Node) {
 			s.Match = Match(p.scalar(v, "match"))
-			pos.fields["match"] = lineOf(v)
+			pos.fields["match"] = v.Line()
 		}),
-		"conditions": p.field("conditions", func(v ast.Node) {
-			p.each(v, "conditions", func(c ast.Node) {
-				pos.items = append(pos.items, lineOf(c))
+		"conditions": p.field("conditions", func(v yamldoc.Node) {
+			p.each(v, "conditions", func(c yamldoc.Node) {
+				pos.items = append(pos.items, c.RefLine())
 				p.at.index = len(pos.items)
 				s.Conditions = append(s.Conditions, p.condition(c))
 			})
@@ -38,48 +37,48 @@ func (p *yamlParser) segment(n ast.Node) *Segment {
 	return s
 }
 
-func (p *yamlParser) condition(n ast.Node) Condition {
+func (p *yamlParser) condition(n yamldoc.Node) Condition {
 	var c Condition
-	p.fields(n, "condition", map[string]func(ast.Node){
-		"attribute": func(v ast.Node) { c.Attribute = p.scalar(v, "attribute") },
-		"op":        func(v ast.Node) { c.Op = Operator(p.scalar(v, "op")) },
-		"value":     func(v ast.Node) { c.Values = append(c.Values, p.scalar(v, "value")) },
-		"values":    func(v ast.Node) { c.Values = append(c.Values, p.stringList(v, "values")...) },
+	p.fields(n, "condition", map[string]func(yamldoc.Node){
+		"attribute": func(v yamldoc.Node) { c.Attribute = p.scalar(v, "attribute") },
+		"op":        func(v yamldoc.Node) { c.Op = Operator(p.scalar(v, "op")) },
+		"value":     func(v yamldoc.Node) { c.Values = append(c.Values, p.scalar(v, "value")) },
+		"values":    func(v yamldoc.Node) { c.Values = append(c.Values, p.stringList(v, "values")...) },
 	})
 	return c
 }
 
-func (p *yamlParser) flag(n ast.Node) *Flag {
+func (p *yamlParser) flag(n yamldoc.Node) *Flag {
 	f := &Flag{}
 	pos := newEntryPos(n)
 	defer p.enter(pos)()
-	at := func(field string, fn func(v ast.Node)) func(ast.Node) {
-		return p.field(field, func(v ast.Node) { pos.fields[field] = lineOf(v); fn(v) })
+	at := func(field string, fn func(v yamldoc.Node)) func(yamldoc.Node) {
+		return p.field(field, func(v yamldoc.Node) { pos.fields[field] = v.Line(); fn(v) })
 	}
-	p.fields(n, "flag", map[string]func(ast.Node){
-		"key":             p.field("key", func(v ast.Node) { f.Key = p.scalar(v, "key") }),
-		"description":     func(v ast.Node) { f.Description = p.scalar(v, "description") },
-		"owner":           func(v ast.Node) { f.Owner = p.scalar(v, "owner") },
-		"type":            at("type", func(v ast.Node) { f.Type = Type(p.scalar(v, "type")) }),
-		"enabled":         func(v ast.Node) { f.Enabled = p.boolean(v, "enabled") },
-		"variants":        at("variants", func(v ast.Node) { f.Variants = p.variants(v) }),
-		"off_variant":     at("off_variant", func(v ast.Node) { f.OffVariant = p.scalar(v, "off_variant") }),
-		"default_variant": at("default_variant", func(v ast.Node) { f.DefaultVariant = p.scalar(v, "default_variant") }),
-		"salt":            func(v ast.Node) { f.Salt = p.scalar(v, "salt") },
-		"expected_lifetime": at("expected_lifetime", func(v ast.Node) {
+	p.fields(n, "flag", map[string]func(yamldoc.Node){
+		"key":             p.field("key", func(v yamldoc.Node) { f.Key = p.scalar(v, "key") }),
+		"description":     func(v yamldoc.Node) { f.Description = p.scalar(v, "description") },
+		"owner":           func(v yamldoc.Node) { f.Owner = p.scalar(v, "owner") },
+		"type":            at("type", func(v yamldoc.Node) { f.Type = Type(p.scalar(v, "type")) }),
+		"enabled":         func(v yamldoc.Node) { f.Enabled = p.boolean(v, "enabled") },
+		"variants":        at("variants", func(v yamldoc.Node) { f.Variants = p.variants(v) }),
+		"off_variant":     at("off_variant", func(v yamldoc.Node) { f.OffVariant = p.scalar(v, "off_variant") }),
+		"default_variant": at("default_variant", func(v yamldoc.Node) { f.DefaultVariant = p.scalar(v, "default_variant") }),
+		"salt":            func(v yamldoc.Node) { f.Salt = p.scalar(v, "salt") },
+		"expected_lifetime": at("expected_lifetime", func(v yamldoc.Node) {
 			f.ExpectedLifetime = p.lifetime(v)
 		}),
-		"prerequisite": at("prerequisite", func(v ast.Node) { f.Prerequisite = p.prerequisite(v) }),
-		"rules": p.field("rules", func(v ast.Node) {
-			p.each(v, "rules", func(r ast.Node) {
-				pos.items = append(pos.items, lineOf(r))
+		"prerequisite": at("prerequisite", func(v yamldoc.Node) { f.Prerequisite = p.prerequisite(v) }),
+		"rules": p.field("rules", func(v yamldoc.Node) {
+			p.each(v, "rules", func(r yamldoc.Node) {
+				pos.items = append(pos.items, r.RefLine())
 				p.at.index = len(pos.items)
 				f.Rules = append(f.Rules, p.rule(r))
 			})
 		}),
-		"schedule": p.field("schedule", func(v ast.Node) {
-			p.each(v, "schedule", func(s ast.Node) {
-				pos.steps = append(pos.steps, lineOf(s))
+		"schedule": p.field("schedule", func(v yamldoc.Node) {
+			p.each(v, "schedule", func(s yamldoc.Node) {
+				pos.steps = append(pos.steps, s.RefLine())
 				p.at.index = len(pos.steps)
 				f.Schedule = append(f.Schedule, p.step(s))
 			})
@@ -89,19 +88,19 @@ func (p *yamlParser) flag(n ast.Node) *Flag {
 	return f
 }
 
-func (p *yamlParser) variants(n ast.Node) map[string]any {
+func (p *yamlParser) variants(n yamldoc.Node) map[string]any {
 	out := map[string]any{}
-	for _, mv := range p.mappingValues(n, "variants") {
-		out[mv.Key.GetToken().Value] = p.value(mv.Value, "variant "+mv.Key.GetToken().Value)
+	for _, e := range p.entries(n, "variants") {
+		out[e.Key] = p.value(e.Value(), "variant "+e.Key)
 	}
 	return out
 }
 
-func (p *yamlParser) prerequisite(n ast.Node) *Prerequisite {
+func (p *yamlParser) prerequisite(n yamldoc.Node) *Prerequisite {
 	pr := &Prerequisite{}
-	p.fields(n, "prerequisite", map[string]func(ast.Node){
-		"flag":    func(v ast.Node) { pr.Flag = p.scalar(v, "flag") },
-		"variant": func(v ast.Node) { pr.Variant = p.scalar(v, "variant") },
+	p.fields(n, "prerequisite", map[string]func(yamldoc.Node){
+		"flag":    func(v yamldoc.Node) { pr.Flag = p.scalar(v, "flag") },
+		"variant": func(v yamldoc.Node) { pr.Variant = p.scalar(v, "variant") },
 	})
 	return pr
 }
@@ -109,15 +108,15 @@ func (p *yamlParser) prerequisite(n ast.Node) *Prerequisite {
 // splitFields are the two ways of writing a split, shared by rules and
 // schedule steps: `percentage: 10` (booleans: 10 % on) or
 // `rollout: {on: 10%, off: 90%}`.
-func (p *yamlParser) splitFields(split *[]Weighted) map[string]func(ast.Node) {
-	return map[string]func(ast.Node){
-		"percentage": func(v ast.Node) {
+func (p *yamlParser) splitFields(split *[]Weighted) map[string]func(yamldoc.Node) {
+	return map[string]func(yamldoc.Node){
+		"percentage": func(v yamldoc.Node) {
 			if *split != nil {
 				p.errorf(v, "write either percentage or rollout, not both")
 			}
 			*split = feature.Percent(p.percent(v, "percentage"))
 		},
-		"rollout": func(v ast.Node) {
+		"rollout": func(v yamldoc.Node) {
 			if *split != nil {
 				p.errorf(v, "write either percentage or rollout, not both")
 			}
@@ -126,19 +125,19 @@ func (p *yamlParser) splitFields(split *[]Weighted) map[string]func(ast.Node) {
 	}
 }
 
-func (p *yamlParser) rule(n ast.Node) Rule {
+func (p *yamlParser) rule(n yamldoc.Node) Rule {
 	var r Rule
 	h := p.splitFields(&r.Split)
-	h["segment"] = func(v ast.Node) { r.Segment = p.scalar(v, "segment") }
-	h["variant"] = func(v ast.Node) { r.Variant = p.scalar(v, "variant") }
+	h["segment"] = func(v yamldoc.Node) { r.Segment = p.scalar(v, "segment") }
+	h["variant"] = func(v yamldoc.Node) { r.Variant = p.scalar(v, "variant") }
 	p.fields(n, "rule", h)
 	return r
 }
 
-func (p *yamlParser) step(n ast.Node) Step {
+func (p *yamlParser) step(n yamldoc.Node) Step {
 	var s Step
 	h := p.splitFields(&s.Split)
-	h["at"] = func(v ast.Node) {
+	h["at"] = func(v yamldoc.Node) {
 		t, err := time.Parse(time.RFC3339, p.scalar(v, "at"))
 		if err != nil {
 			p.errorf(v, "at: want a time like 2025-06-02T09:00:00Z")
@@ -152,16 +151,16 @@ func (p *yamlParser) step(n ast.Node) Step {
 	return s
 }
 
-func (p *yamlParser) rollout(n ast.Node) []Weighted {
+func (p *yamlParser) rollout(n yamldoc.Node) []Weighted {
 	split := []Weighted{}
-	for _, mv := range p.mappingValues(n, "rollout") {
-		split = append(split, Weighted{Variant: mv.Key.GetToken().Value, Weight: p.percent(mv.Value, "rollout")})
+	for _, e := range p.entries(n, "rollout") {
+		split = append(split, Weighted{Variant: e.Key, Weight: p.percent(e.Value(), "rollout")})
 	}
 	return split
 }
 
 // percent reads "10%", "12.5%", 10 or 12.5 as a weight in units of 0.001 %.
-func (p *yamlParser) percent(n ast.Node, what string) int {
+func (p *yamlParser) percent(n yamldoc.Node, what string) int {
 	text := p.scalar(n, what)
 	w, err := ParsePercent(text)
 	if err != nil {
@@ -192,7 +191,7 @@ func ParsePercent(text string) (int, error) {
 }
 
 // lifetime reads a duration, with "d" for days allowed ("30d", "36h").
-func (p *yamlParser) lifetime(n ast.Node) time.Duration {
+func (p *yamlParser) lifetime(n yamldoc.Node) time.Duration {
 	text := p.scalar(n, "expected_lifetime")
 	d, err := ParseLifetime(text)
 	if err != nil {

@@ -2,6 +2,7 @@ package flag
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -217,4 +218,61 @@ func FuzzParseFile(f *testing.F) {
 			t.Fatalf("ParseFile(Export(s)): %v\n%s", err, Export(s))
 		}
 	})
+}
+
+// A rule written once can be reused by alias, or merged and changed, and a
+// variant's value may hold an alias, as in bascule.yaml.
+func TestParseAnchorsAliasesAndMergeKeys(t *testing.T) {
+	const file = `segments:
+  - key: staff
+    keys: [u1]
+flags:
+  - key: a
+    enabled: true
+    rules:
+      - &staff-on {segment: staff, variant: on}
+  - key: b
+    enabled: true
+    rules: [*staff-on]
+  - key: c
+    enabled: true
+    variants: {red: &red {hex: "#a00"}, blue: {hex: "#00a", was: *red}}
+    off_variant: red
+    rules:
+      - {<<: *staff-on, variant: blue}
+`
+	doc, err := ParseFile("flags.yaml", []byte(file))
+	if err != nil {
+		t.Fatalf("ParseFile: %v", err)
+	}
+	s, err := doc.Snapshot(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Rule{{Segment: "staff", Variant: "on"}}
+	if diff := cmp.Diff(want, s.Flags["b"].Rules); diff != "" {
+		t.Errorf("b's aliased rule (-want +got):\n%s", diff)
+	}
+	want = []Rule{{Segment: "staff", Variant: "blue"}}
+	if diff := cmp.Diff(want, s.Flags["c"].Rules); diff != "" {
+		t.Errorf("c's merged rule (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]any{"hex": "#00a", "was": map[string]any{"hex": "#a00"}}, s.Flags["c"].Variants["blue"]); diff != "" {
+		t.Errorf("c's blue variant (-want +got):\n%s", diff)
+	}
+}
+
+// A flags file read by the API is bounded: aliases that expand to billions
+// of values are an error, quickly.
+func TestParseAliasBombIsRefused(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("flags:\n  - key: a\n    variants:\n      l0: &l0 [x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i <= 9; i++ {
+		fmt.Fprintf(&b, "      l%d: &l%d [*l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d]\n", i, i, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
+	}
+	_, err := ParseFile("f.yaml", []byte(b.String()))
+	var fe *FileError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "values through its aliases") {
+		t.Errorf("ParseFile(alias bomb) = %v, want a *FileError about aliases", err)
+	}
 }

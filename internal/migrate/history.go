@@ -35,7 +35,7 @@ func (e *DriftError) Error() string {
 }
 
 // history reads and writes HistoryTable through a dialect.
-type history struct{ d Dialect }
+type history struct{ d HistorySQL }
 
 // conn is a database pool or one connection of it.
 type conn interface {

@@ -14,7 +14,9 @@ import (
 // LockTimeout and are retried with exponential backoff, LockRetries times
 // at most. Only Dialect is required; zero durations take the defaults.
 type Runner struct {
-	Dialect Dialect
+	// Dialect is the engine's part the Runner needs; a full Dialect
+	// (postgres.Dialect{}, sqlite.Dialect{}) is one.
+	Dialect Session
 	// LockTimeout bounds how long a statement waits for a table lock, and
 	// so how long production queries can queue behind it. Default 500ms.
 	LockTimeout time.Duration
