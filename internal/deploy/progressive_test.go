@@ -288,7 +288,7 @@ func TestProgressiveSurvivesRestart(t *testing.T) {
 // then a deploy service that recovers.
 func (s *guardStack) restart(t *testing.T) {
 	t.Helper()
-	table, err := deploy.LoadRouting(s.dataDir + "/routing.json")
+	table, err := router.LoadTable(s.dataDir + "/routing.json")
 	if err != nil {
 		t.Fatal(err)
 	}
