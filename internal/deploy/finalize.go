@@ -195,4 +195,3 @@ func (s *Service) finalizeEffect(ctx context.Context, target router.Color) strin
 	}
 	return ""
 }
-

@@ -84,4 +84,3 @@ func (s *Service) checkLive(ctx context.Context) error {
 	}
 	return nil
 }
-
