@@ -48,7 +48,7 @@ func create(t *testing.T, db *sqlite.DB, app string, state store.State) store.De
 func TestMoveEveryTransition(t *testing.T) {
 	s, db := moveFixture(t)
 	ctx := context.Background()
-	for i, tr := range Transitions {
+	for i, tr := range Transitions() {
 		d := create(t, db, fmt.Sprintf("app%d", i), tr.From)
 		ch, stop := s.Subscribe(d.ID)
 		d.Error = "why " + tr.Why
@@ -111,7 +111,7 @@ func TestMoveRefusals(t *testing.T) {
 		}
 		stop()
 	}
-	if want := len(store.States())*(len(store.States())-1)*len(actions) - len(Transitions); n != want {
+	if want := len(store.States())*(len(store.States())-1)*len(actions) - len(Transitions()); n != want {
 		t.Errorf("%d refusals checked, want %d", n, want)
 	}
 

@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/bascule/bascule/internal/store"
 )
@@ -30,11 +31,11 @@ type Transition struct {
 	Why      string // when it happens, in words
 }
 
-// Transitions is the state machine: every move a deployment may make.
+// transitions is the state machine: every move a deployment may make.
 // A deployment is created queued; failed, and a finalized release's state,
 // are final. Anything not listed is refused (see move). Recording a step
 // without changing the state is not a move and is always allowed.
-var Transitions = []Transition{
+var transitions = [...]Transition{
 	{store.StateQueued, store.StateMigrating, ActionDeploy, "the pipeline starts: fetch, gates, migrations"},
 	{store.StateMigrating, store.StateStarting, ActionDeploy, "migrated: what ran on the target color is replaced, the candidate starts"},
 	{store.StateStarting, store.StateVerifying, ActionDeploy, "the candidate runs: health check, smoke test"},
@@ -50,10 +51,15 @@ var Transitions = []Transition{
 	{store.StateLive, store.StateFinalized, ActionFinalize, "finalize: its contract migrations ran"},
 }
 
+// Transitions returns the state machine's table: every move a deployment
+// may make. A deployment is created queued; failed and finalized are
+// final. The slice is a copy: the table itself cannot be changed.
+func Transitions() []Transition { return slices.Clone(transitions[:]) }
+
 // Allowed reports whether the table lets action move a deployment from
 // state from to state to.
 func Allowed(from, to store.State, by Action) bool {
-	for _, t := range Transitions {
+	for _, t := range transitions {
 		if t.From == from && t.To == to && t.By == by {
 			return true
 		}

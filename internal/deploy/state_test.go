@@ -47,7 +47,7 @@ func TestTransitionTable(t *testing.T) {
 			}
 		}
 	}
-	for _, tr := range deploy.Transitions {
+	for _, tr := range deploy.Transitions() {
 		if tr.From == store.StateFailed || tr.From == store.StateFinalized {
 			t.Errorf("%s → %s: %s is final", tr.From, tr.To, tr.From)
 		}
