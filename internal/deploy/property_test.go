@@ -24,8 +24,8 @@ import (
 const (
 	propSequences    = 200
 	propSteps        = 30
-	propBudget       = 10 * time.Second
-	propMinSequences = 5
+	propBudget       = 8 * time.Second
+	propMinSequences = 3
 )
 
 // TestStateMachineProperties runs seeded random sequences of deploy,
