@@ -365,7 +365,7 @@ func printStatus(w io.Writer, st deploy.Status, wide bool) error {
 		if cs.Queued > 0 {
 			inFlight += " (" + strconv.FormatInt(cs.Queued, 10) + " queued)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s", cs.Color, role, dash(version), dash(state), health, inFlight, dash(cs.Addr))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s", cs.Color, role, dash(version), dash(string(state)), health, inFlight, dash(cs.Addr))
 		if wide {
 			pid := "-"
 			if cs.PID != 0 {

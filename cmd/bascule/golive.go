@@ -9,6 +9,7 @@ import (
 
 	"github.com/bascule/bascule/internal/deploy"
 	"github.com/bascule/bascule/internal/guard"
+	"github.com/bascule/bascule/internal/store"
 	"github.com/spf13/cobra"
 )
 
@@ -209,7 +210,7 @@ func (c *cli) checkStillLive(ctx context.Context, id int64) error {
 		return err
 	}
 	for _, d := range list {
-		if d.ID == id && d.State == "rolled_back" {
+		if d.ID == id && d.State == store.StateRolledBack {
 			c.printf("%s was rolled back.\n", d.Version)
 			return exitError(1)
 		}

@@ -30,16 +30,35 @@ type Driver interface {
 	Logs(color string, n int) []string
 }
 
-// Router is what the pipeline needs of the data plane.
-type Router interface {
+// Routes is the routing table the pipeline reads and replaces. The
+// pipeline changes it only through Service.route: checked, persisted, then
+// installed.
+type Routes interface {
 	Table() router.Table
-	SetUpstream(c router.Color, addr string)
-	Switch(to router.Color) error
-	SetSplit(sp *router.Split) error
+	CheckTable(t router.Table) error
+	Install(t router.Table)
+}
+
+// Drainer waits for the requests in flight to an upstream to end: all of
+// them before its process is stopped (Drain), or all but the upgraded
+// connections after a switch that keeps it running (DrainRequests).
+type Drainer interface {
+	Drain(ctx context.Context, addr string) error
+	DrainRequests(ctx context.Context, addr string) error
+}
+
+// Load is what Status shows of an upstream's traffic.
+type Load interface {
 	InFlight(addr string) int64
 	Queued(addr string) int64
-	Upgraded(addr string) int64
-	Drain(ctx context.Context, addr string) error
+}
+
+// Router is the data plane as bascule serve hands it over (a
+// *router.Router); each part of the pipeline uses one of its parts.
+type Router interface {
+	Routes
+	Drainer
+	Load
 }
 
 // Store is what the pipeline persists.
@@ -112,11 +131,6 @@ type Service struct {
 	log    *slog.Logger
 	events *broker
 
-	// switching serialises everything that changes which release runs where
-	// or which color is live. Go-live and rollback only TryLock it, so a
-	// second click gets a clear conflict instead of queueing behind a deploy.
-	switching sync.Mutex
-
 	runMu   sync.Mutex
 	running map[int64]bool // deployments whose pipeline has not returned
 
@@ -128,9 +142,15 @@ type Service struct {
 	prog     *Progressive  // the progressive go-live in progress, if any
 	progWake chan struct{} // tells its runner that prog changed
 
-	ctx    context.Context // cancelled by Close; pipelines run under it
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	// switching serialises everything that changes which release runs where
+	// or which color is live. Go-live and rollback only try it (or wait
+	// briefly), so a second click gets a clear conflict instead of queueing
+	// behind a deploy.
+	switching switchLock
+
+	closing   chan struct{} // closed by Close: background work stops
+	closeOnce sync.Once
+	wg        sync.WaitGroup
 }
 
 // New returns a Service. Call Recover once before serving requests.
@@ -151,15 +171,29 @@ func New(opts Options) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	return &Service{opts: opts, log: log, events: newBroker(), running: map[int64]bool{}, ctx: ctx, cancel: cancel,
-		progWake: make(chan struct{}, 1)}
+	return &Service{opts: opts, log: log, events: newBroker(), running: map[int64]bool{},
+		progWake: make(chan struct{}, 1), switching: newSwitchLock(), closing: make(chan struct{})}
 }
 
 // Close stops running pipelines (they end failed, "interrupted") and waits.
 func (s *Service) Close() {
-	s.cancel()
+	s.closeOnce.Do(func() { close(s.closing) })
 	s.wg.Wait()
+}
+
+// background returns a context for work that outlives the request that
+// started it (a pipeline, a progressive go-live's steps, the guard's
+// watch): it ends when Close is called, or when cancel is.
+func (s *Service) background() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		select {
+		case <-s.closing:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
 }
 
 // ConflictError says why an action cannot run now; the API answers 409.

@@ -2,38 +2,13 @@ package deploy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/bascule/bascule/internal/migrate"
 	"github.com/bascule/bascule/internal/router"
-	"github.com/bascule/bascule/internal/runtime"
 	"github.com/bascule/bascule/internal/store"
 )
-
-// abandonReady fails a release that was ready on the target color but never
-// went live: its color is about to be replaced.
-func (s *Service) abandonReady(ctx context.Context, d *store.Deployment) {
-	recent, err := s.opts.Store.ListDeployments(ctx, s.opts.App, 20)
-	if err != nil {
-		s.log.Error("list deployments", "err", err)
-		return
-	}
-	now := s.now()
-	for i := range recent {
-		old := &recent[i]
-		if old.ID == d.ID || old.State != store.StateReady || old.Color != d.Color {
-			continue
-		}
-		old.State, old.Error = store.StateFailed, fmt.Sprintf("superseded by deployment #%d before going live", d.ID)
-		old.UpdatedAt, old.FinishedAt = now, &now
-		if err := s.opts.Store.UpdateDeployment(ctx, old); err != nil {
-			s.log.Error("update superseded deployment", "id", old.ID, "err", err)
-		}
-		s.events.publish(*old)
-	}
-}
 
 // serving returns the deployment whose release serves production.
 func (s *Service) serving(ctx context.Context) (store.Deployment, bool) {
@@ -61,41 +36,6 @@ func (s *Service) toFinalize(ctx context.Context) (*store.Deployment, bool) {
 	return &live, live.State == store.StateLive
 }
 
-// gates runs every migration gate of the deployment before anything of it
-// touches production: the candidate's lint, and the rehearsal on a shadow
-// copy of the schema of the live release's contract step (when this
-// deployment finalizes it) followed by the candidate's expand step.
-func (p *pipeline) gates(ctx context.Context, version, dir string, live *store.Deployment, finalize bool) error {
-	s := p.s
-	if s.opts.Migrations == nil {
-		return nil
-	}
-	p.begin(StepGates, store.StateMigrating)
-	plan := migrate.Plan{Candidate: migrate.Release{Version: version, Dir: dir}, Finalize: finalize}
-	if live != nil {
-		rel, err := s.opts.Store.Release(ctx, live.Version)
-		if err != nil {
-			return fmt.Errorf("gates: read the live release %s: %w", live.Version, err)
-		}
-		liveDir, err := s.unpack(ctx, rel)
-		if err != nil {
-			return fmt.Errorf("gates: unpack the live release %s: %w", live.Version, err)
-		}
-		plan.Live = migrate.Release{Version: live.Version, Dir: liveDir}
-	}
-	var lines []string
-	summary, err := s.opts.Migrations.Check(ctx, plan, func(line string) { lines = append(lines, line) })
-	if err != nil {
-		err = fmt.Errorf("gates: %w", err)
-		// The step keeps what the gates said before refusing (lint
-		// warnings, risks the shadow saw), under the reason.
-		p.endStep(store.StepFailed, strings.Join(append([]string{err.Error()}, lines...), "\n"))
-		return err
-	}
-	p.done(strings.Join(append([]string{summary}, lines...), "\n"))
-	return nil
-}
-
 // finalizePrevious finalizes live, the release that served production
 // until this deployment: its contract migrations run now.
 func (p *pipeline) finalizePrevious(ctx context.Context, live *store.Deployment) error {
@@ -104,13 +44,14 @@ func (p *pipeline) finalizePrevious(ctx context.Context, live *store.Deployment)
 			*live = cur // as the guard left it: its step ended
 		}
 	}
-	p.begin(StepFinalize, store.StateMigrating)
+	if err := p.begin(ctx, StepFinalize, store.StateMigrating); err != nil {
+		return err
+	}
 	msg, err := p.s.finalize(ctx, live)
 	if err != nil {
 		return fmt.Errorf("finalize %s: %w", live.Version, err)
 	}
-	p.done(msg)
-	return nil
+	return p.done(ctx, msg)
 }
 
 // finalize runs the contract phase of d's release and records it
@@ -137,9 +78,10 @@ func (s *Service) finalize(ctx context.Context, d *store.Deployment) (string, er
 		msg += ": " + summary
 	}
 	end := s.now()
-	d.State = store.StateFinalized
 	d.Steps = append(d.Steps, store.Step{Name: StepFinalize, State: store.StepDone, Message: msg, StartedAt: start, EndedAt: &end})
-	s.saveDeployment(ctx, d)
+	if err := s.move(ctx, d, ActionFinalize, store.StateFinalized); err != nil {
+		return "", err
+	}
 	return msg, nil
 }
 
@@ -184,10 +126,10 @@ func (s *Service) Finalize(ctx context.Context, actor, reason string) (Status, e
 	}
 	msg, err := s.finalize(ctx, &live)
 	if err != nil {
-		s.audit(ctx, actor, "finalize", live.Version, "failed", err.Error())
+		s.audit(ctx, actor, ActionFinalize, live.Version, "failed", err.Error())
 		return Status{}, fmt.Errorf("finalize %s: %w", live.Version, err)
 	}
-	s.audit(ctx, actor, "finalize", live.Version, "ok", msg+": "+reason)
+	s.audit(ctx, actor, ActionFinalize, live.Version, "ok", msg+": "+reason)
 	return s.Status(ctx)
 }
 
@@ -252,50 +194,4 @@ func (s *Service) finalizeEffect(ctx context.Context, target router.Color) strin
 		return fmt.Sprintf("Finalizing %s runs its contract migrations; after that, rolling back to %s is refused (unless forced)", live.Version, other.Version)
 	}
 	return ""
-}
-
-// migrate runs the expand phase, then checks that the live release still
-// answers its health check against the expanded schema: if it does not, the
-// deployment fails before any traffic moves.
-func (p *pipeline) migrate(ctx context.Context, version, dir string) error {
-	s := p.s
-	p.begin(StepMigrate, store.StateMigrating)
-	if s.opts.Migrations == nil {
-		p.endStep(store.StepSkipped, "no database configured")
-		return nil
-	}
-	var lines []string
-	summary, err := s.opts.Migrations.Expand(ctx, version, dir, func(line string) {
-		lines = append(lines, line)
-	})
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	if err := s.checkLive(ctx); err != nil {
-		return err
-	}
-	p.done(strings.Join(append([]string{summary}, lines...), "\n"))
-	return nil
-}
-
-func (s *Service) checkLive(ctx context.Context) error {
-	t := s.opts.Router.Table()
-	addr := t.Upstreams[t.Live]
-	if addr == "" {
-		return nil
-	}
-	pctx, cancel := context.WithTimeout(ctx, s.probeTimeout())
-	defer cancel()
-	if err := runtime.Probe(pctx, addr, s.opts.Health); err != nil {
-		return fmt.Errorf("the live release on %s fails its health check after the expand migrations "+
-			"(they are applied; its schema changes must be backward compatible): %w", t.Live, err)
-	}
-	return nil
-}
-
-func (s *Service) unpack(ctx context.Context, rel store.Release) (string, error) {
-	if s.opts.Artifacts == nil {
-		return "", errors.New("no artifact store")
-	}
-	return s.opts.Artifacts.Unpack(ctx, rel.Digest, rel.Format, rel.Filename)
 }

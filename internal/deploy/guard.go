@@ -143,7 +143,9 @@ func (s *Service) startGuard(ctx context.Context, d *store.Deployment, to, from 
 	w := s.newWatch(d, to, from, started)
 	d.Steps = append(d.Steps, store.Step{Name: StepGuard, State: store.StepRunning, StartedAt: started,
 		Message: fmt.Sprintf("watching %s for %s: error rate limit %s", to, cfg.Window, guard.Percent(cfg.MaxErrorRate))})
-	s.saveDeployment(ctx, d)
+	if err := s.record(ctx, d, ActionGoLive); err != nil {
+		s.log.Error("guard: record step", "id", d.ID, "err", err)
+	}
 	s.runWatch(w)
 }
 
@@ -162,7 +164,7 @@ func (s *Service) newWatch(d *store.Deployment, to, from router.Color, started t
 
 // runWatch starts w's goroutine and makes it the running watch.
 func (s *Service) runWatch(w *guardWatch) {
-	ctx, cancel := context.WithCancel(s.ctx)
+	ctx, cancel := s.background()
 	w.cancel = cancel
 	s.guardMu.Lock()
 	s.watch = w
@@ -172,6 +174,7 @@ func (s *Service) runWatch(w *guardWatch) {
 	go func() {
 		defer s.wg.Done()
 		defer close(w.done)
+		defer cancel()
 		w.run(ctx)
 	}()
 }
@@ -334,7 +337,7 @@ func (w *guardWatch) cancelled() {
 	if why == "" {
 		return // bascule is stopping
 	}
-	w.endStep(context.WithoutCancel(w.s.ctx), store.StepDone, "stood down: "+why, "")
+	w.endStep(context.Background(), store.StepDone, "stood down: "+why, "")
 	w.finish(GuardStoodDown, why)
 	w.s.log.Info("guard stood down", "version", w.version, "why", why)
 }
@@ -366,7 +369,9 @@ func (w *guardWatch) endStep(ctx context.Context, state, msg, errMsg string) {
 	if errMsg != "" {
 		d.Error = errMsg
 	}
-	s.saveDeployment(ctx, &d)
+	if err := s.record(ctx, &d, ActionGoLive); err != nil {
+		s.log.Error("guard: record step", "id", w.id, "err", err)
+	}
 }
 
 func (s *Service) guardTick() time.Duration {

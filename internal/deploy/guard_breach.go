@@ -18,19 +18,11 @@ func (w *guardWatch) breach(ctx context.Context, why string) {
 	s := w.s
 	reason := "guard: " + why
 	s.log.Warn("guard: breach", "version", w.version, "color", w.to, "why", why)
-	for !s.switching.TryLock() {
-		// A person is switching, or a deployment holds the lock (and will
-		// stand this watch down when it finalizes): wait, then look again.
-		select {
-		case <-ctx.Done():
-			w.cancelled()
-			return
-		case <-time.After(s.guardTick()):
-		}
-		if !w.serving(s.opts.Router.Table()) {
-			w.standDownAfterSwitch(ctx)
-			return
-		}
+	// A person switching, or a deployment finalizing this release, holds
+	// the lock and stands this watch down (ctx ends) before it lets go.
+	if !s.switching.LockContext(ctx) {
+		w.cancelled()
+		return
 	}
 	defer s.switching.Unlock()
 	if !w.serving(s.opts.Router.Table()) {
@@ -40,7 +32,7 @@ func (w *guardWatch) breach(ctx context.Context, why string) {
 	if unsafe := s.rollbackUnsafe(ctx, w.from); unsafe != "" {
 		msg := "guard: breach, rollback unsafe: " + unsafe + " (" + why + ")"
 		w.endStep(ctx, store.StepFailed, msg, msg)
-		s.audit(ctx, "guard", "rollback", w.version, "refused", msg)
+		s.audit(ctx, "guard", ActionRollback, w.version, "refused", msg)
 		s.log.Error("guard: breach, rollback unsafe", "version", w.version, "why", unsafe, "breach", why)
 		w.finish(GuardUnsafe, msg)
 		return
@@ -49,7 +41,7 @@ func (w *guardWatch) breach(ctx context.Context, why string) {
 	if p := s.progressive(); p != nil && p.DeploymentID == w.id {
 		err = s.rollbackProgressive(ctx, p, "guard", reason)
 	} else {
-		err = s.switchLocked(ctx, w.from, "guard", "rollback", reason)
+		err = s.switchLocked(ctx, w.from, "guard", ActionRollback, reason)
 	}
 	if err != nil {
 		msg := fmt.Sprintf("guard: breach, rollback failed: %v (%s)", err, why)
@@ -152,7 +144,9 @@ func (s *Service) resumeGuard(ctx context.Context) {
 	end := func(msg string) {
 		now := s.now()
 		d.Steps[len(d.Steps)-1].State, d.Steps[len(d.Steps)-1].Message, d.Steps[len(d.Steps)-1].EndedAt = store.StepDone, msg, &now
-		s.saveDeployment(ctx, &d)
+		if err := s.record(ctx, &d, ActionGoLive); err != nil {
+			s.log.Error("guard: record step", "id", d.ID, "err", err)
+		}
 	}
 	switch {
 	case !s.opts.Guard.Enabled() || s.opts.Traffic == nil:

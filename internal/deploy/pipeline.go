@@ -40,7 +40,7 @@ func (s *Service) Deploy(ctx context.Context, version, reason, actor string) (st
 	}
 	if p := s.progressive(); p != nil {
 		err := progressConflict(p, "promote it or roll back before the next deployment")
-		s.audit(ctx, actor, "deploy", version, "refused", err.Error())
+		s.audit(ctx, actor, ActionDeploy, version, "refused", err.Error())
 		return store.Deployment{}, err
 	}
 	now := s.now()
@@ -54,7 +54,7 @@ func (s *Service) Deploy(ctx context.Context, version, reason, actor string) (st
 		}
 		return d, fmt.Errorf("create deployment: %w", err)
 	}
-	s.audit(ctx, actor, "deploy", version, "started", fmt.Sprintf("deployment #%d: %s", d.ID, reason))
+	s.audit(ctx, actor, ActionDeploy, version, "started", fmt.Sprintf("deployment #%d: %s", d.ID, reason))
 	s.setRunning(d.ID, true)
 	// The pipeline works on its own copy: the caller reads the queued one
 	// while the pipeline changes it.
@@ -62,7 +62,9 @@ func (s *Service) Deploy(ctx context.Context, version, reason, actor string) (st
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.run(s.ctx, &running)
+		ctx, cancel := s.background()
+		defer cancel()
+		s.run(ctx, &running)
 		s.setRunning(running.ID, false)
 		// Wake the followers, who stop once the pipeline has ended.
 		s.events.publish(running)
@@ -91,36 +93,46 @@ func (s *Service) run(ctx context.Context, d *store.Deployment) {
 		if err != nil {
 			outcome = store.StateFailed
 		}
-		s.opts.Observer.DeploymentFinished(outcome, time.Since(d.CreatedAt))
+		s.opts.Observer.DeploymentFinished(string(outcome), time.Since(d.CreatedAt))
 	}
 	if err != nil {
-		p.fail(err)
+		p.fail(ctx, err)
 		return
 	}
 	if s.opts.AutoGoLive {
-		p.begin(StepGoLive, store.StateReady)
-		if hold := s.held(ctx, d.Version); hold != "" {
-			// The release stays ready: a person decides.
-			p.endStep(store.StepSkipped, "not automatic: "+hold+"; go live by hand if you are sure")
-			return
-		}
-		from := s.opts.Router.Table().Live
-		if err := s.switchLocked(ctx, router.Color(d.Color), d.RequestedBy, "go-live", "automatic"); err != nil {
-			// The release stays ready: an operator can still go live by hand.
-			p.endStep(store.StepFailed, err.Error())
-			return
-		}
-		// switchLocked recorded the deployment live in the store; the
-		// pipeline's copy must say so too before it is saved again.
-		now := s.now()
-		d.State, d.FinishedAt = store.StateLive, &now
-		p.endStep(store.StepDone, "all production traffic on "+d.Color)
-		if from != router.Color(d.Color) {
-			s.startGuard(ctx, d, router.Color(d.Color), from, now)
-		}
+		p.autoGoLive(ctx)
+	}
+}
+
+// autoGoLive switches production to the ready release, unless the guard
+// rolled it back before: then it stays ready and a person decides.
+func (p *pipeline) autoGoLive(ctx context.Context) {
+	s, d := p.s, p.d
+	if err := p.begin(ctx, StepGoLive, store.StateReady); err != nil {
+		s.log.Error("automatic go-live", "id", d.ID, "err", err)
 		return
 	}
-	p.save()
+	if hold := s.held(ctx, d.Version); hold != "" {
+		p.endStep(ctx, store.StepSkipped, "not automatic: "+hold+"; go live by hand if you are sure")
+		return
+	}
+	from := s.opts.Router.Table().Live
+	if err := s.switchLocked(ctx, router.Color(d.Color), d.RequestedBy, ActionGoLive, "automatic"); err != nil {
+		// The release stays ready: an operator can still go live by hand.
+		p.endStep(ctx, store.StepFailed, err.Error())
+		return
+	}
+	// switchLocked moved the deployment live: the pipeline's copy is stale.
+	cur, err := s.opts.Store.Deployment(context.WithoutCancel(ctx), d.ID)
+	if err != nil {
+		s.log.Error("automatic go-live: read deployment", "id", d.ID, "err", err)
+		return
+	}
+	*d = cur
+	p.endStep(ctx, store.StepDone, "all production traffic on "+d.Color)
+	if from != router.Color(d.Color) {
+		s.startGuard(ctx, d, router.Color(d.Color), from, s.now())
+	}
 }
 
 type pipeline struct {
@@ -145,12 +157,16 @@ func (p *pipeline) execute(ctx context.Context) error {
 	p.color = s.targetColor()
 	p.d.Color = string(p.color)
 
-	p.begin(StepFetch, store.StateMigrating)
+	if err := p.begin(ctx, StepFetch, store.StateMigrating); err != nil {
+		return err
+	}
 	dir, err := s.unpack(ctx, rel)
 	if err != nil {
 		return fmt.Errorf("fetch %s: %w", rel.Version, err)
 	}
-	p.done(fmt.Sprintf("%s verified, unpacked", rel.Digest[:min(len(rel.Digest), 19)]))
+	if err := p.done(ctx, fmt.Sprintf("%s verified, unpacked", rel.Digest[:min(len(rel.Digest), 19)])); err != nil {
+		return err
+	}
 
 	// Nothing touches production before the candidate passed every gate:
 	// the live release is finalized only then, and its contract step was
@@ -167,96 +183,103 @@ func (p *pipeline) execute(ctx context.Context) error {
 	if err := p.migrate(ctx, rel.Version, dir); err != nil {
 		return err
 	}
+	if err := p.startCandidate(ctx, rel.Version, dir); err != nil {
+		return err
+	}
+	if err := p.smokeTest(ctx, dir, rel.Version); err != nil {
+		return err
+	}
+	now := s.now()
+	p.d.FinishedAt = &now
+	return s.move(ctx, p.d, ActionDeploy, store.StateReady)
+}
 
+// startCandidate replaces what ran on the target color with the
+// candidate, waits until it is healthy, and routes its color to it (for
+// preview, or production on the very first deployment).
+func (p *pipeline) startCandidate(ctx context.Context, version, dir string) error {
+	s := p.s
 	// From here on the target color changes: what ran there is replaced.
 	// Before, a failure leaves it exactly as it was (the previous release
 	// warm for a rollback, or a ready one that can still go live).
 	s.abandonReady(ctx, p.d)
 	p.replacing = true
-	p.begin(StepReplace, store.StateStarting)
-	msg, err := s.replace(ctx, p.color, p.d.ID)
+	if err := p.begin(ctx, StepReplace, store.StateStarting); err != nil {
+		return err
+	}
+	msg, err := s.replace(ctx, p.color)
 	if err != nil {
 		return err
 	}
-	p.done(msg)
+	if err := p.done(ctx, msg); err != nil {
+		return err
+	}
 
-	p.begin(StepStart, store.StateStarting)
-	inst, err := s.opts.Driver.Start(ctx, string(p.color), s.spec(rel.Version, dir))
+	if err := p.begin(ctx, StepStart, store.StateStarting); err != nil {
+		return err
+	}
+	inst, err := s.opts.Driver.Start(ctx, string(p.color), s.spec(version, dir))
 	if err != nil {
-		return fmt.Errorf("start %s on %s: %w", rel.Version, p.color, err)
+		return fmt.Errorf("start %s on %s: %w", version, p.color, err)
 	}
 	p.addr = inst.Addr
 	p.started = true
-	p.done(fmt.Sprintf("pid %d on %s", inst.PID, inst.Addr))
+	if err := p.done(ctx, fmt.Sprintf("pid %d on %s", inst.PID, inst.Addr)); err != nil {
+		return err
+	}
 
-	p.begin(StepHealth, store.StateVerifying)
+	if err := p.begin(ctx, StepHealth, store.StateVerifying); err != nil {
+		return err
+	}
 	if err := s.waitHealthy(ctx, p.color, inst.Addr); err != nil {
 		return err
 	}
-	p.done("healthy at " + inst.Addr)
-	// From here the release is reachable through preview (or, on the very
-	// first deployment, is the only thing there is to serve).
-	s.opts.Router.SetUpstream(p.color, inst.Addr)
-	if err := s.persistRouting(); err != nil {
+	if err := p.done(ctx, "healthy at "+inst.Addr); err != nil {
 		return err
 	}
-	if err := s.opts.Store.PutSlot(ctx, s.opts.App, store.Slot{Color: string(p.color), Version: rel.Version, DeploymentID: p.d.ID, UpdatedAt: s.now()}); err != nil {
+	if err := s.setUpstream(p.color, inst.Addr); err != nil {
+		return err
+	}
+	if err := s.opts.Store.PutSlot(ctx, s.opts.App, store.Slot{Color: string(p.color), Version: version, DeploymentID: p.d.ID, UpdatedAt: s.now()}); err != nil {
 		return fmt.Errorf("record slot: %w", err)
 	}
-
-	p.begin(StepSmoke, store.StateVerifying)
-	if len(s.opts.SmokeCommand) == 0 {
-		p.endStep(store.StepSkipped, "no smoke test configured")
-	} else {
-		out, err := s.smoke(ctx, dir, inst.Addr, rel.Version)
-		if err != nil {
-			return fmt.Errorf("smoke test: %w\n%s", err, out)
-		}
-		p.done(lastLine(out))
-	}
-	now := s.now()
-	p.d.State, p.d.FinishedAt = store.StateReady, &now
 	return nil
 }
 
-func (p *pipeline) begin(name, state string) {
-	now := p.s.now()
-	p.d.State = state
-	p.d.Steps = append(p.d.Steps, store.Step{Name: name, State: store.StepRunning, StartedAt: now})
-	p.save()
+// begin starts step name with the deployment in state.
+func (p *pipeline) begin(ctx context.Context, name string, state store.State) error {
+	p.d.Steps = append(p.d.Steps, store.Step{Name: name, State: store.StepRunning, StartedAt: p.s.now()})
+	return p.s.move(ctx, p.d, ActionDeploy, state)
 }
 
-func (p *pipeline) done(msg string) { p.endStep(store.StepDone, msg) }
+func (p *pipeline) done(ctx context.Context, msg string) error {
+	return p.endStep(ctx, store.StepDone, msg)
+}
 
-func (p *pipeline) endStep(state, msg string) {
+// endStep ends the running step as state with msg.
+func (p *pipeline) endStep(ctx context.Context, state, msg string) error {
+	p.closeStep(state, msg)
+	return p.s.record(ctx, p.d, ActionDeploy)
+}
+
+// closeStep ends the running step in the pipeline's copy only.
+func (p *pipeline) closeStep(state, msg string) {
 	if len(p.d.Steps) == 0 {
 		return
 	}
 	now := p.s.now()
-	st := &p.d.Steps[len(p.d.Steps)-1]
-	if st.EndedAt == nil {
+	if st := &p.d.Steps[len(p.d.Steps)-1]; st.EndedAt == nil {
 		st.State, st.Message, st.EndedAt = state, msg, &now
 	}
-	p.save()
-}
-
-// save persists the deployment. It uses a context that outlives the
-// pipeline's, so that an interrupted pipeline still records that it failed.
-func (p *pipeline) save() {
-	p.d.UpdatedAt = p.s.now()
-	if err := p.s.opts.Store.UpdateDeployment(context.WithoutCancel(p.s.ctx), p.d); err != nil {
-		p.s.log.Error("persist deployment", "id", p.d.ID, "err", err)
-	}
-	p.s.events.publish(*p.d)
 }
 
 // fail ends the deployment: the candidate is stopped, traffic never moved.
 // A failure before the replace step leaves the target color as it was,
 // and shows no log: the candidate never ran, and the color's log is the
-// previous release's.
-func (p *pipeline) fail(err error) {
+// previous release's. It records the failure even when ctx is cancelled.
+func (p *pipeline) fail(ctx context.Context, err error) {
 	s := p.s
-	ctx := context.WithoutCancel(s.ctx)
+	ctx = context.WithoutCancel(ctx)
 	if errors.Is(err, context.Canceled) {
 		err = errors.New("interrupted: bascule was stopped during the deployment")
 	}
@@ -266,11 +289,11 @@ func (p *pipeline) fail(err error) {
 	if p.replacing {
 		s.clearSlot(ctx, p.color)
 	}
-	p.endStep(store.StepFailed, err.Error())
+	p.closeStep(store.StepFailed, err.Error())
 	now := s.now()
-	p.d.State, p.d.Error, p.d.FinishedAt = store.StateFailed, err.Error(), &now
-	p.save()
-	s.audit(ctx, p.d.RequestedBy, "deploy", p.d.Version, "failed", fmt.Sprintf("deployment #%d: %v", p.d.ID, err))
+	p.d.Error, p.d.FinishedAt = err.Error(), &now
+	s.moveOrLog(ctx, p.d, ActionDeploy, store.StateFailed)
+	s.audit(ctx, p.d.RequestedBy, ActionDeploy, p.d.Version, "failed", fmt.Sprintf("deployment #%d: %v", p.d.ID, err))
 	s.log.Warn("deployment failed", "id", p.d.ID, "version", p.d.Version, "err", err)
 }
 

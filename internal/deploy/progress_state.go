@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/bascule/bascule/internal/store"
 )
@@ -26,7 +27,7 @@ func (s *Service) resumeProgress(ctx context.Context) {
 		if t.Split != nil {
 			// A split whose go-live is unknown: nothing would move it on.
 			s.log.Warn("a split without a progressive go-live: everyone to the live color", "split", t.Split)
-			if err := s.opts.Router.SetSplit(nil); err != nil {
+			if err := s.endSplit(); err != nil {
 				s.log.Error("end split", "err", err)
 			}
 		}
@@ -36,7 +37,7 @@ func (s *Service) resumeProgress(ctx context.Context) {
 	if err != nil || d.State != store.StateLive || t.Live != p.From {
 		s.log.Warn("progressive go-live: its deployment is no longer in progress; dropped", "deployment", p.DeploymentID)
 		s.removeProgress()
-		if err := s.opts.Router.SetSplit(nil); err != nil {
+		if err := s.endSplit(); err != nil {
 			s.log.Error("end split", "err", err)
 		}
 		return
@@ -50,7 +51,7 @@ func (s *Service) resumeProgress(ctx context.Context) {
 		return
 	}
 	p.Resumed = true
-	if err := s.applyStep(ctx, p, addr); err != nil {
+	if err := s.applyStep(p, addr); err != nil {
 		s.log.Error("progressive go-live: resume", "err", err)
 		return
 	}
@@ -103,4 +104,27 @@ func (s *Service) loadProgress() (*Progressive, error) {
 		return nil, fmt.Errorf("parse progressive go-live %s: bad steps %v at %d", s.opts.ProgressPath, p.Steps, p.Step)
 	}
 	return &p, nil
+}
+
+// writeFileAtomic writes b to path through a temporary file in the same
+// directory, synced, then renamed over path: a crash leaves the old file
+// or the new one, never a torn one.
+func writeFileAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }

@@ -128,11 +128,11 @@ func (s *Service) GoLiveProgressive(ctx context.Context, actor, reason string, s
 		return Status{}, &InputError{Msg: fmt.Sprintf("interval %s: each step must last at least %s", interval, MinInterval)}
 	}
 	if !s.lockSwitch(ctx) {
-		return Status{}, s.busy(ctx, actor, "go-live")
+		return Status{}, s.busy(ctx, actor, ActionGoLive)
 	}
 	defer s.switching.Unlock()
 	if err := s.startProgressive(ctx, actor, reason, steps, interval); err != nil {
-		s.audit(ctx, actor, "go-live", "", "refused", err.Error())
+		s.audit(ctx, actor, ActionGoLive, "", "refused", err.Error())
 		return Status{}, err
 	}
 	return s.Status(ctx)
@@ -172,13 +172,17 @@ func (s *Service) startProgressive(ctx context.Context, actor, reason string, st
 	if steps[0] == 100 {
 		p.NextAt = now // one step: the switch, at once
 	}
-	if err := s.applyStep(ctx, p, addr); err != nil {
+	if err := s.applyStep(p, addr); err != nil {
 		return err
 	}
-	s.markLive(ctx, &d)
+	if err := s.markLive(ctx, &d); err != nil {
+		return err
+	}
 	d.Steps = append(d.Steps, store.Step{Name: StepGoLive, State: store.StepRunning, StartedAt: now, Message: p.describe()})
-	s.saveDeployment(ctx, &d)
-	s.audit(ctx, actor, "go-live", d.Version, "ok", fmt.Sprintf("progressive, steps %s every %s, %s: %s",
+	if err := s.record(ctx, &d, ActionGoLive); err != nil {
+		s.log.Error("progressive go-live: record step", "id", d.ID, "err", err)
+	}
+	s.audit(ctx, actor, ActionGoLive, d.Version, "ok", fmt.Sprintf("progressive, steps %s every %s, %s: %s",
 		joinSteps(steps), interval, p.describe(), reason))
 	s.startGuard(ctx, &d, to, from, now)
 	if w := s.watchOf(d.ID); w != nil && p.Percent < 100 {
@@ -189,29 +193,18 @@ func (s *Service) startProgressive(ctx context.Context, actor, reason string, st
 	return nil
 }
 
-// applyStep persists p, then the routing table with p's split, then
-// installs the split: a crash in between restarts on what was asked.
-func (s *Service) applyStep(ctx context.Context, p *Progressive, addr string) error {
+// applyStep persists p, then routes the table with p's split (persisted,
+// then installed): a crash in between restarts on what was asked.
+func (s *Service) applyStep(p *Progressive, addr string) error {
 	if err := s.saveProgress(p); err != nil {
 		return err
 	}
-	t := s.opts.Router.Table()
-	next := router.Table{Live: t.Live, Upstreams: map[router.Color]string{}, Split: &router.Split{To: p.To, Weight: weight(p.Percent), Salt: p.Salt}}
-	for c, a := range t.Upstreams {
-		next.Upstreams[c] = a
-	}
+	next := tidy(s.opts.Router.Table())
+	next.Split = &router.Split{To: p.To, Weight: weight(p.Percent), Salt: p.Salt}
 	if addr != "" {
 		next.Upstreams[p.To] = addr
 	}
-	if s.opts.RoutingPath != "" {
-		if err := SaveRouting(s.opts.RoutingPath, next); err != nil {
-			return err
-		}
-	}
-	if addr != "" {
-		s.opts.Router.SetUpstream(p.To, addr)
-	}
-	if err := s.opts.Router.SetSplit(next.Split); err != nil {
+	if err := s.route(next); err != nil {
 		return fmt.Errorf("send %d%% of users to %s: %w", p.Percent, p.To, err)
 	}
 	s.log.Info("progressive go-live step", "version", p.Version, "percent", p.Percent, "step", p.Step+1, "of", len(p.Steps))
@@ -241,6 +234,8 @@ func (s *Service) runProgress(id int64) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		ctx, cancel := s.background()
+		defer cancel()
 		for {
 			p := s.progressive()
 			if p == nil || p.DeploymentID != id {
@@ -253,11 +248,11 @@ func (s *Service) runProgress(id int64) {
 				due = t.C
 			}
 			select {
-			case <-s.ctx.Done():
+			case <-ctx.Done():
 				return
 			case <-s.progWake:
 			case <-due:
-				s.advance(s.ctx, id, "bascule", "", false)
+				s.advance(ctx, id, "bascule", "", false)
 			}
 		}
 	}()
@@ -275,7 +270,7 @@ func (s *Service) advance(ctx context.Context, id int64, actor, reason string, p
 	}
 	if err := s.advanceLocked(ctx, p, actor, reason, promote); err != nil {
 		s.log.Error("progressive go-live: next step", "version", p.Version, "err", err)
-		s.audit(ctx, actor, "go-live", p.Version, "failed", err.Error())
+		s.audit(ctx, actor, ActionGoLive, p.Version, "failed", err.Error())
 	}
 }
 
@@ -291,12 +286,12 @@ func (s *Service) advanceLocked(ctx context.Context, p *Progressive, actor, reas
 	if p.Percent == 100 {
 		return s.completeProgressive(ctx, p, actor, reason, promote)
 	}
-	if err := s.applyStep(ctx, p, ""); err != nil {
+	if err := s.applyStep(p, ""); err != nil {
 		return err
 	}
 	s.setProgressive(p)
 	s.progressStep(ctx, p, store.StepRunning, p.describe(), "")
-	s.audit(ctx, actor, "go-live", p.Version, "ok", p.describe())
+	s.audit(ctx, actor, ActionGoLive, p.Version, "ok", p.describe())
 	return nil
 }
 
@@ -320,9 +315,9 @@ func (s *Service) completeProgressive(ctx context.Context, p *Progressive, actor
 	if reason != "" {
 		detail += ": " + reason
 	}
-	action := "go-live"
+	action := ActionGoLive
 	if promote {
-		action = "promote"
+		action = ActionPromote
 	}
 	s.audit(ctx, actor, action, p.Version, "ok", detail)
 	if w := s.watchOf(p.DeploymentID); w != nil {
@@ -352,7 +347,9 @@ func (s *Service) progressStep(ctx context.Context, p *Progressive, state, msg, 
 	if errMsg != "" {
 		d.Error = errMsg
 	}
-	s.saveDeployment(ctx, &d)
+	if err := s.record(ctx, &d, ActionGoLive); err != nil {
+		s.log.Error("progressive go-live: record step", "id", p.DeploymentID, "err", err)
+	}
 }
 
 // rollbackProgressive returns every user to From at once: the split ends,
@@ -361,13 +358,13 @@ func (s *Service) progressStep(ctx context.Context, p *Progressive, state, msg, 
 func (s *Service) rollbackProgressive(ctx context.Context, p *Progressive, actor, reason string) error {
 	old := s.opts.Router.Table().Upstreams[p.To]
 	if err := s.switchTo(ctx, p.From); err != nil {
-		s.audit(ctx, actor, "rollback", p.Version, "failed", err.Error())
+		s.audit(ctx, actor, ActionRollback, p.Version, "failed", err.Error())
 		return err
 	}
 	defer s.setProgressive(nil) // last: whoever waits for the end finds it recorded
 	s.removeProgress()
 	if old != "" {
-		s.waitRequestsDone(ctx, old)
+		s.drainRequests(ctx, old)
 	}
 	msg := fmt.Sprintf("rolled back at %d%% by %s", p.Percent, actor)
 	errMsg := ""
@@ -378,45 +375,44 @@ func (s *Service) rollbackProgressive(ctx context.Context, p *Progressive, actor
 	}
 	s.progressStep(ctx, p, store.StepFailed, msg, errMsg)
 	if d, err := s.opts.Store.Deployment(ctx, p.DeploymentID); err == nil && d.State == store.StateLive {
-		d.State = store.StateRolledBack
-		s.saveDeployment(ctx, &d)
+		s.moveOrLog(ctx, &d, ActionRollback, store.StateRolledBack)
 	}
-	s.audit(ctx, actor, "rollback", p.Version, "ok", fmt.Sprintf("%s → %s at %d%% (%s): %s", p.To, p.From, p.Percent, p.Version, reason))
+	s.audit(ctx, actor, ActionRollback, p.Version, "ok", fmt.Sprintf("%s → %s at %d%% (%s): %s", p.To, p.From, p.Percent, p.Version, reason))
 	s.log.Info("progressive go-live rolled back", "version", p.Version, "percent", p.Percent, "actor", actor)
 	return nil
 }
 
 // Promote takes the progressive go-live in progress to 100 % at once.
 func (s *Service) Promote(ctx context.Context, actor, reason string) (Status, error) {
-	return s.progressAction(ctx, actor, "promote", func(p *Progressive) error {
+	return s.progressAction(ctx, actor, ActionPromote, func(p *Progressive) error {
 		return s.advanceLocked(ctx, p, actor, reason, true)
 	})
 }
 
 // Pause holds the progressive go-live in progress at its current step.
 func (s *Service) Pause(ctx context.Context, actor, reason string) (Status, error) {
-	return s.progressAction(ctx, actor, "pause", func(p *Progressive) error {
+	return s.progressAction(ctx, actor, ActionPause, func(p *Progressive) error {
 		if p.Paused {
 			return conflict("the go-live of %s is already paused at %d%%", p.Version, p.Percent)
 		}
 		p.Paused, p.Left, p.NextAt = true, max(0, p.NextAt.Sub(s.now())), time.Time{}
-		return s.saveProgressStep(ctx, p, actor, "pause", reason)
+		return s.saveProgressStep(ctx, p, actor, ActionPause, reason)
 	})
 }
 
 // Resume lets a paused progressive go-live carry on: the step ends after
 // what was left of it when it was paused.
 func (s *Service) Resume(ctx context.Context, actor, reason string) (Status, error) {
-	return s.progressAction(ctx, actor, "resume", func(p *Progressive) error {
+	return s.progressAction(ctx, actor, ActionResume, func(p *Progressive) error {
 		if !p.Paused {
 			return conflict("the go-live of %s is not paused", p.Version)
 		}
 		p.Paused, p.NextAt, p.Left = false, s.now().Add(p.Left), 0
-		return s.saveProgressStep(ctx, p, actor, "resume", reason)
+		return s.saveProgressStep(ctx, p, actor, ActionResume, reason)
 	})
 }
 
-func (s *Service) saveProgressStep(ctx context.Context, p *Progressive, actor, action, reason string) error {
+func (s *Service) saveProgressStep(ctx context.Context, p *Progressive, actor string, action Action, reason string) error {
 	if err := s.saveProgress(p); err != nil {
 		return err
 	}
@@ -428,7 +424,7 @@ func (s *Service) saveProgressStep(ctx context.Context, p *Progressive, actor, a
 
 // progressAction runs do on the progressive go-live in progress, under
 // the switching lock.
-func (s *Service) progressAction(ctx context.Context, actor, action string, do func(p *Progressive) error) (Status, error) {
+func (s *Service) progressAction(ctx context.Context, actor string, action Action, do func(p *Progressive) error) (Status, error) {
 	if !s.lockSwitch(ctx) {
 		return Status{}, s.busy(ctx, actor, action)
 	}
@@ -444,14 +440,4 @@ func (s *Service) progressAction(ctx context.Context, actor, action string, do f
 		return Status{}, err
 	}
 	return s.Status(ctx)
-}
-
-// busy is the conflict for an action that found the switching lock taken.
-func (s *Service) busy(ctx context.Context, actor, action string) error {
-	err := s.activeConflict(ctx)
-	if ce, ok := err.(*ConflictError); ok && ce.Holder == nil {
-		ce.Msg = "another go-live or rollback is in progress: look at `bascule status` and try again"
-	}
-	s.audit(ctx, actor, action, "", "refused", err.Error())
-	return err
 }

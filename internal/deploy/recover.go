@@ -25,7 +25,9 @@ func (s *Service) Recover(ctx context.Context) error {
 	for _, c := range []router.Color{router.Blue, router.Green} {
 		inst, ok := s.opts.Driver.Instance(string(c))
 		if ok && t.Upstreams[c] != inst.Addr && t.Upstreams[c] != "" {
-			s.opts.Router.SetUpstream(c, inst.Addr)
+			if err := s.setUpstream(c, inst.Addr); err != nil {
+				return err
+			}
 		}
 	}
 	if _, ok := s.opts.Driver.Instance(string(t.Live)); !ok && t.Upstreams[t.Live] != "" {
@@ -34,16 +36,22 @@ func (s *Service) Recover(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("restart live color %s: %w", t.Live, err)
 		}
-		s.opts.Router.SetUpstream(t.Live, addr)
+		if err := s.setUpstream(t.Live, addr); err != nil {
+			return err
+		}
 	}
 	s.resumeProgress(ctx)
 	idle := t.Live.Other()
 	if _, ok := s.opts.Driver.Instance(string(idle)); !ok && t.Upstreams[idle] != "" && s.progressive() == nil {
 		// Rollback will start it on demand; until then preview has nothing.
-		s.opts.Router.SetUpstream(idle, "")
+		if err := s.setUpstream(idle, ""); err != nil {
+			return err
+		}
 	}
 	s.resumeGuard(ctx)
-	return s.persistRouting()
+	// What the router serves is on disk too, even when the router mended
+	// the table it was given at start.
+	return s.route(s.opts.Router.Table())
 }
 
 func (s *Service) failInterrupted(ctx context.Context) error {
@@ -79,10 +87,12 @@ func (s *Service) failInterrupted(ctx context.Context) error {
 		s.clearSlot(ctx, router.Color(d.Color))
 	}
 	now := s.now()
-	d.State, d.FinishedAt = store.StateFailed, &now
+	d.FinishedAt = &now
 	d.Error = fmt.Sprintf("interrupted: bascule stopped during step %q; production traffic never moved", step)
-	s.saveDeployment(ctx, &d)
-	s.audit(ctx, "bascule", "deploy", d.Version, "failed", fmt.Sprintf("deployment #%d: %s", d.ID, d.Error))
+	if err := s.move(ctx, &d, ActionDeploy, store.StateFailed); err != nil {
+		return fmt.Errorf("fail interrupted deployment: %w", err)
+	}
+	s.audit(ctx, "bascule", ActionDeploy, d.Version, "failed", fmt.Sprintf("deployment #%d: %s", d.ID, d.Error))
 	return nil
 }
 

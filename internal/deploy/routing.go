@@ -1,76 +1,62 @@
 package deploy
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"maps"
 
 	"github.com/bascule/bascule/internal/router"
 )
 
-// LoadRouting reads the persisted routing table. A missing file is not an
-// error: it returns an empty table with blue live.
-func LoadRouting(path string) (router.Table, error) {
-	t := router.Table{Live: router.Blue, Upstreams: map[router.Color]string{}}
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return t, nil
+// route makes next the routing table, in the one order every change of
+// the table follows: checked, persisted, then installed. Persisted before
+// installed, so that a crash in between restarts on the table asked for
+// and the router never serves a table that is not on disk; checked first,
+// so that the table on disk is the one the router serves. Whoever records
+// what the change means (a deployment live, rolled back) does it after
+// route returns: persist, install, publish.
+func (s *Service) route(next router.Table) error {
+	next = tidy(next)
+	if err := s.opts.Router.CheckTable(next); err != nil {
+		return fmt.Errorf("route: %w", err)
 	}
-	if err != nil {
-		return t, fmt.Errorf("read routing table: %w", err)
+	if s.opts.RoutingPath != "" {
+		if err := router.SaveTable(s.opts.RoutingPath, next); err != nil {
+			return err
+		}
 	}
-	if err := json.Unmarshal(b, &t); err != nil {
-		return t, fmt.Errorf("parse routing table %s: %w", path, err)
-	}
-	if _, err := router.ParseColor(string(t.Live)); err != nil {
-		return t, fmt.Errorf("parse routing table %s: %w", path, err)
-	}
-	if t.Upstreams == nil {
-		t.Upstreams = map[router.Color]string{}
-	}
-	return t, nil
-}
-
-// SaveRouting writes t atomically: a temporary file, fsync, rename. A crash
-// leaves either the old or the new table, never a torn one.
-func SaveRouting(path string, t router.Table) error {
-	b, err := json.MarshalIndent(t, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode routing table: %w", err)
-	}
-	if err := writeFileAtomic(path, b); err != nil {
-		return fmt.Errorf("save routing table: %w", err)
-	}
+	s.opts.Router.Install(next)
 	return nil
 }
 
-// writeFileAtomic writes b to path through a temporary file in the same
-// directory, synced, then renamed over path.
-func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
+// tidy returns a copy of t without empty upstreams, as the router holds it.
+func tidy(t router.Table) router.Table {
+	ups := maps.Clone(t.Upstreams)
+	maps.DeleteFunc(ups, func(_ router.Color, addr string) bool { return addr == "" })
+	if ups == nil {
+		ups = map[router.Color]string{}
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
+	t.Upstreams = ups
+	if t.Split != nil {
+		sp := *t.Split
+		t.Split = &sp
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return t
 }
 
-func (s *Service) persistRouting() error {
-	if s.opts.RoutingPath == "" {
-		return nil
+// setUpstream routes color c to addr ("" removes it, and ends a split
+// that sent users there).
+func (s *Service) setUpstream(c router.Color, addr string) error {
+	next := tidy(s.opts.Router.Table())
+	next.Upstreams[c] = addr
+	if addr == "" && next.Split != nil && next.Split.To == c {
+		next.Split = nil
 	}
-	return SaveRouting(s.opts.RoutingPath, s.opts.Router.Table())
+	return s.route(next)
+}
+
+// endSplit sends every user to the live color.
+func (s *Service) endSplit() error {
+	next := tidy(s.opts.Router.Table())
+	next.Split = nil
+	return s.route(next)
 }

@@ -3,9 +3,6 @@ package deploy
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"syscall"
 	"time"
 
 	"github.com/bascule/bascule/internal/router"
@@ -23,9 +20,28 @@ func (s *Service) targetColor() router.Color {
 	return t.Live.Other()
 }
 
-// replace takes the target color out of the router, lets its in-flight
-// requests finish (up to the drain timeout) and stops what ran there.
-func (s *Service) replace(ctx context.Context, color router.Color, id int64) (string, error) {
+// abandonReady fails a release that was ready on d's color but never went
+// live: its color is about to be replaced.
+func (s *Service) abandonReady(ctx context.Context, d *store.Deployment) {
+	recent, err := s.opts.Store.ListDeployments(ctx, s.opts.App, 20)
+	if err != nil {
+		s.log.Error("list deployments", "err", err)
+		return
+	}
+	now := s.now()
+	for i := range recent {
+		old := &recent[i]
+		if old.ID == d.ID || old.State != store.StateReady || old.Color != d.Color {
+			continue
+		}
+		old.Error, old.FinishedAt = fmt.Sprintf("superseded by deployment #%d before going live", d.ID), &now
+		s.moveOrLog(ctx, old, ActionDeploy, store.StateFailed)
+	}
+}
+
+// replace takes color out of the router, lets its in-flight requests
+// finish (up to the drain timeout) and stops what ran there.
+func (s *Service) replace(ctx context.Context, color router.Color) (string, error) {
 	addr := s.opts.Router.Table().Upstreams[color]
 	_, running := s.opts.Driver.Instance(string(color))
 	if addr == "" && !running {
@@ -33,7 +49,9 @@ func (s *Service) replace(ctx context.Context, color router.Color, id int64) (st
 	}
 	// Out of the router first, stopped only once drained: a preview request
 	// in flight on this color finishes.
-	s.unroute(ctx, color)
+	if err := s.unroute(ctx, color); err != nil {
+		return "", err
+	}
 	start := time.Now()
 	if addr != "" {
 		dctx, cancel := context.WithTimeout(ctx, s.opts.DrainTimeout)
@@ -53,7 +71,9 @@ func (s *Service) replace(ctx context.Context, color router.Color, id int64) (st
 // clearSlot removes color from the router, records that it runs nothing,
 // and stops what ran there at once (a failed or interrupted candidate).
 func (s *Service) clearSlot(ctx context.Context, color router.Color) {
-	s.unroute(ctx, color)
+	if err := s.unroute(ctx, color); err != nil {
+		s.log.Error("clear slot", "color", color, "err", err)
+	}
 	if err := s.opts.Driver.Stop(ctx, string(color)); err != nil {
 		s.log.Error("stop slot", "color", color, "err", err)
 	}
@@ -61,14 +81,14 @@ func (s *Service) clearSlot(ctx context.Context, color router.Color) {
 
 // unroute removes color from the router and records that it runs nothing;
 // what runs there keeps running.
-func (s *Service) unroute(ctx context.Context, color router.Color) {
-	s.opts.Router.SetUpstream(color, "")
-	if err := s.persistRouting(); err != nil {
-		s.log.Error("persist routing", "err", err)
+func (s *Service) unroute(ctx context.Context, color router.Color) error {
+	if err := s.setUpstream(color, ""); err != nil {
+		return err
 	}
-	if err := s.opts.Store.PutSlot(ctx, s.opts.App, store.Slot{Color: string(color), UpdatedAt: s.now()}); err != nil {
-		s.log.Error("clear slot", "color", color, "err", err)
+	if err := s.opts.Store.PutSlot(context.WithoutCancel(ctx), s.opts.App, store.Slot{Color: string(color), UpdatedAt: s.now()}); err != nil {
+		return fmt.Errorf("clear slot %s: %w", color, err)
 	}
+	return nil
 }
 
 func (s *Service) spec(version, dir string) runtime.Spec {
@@ -101,28 +121,6 @@ func (s *Service) waitHealthy(ctx context.Context, color router.Color, addr stri
 	return nil
 }
 
-// smoke runs the smoke-test command from the release directory, in its own
-// process group so that a timeout kills everything it started.
-func (s *Service) smoke(ctx context.Context, dir, addr, version string) (string, error) {
-	sctx, cancel := context.WithTimeout(ctx, s.opts.SmokeTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(sctx, s.opts.SmokeCommand[0], s.opts.SmokeCommand[1:]...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "BASCULE_CANDIDATE_URL=http://"+addr, "BASCULE_RELEASE="+version)
-	cmd.Env = append(cmd.Env, s.opts.SmokeEnv...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = time.Second
-	out, err := cmd.CombinedOutput()
-	if len(out) > 4096 {
-		out = out[len(out)-4096:]
-	}
-	if sctx.Err() != nil && ctx.Err() == nil {
-		return string(out), fmt.Errorf("timed out after %s", s.opts.SmokeTimeout)
-	}
-	return string(out), err
-}
-
 // ensureRunning makes sure color runs its recorded release and is healthy,
 // starting it first if needed (say, after a host restart).
 func (s *Service) ensureRunning(ctx context.Context, color router.Color) (string, error) {
@@ -146,7 +144,7 @@ func (s *Service) ensureRunning(ctx context.Context, color router.Color) (string
 	if err != nil {
 		return "", err
 	}
-	dir, err := s.opts.Artifacts.Unpack(ctx, rel.Digest, rel.Format, rel.Filename)
+	dir, err := s.unpack(ctx, rel)
 	if err != nil {
 		return "", err
 	}
@@ -166,68 +164,4 @@ func (s *Service) probeTimeout() time.Duration {
 		return s.opts.Health.Timeout
 	}
 	return 2 * time.Second
-}
-
-// switchTo makes color live. The new table is persisted before it is
-// installed, so a crash in between restarts on what the operator asked for.
-// It returns once the old color has no request in flight (up to the drain
-// timeout), so whoever stops the old color afterwards cuts nothing.
-func (s *Service) switchTo(ctx context.Context, color router.Color) error {
-	addr, err := s.ensureRunning(ctx, color)
-	if err != nil {
-		return err
-	}
-	t := s.opts.Router.Table()
-	old := t.Upstreams[t.Live]
-	if t.Live == color && t.Upstreams[color] == addr && t.Split == nil {
-		return nil
-	}
-	// The new table has no split: a switch ends a progressive go-live.
-	next := router.Table{Live: color, Upstreams: map[router.Color]string{}}
-	for c, a := range t.Upstreams {
-		next.Upstreams[c] = a
-	}
-	next.Upstreams[color] = addr
-	if s.opts.RoutingPath != "" {
-		if err := SaveRouting(s.opts.RoutingPath, next); err != nil {
-			return err
-		}
-	}
-	s.opts.Router.SetUpstream(color, addr)
-	if err := s.opts.Router.Switch(color); err != nil {
-		return fmt.Errorf("switch to %s: %w", color, err)
-	}
-	if old != "" && old != addr {
-		s.waitRequestsDone(ctx, old)
-	}
-	return nil
-}
-
-// waitRequestsDone waits until no request is in flight to addr, up to the
-// drain timeout. The old color keeps running: nothing is cut. Upgraded
-// connections (WebSockets) are not waited for: they may last for hours and
-// stay connected to the old color, which still runs; they are closed when
-// that color is replaced, after its drain timeout.
-func (s *Service) waitRequestsDone(ctx context.Context, addr string) {
-	deadline := time.NewTimer(s.opts.DrainTimeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	for s.opts.Router.InFlight(addr)-s.opts.Router.Upgraded(addr) > 0 {
-		select {
-		case <-ctx.Done():
-			return
-		case <-deadline.C:
-			s.log.Warn("requests still in flight on the old color after the drain timeout", "addr", addr)
-			return
-		case <-tick.C:
-		}
-	}
-}
-
-func (s *Service) audit(ctx context.Context, actor, action, target, outcome, detail string) {
-	e := &store.AuditEntry{At: s.now(), Actor: actor, Action: action, Target: target, Outcome: outcome, Detail: detail}
-	if err := s.opts.Store.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
-		s.log.Error("append audit", "action", action, "err", err)
-	}
 }

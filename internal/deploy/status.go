@@ -12,18 +12,18 @@ import (
 
 // ColorStatus is what one color runs.
 type ColorStatus struct {
-	Color        string `json:"color"`
-	Live         bool   `json:"live"`
-	Version      string `json:"version,omitempty"`
-	DeploymentID int64  `json:"deployment_id,omitempty"`
-	State        string `json:"state,omitempty"` // of its deployment
-	Addr         string `json:"addr,omitempty"`
-	PID          int    `json:"pid,omitempty"`
-	Running      bool   `json:"running"`
-	Healthy      bool   `json:"healthy"`
-	HealthError  string `json:"health_error,omitempty"`
-	InFlight     int64  `json:"in_flight"` // queued requests included
-	Queued       int64  `json:"queued"`    // waiting for a slot under concurrency.limit
+	Color        string      `json:"color"`
+	Live         bool        `json:"live"`
+	Version      string      `json:"version,omitempty"`
+	DeploymentID int64       `json:"deployment_id,omitempty"`
+	State        store.State `json:"state,omitempty"` // of its deployment
+	Addr         string      `json:"addr,omitempty"`
+	PID          int         `json:"pid,omitempty"`
+	Running      bool        `json:"running"`
+	Healthy      bool        `json:"healthy"`
+	HealthError  string      `json:"health_error,omitempty"`
+	InFlight     int64       `json:"in_flight"` // queued requests included
+	Queued       int64       `json:"queued"`    // waiting for a slot under concurrency.limit
 }
 
 // Status is the state of both colors and the deployment in progress.

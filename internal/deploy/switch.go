@@ -13,16 +13,16 @@ import (
 // a healthy release. It returns a *ConflictError when nothing is ready or
 // another deployment or switch is under way.
 func (s *Service) GoLive(ctx context.Context, actor, reason string) (Status, error) {
-	return s.switchAction(ctx, actor, "go-live", reason, false)
+	return s.switchAction(ctx, actor, ActionGoLive, reason, false)
 }
 
 // Rollback switches all production traffic back to the other color, which
 // still runs the previous release (it is started first if it is not
-// running. Like GoLive, it answers a *ConflictError when it cannot, and
+// running). Like GoLive, it answers a *ConflictError when it cannot, and
 // when the live release is finalized (its contract migrations ran), unless
 // force is set: the warning is then recorded in the audit log.
 func (s *Service) Rollback(ctx context.Context, actor, reason string, force bool) (Status, error) {
-	return s.switchAction(ctx, actor, "rollback", reason, force)
+	return s.switchAction(ctx, actor, ActionRollback, reason, force)
 }
 
 // switchWait is how long a person's action waits for a switch (or a step
@@ -39,28 +39,12 @@ func (s *Service) lockSwitch(ctx context.Context) bool {
 	if _, err := s.opts.Store.ActiveDeployment(ctx, s.opts.App); err == nil {
 		return false
 	}
-	deadline := time.Now().Add(switchWait)
-	for time.Now().Before(deadline) {
-		select {
-		case <-ctx.Done():
-			return false
-		case <-time.After(5 * time.Millisecond):
-		}
-		if s.switching.TryLock() {
-			return true
-		}
-	}
-	return false
+	return s.switching.LockWithin(ctx, switchWait)
 }
 
-func (s *Service) switchAction(ctx context.Context, actor, action, reason string, force bool) (Status, error) {
+func (s *Service) switchAction(ctx context.Context, actor string, action Action, reason string, force bool) (Status, error) {
 	if !s.lockSwitch(ctx) {
-		err := s.activeConflict(ctx)
-		if ce, ok := err.(*ConflictError); ok && ce.Holder == nil {
-			ce.Msg = "another go-live or rollback is in progress: look at `bascule status` and try again"
-		}
-		s.audit(ctx, actor, action, "", "refused", err.Error())
-		return Status{}, err
+		return Status{}, s.busy(ctx, actor, action)
 	}
 	defer s.switching.Unlock()
 	if p := s.progressive(); p != nil {
@@ -72,18 +56,20 @@ func (s *Service) switchAction(ctx context.Context, actor, action, reason string
 	if err != nil {
 		return Status{}, err
 	}
-	if action == "go-live" && t.Upstreams[t.Live] != "" && slots[string(t.Live)].Version != "" {
+	if action == ActionGoLive && t.Upstreams[t.Live] != "" && slots[string(t.Live)].Version != "" {
 		// The first deployment goes straight to the live color; going live
 		// then only confirms it.
 		if d, ok := s.readyOn(ctx, slots[string(t.Live)]); ok {
-			s.markLive(ctx, d)
+			if err := s.markLive(ctx, d); err != nil {
+				return Status{}, err
+			}
 			s.audit(ctx, actor, action, d.Version, "ok", reason)
 			return s.Status(ctx)
 		}
 	}
 	if slots[string(target)].Version == "" {
 		var err error
-		if action == "rollback" {
+		if action == ActionRollback {
 			err = conflict("nothing to roll back to: the %s color runs no release", target)
 		} else {
 			err = conflict("nothing is ready to go live: the %s color runs no release (deploy one first)", target)
@@ -103,10 +89,20 @@ func (s *Service) switchAction(ctx context.Context, actor, action, reason string
 	if err := s.switchLocked(ctx, target, actor, action, reason); err != nil {
 		return Status{}, err
 	}
-	if action == "go-live" {
+	if action == ActionGoLive {
 		s.guardGoLive(ctx, target, t.Live)
 	}
 	return s.Status(ctx)
+}
+
+// busy is the conflict for an action that found the switching lock taken.
+func (s *Service) busy(ctx context.Context, actor string, action Action) error {
+	err := s.activeConflict(ctx)
+	if ce, ok := err.(*ConflictError); ok && ce.Holder == nil {
+		ce.Msg = "another go-live or rollback is in progress: look at `bascule status` and try again"
+	}
+	s.audit(ctx, actor, action, "", "refused", err.Error())
+	return err
 }
 
 // readyOn returns the deployment recorded on slot if it is ready.
@@ -118,62 +114,131 @@ func (s *Service) readyOn(ctx context.Context, slot store.Slot) (*store.Deployme
 	return &d, true
 }
 
-// switchLocked switches to color and updates the deployments' states. The
-// caller holds s.switching.
-func (s *Service) switchLocked(ctx context.Context, color router.Color, actor, action, reason string) error {
+// switchLocked switches production to color and moves the deployment the
+// switch concerns: the newer release on color goes live, or, going back to
+// an older one, the newer release that was live is rolled back. The move
+// is checked before production moves and recorded after. The caller holds
+// s.switching.
+func (s *Service) switchLocked(ctx context.Context, color router.Color, actor string, action Action, reason string) error {
 	before := s.opts.Router.Table()
 	slots, err := s.opts.Store.Slots(ctx, s.opts.App)
 	if err != nil {
 		return err
 	}
 	to, from := slots[string(color)], slots[string(before.Live)]
+	mv, err := s.switchMove(ctx, to, from)
+	if err != nil {
+		s.audit(ctx, actor, action, to.Version, "refused", err.Error())
+		return err
+	}
 	if err := s.switchTo(ctx, color); err != nil {
 		s.audit(ctx, actor, action, to.Version, "failed", err.Error())
 		return err
 	}
 	s.audit(ctx, actor, action, to.Version, "ok", fmt.Sprintf("%s → %s (%s): %s", before.Live, color, from.Version, reason))
 	s.log.Info("switched", "action", action, "to", color, "version", to.Version, "actor", actor)
-	if newer, err := s.opts.Store.Deployment(ctx, to.DeploymentID); err == nil && (from.DeploymentID == 0 || to.DeploymentID >= from.DeploymentID) {
-		s.markLive(ctx, &newer)
-		return nil
-	}
-	// Going back to an older release: the newer one is rolled back.
-	if newer, err := s.opts.Store.Deployment(ctx, from.DeploymentID); err == nil && newer.State == store.StateLive {
-		newer.State = store.StateRolledBack
-		s.saveDeployment(ctx, &newer)
+	if mv != nil {
+		s.moveOrLog(ctx, &mv.d, mv.by, mv.to)
 	}
 	return nil
 }
 
-func (s *Service) markLive(ctx context.Context, d *store.Deployment) {
-	if d.State == store.StateFinalized || d.State == store.StateLive {
-		// Going back to a finalized release: it stays finalized, which is
-		// what keeps rollback past it refused.
-		return
+// switchMove is the deployment a switch moves, and where.
+type switchMove struct {
+	d  store.Deployment
+	by Action
+	to store.State
+}
+
+// switchMove returns what a switch from the release on slot from to the
+// one on slot to does to their deployments (nil: nothing), or why the
+// state machine refuses it.
+func (s *Service) switchMove(ctx context.Context, to, from store.Slot) (*switchMove, error) {
+	if d, err := s.opts.Store.Deployment(ctx, to.DeploymentID); err == nil && (from.DeploymentID == 0 || to.DeploymentID >= from.DeploymentID) {
+		if d.State == store.StateLive || d.State == store.StateFinalized {
+			// Going back to a finalized release: it stays finalized, which
+			// is what keeps rollback past it refused.
+			return nil, nil
+		}
+		if !Allowed(d.State, store.StateLive, ActionGoLive) {
+			return nil, conflict("%s on %s is %s: it cannot go live (deploy it again)", d.Version, d.Color, d.State)
+		}
+		liveFields(&d)
+		return &switchMove{d: d, by: ActionGoLive, to: store.StateLive}, nil
 	}
+	// Going back to an older release: the newer one is rolled back.
+	if d, err := s.opts.Store.Deployment(ctx, from.DeploymentID); err == nil && d.State == store.StateLive {
+		return &switchMove{d: d, by: ActionRollback, to: store.StateRolledBack}, nil
+	}
+	return nil, nil
+}
+
+// markLive records d live (a ready or rolled back release that production
+// now runs); a live or finalized d stays as it is.
+func (s *Service) markLive(ctx context.Context, d *store.Deployment) error {
+	if d.State == store.StateFinalized || d.State == store.StateLive {
+		return nil
+	}
+	liveFields(d)
+	return s.move(ctx, d, ActionGoLive, store.StateLive)
+}
+
+// liveFields sets what a deployment going live records besides its state.
+func liveFields(d *store.Deployment) {
 	if d.FinishedAt == nil {
-		now := s.now()
+		now := time.Now().UTC()
 		d.FinishedAt = &now
 	}
 	// Live again after a rollback: why it was rolled back is history, kept
 	// in its steps and the audit log.
-	d.State, d.Error = store.StateLive, ""
-	s.saveDeployment(ctx, d)
+	d.Error = ""
 }
 
-func (s *Service) saveDeployment(ctx context.Context, d *store.Deployment) {
-	d.UpdatedAt = s.now()
-	if err := s.opts.Store.UpdateDeployment(context.WithoutCancel(ctx), d); err != nil {
-		s.log.Error("persist deployment", "id", d.ID, "err", err)
+// switchTo makes color live: its release running and healthy (started if
+// needed), the new table routed (persisted, then installed). It returns
+// once the old color has no request in flight (up to the drain timeout),
+// so whoever stops the old color afterwards cuts nothing.
+func (s *Service) switchTo(ctx context.Context, color router.Color) error {
+	addr, err := s.ensureRunning(ctx, color)
+	if err != nil {
+		return err
 	}
-	s.events.publish(*d)
+	t := s.opts.Router.Table()
+	old := t.Upstreams[t.Live]
+	if t.Live == color && t.Upstreams[color] == addr && t.Split == nil {
+		return nil
+	}
+	// The new table has no split: a switch ends a progressive go-live.
+	next := tidy(t)
+	next.Live, next.Split = color, nil
+	next.Upstreams[color] = addr
+	if err := s.route(next); err != nil {
+		return fmt.Errorf("switch to %s: %w", color, err)
+	}
+	if old != "" && old != addr {
+		s.drainRequests(ctx, old)
+	}
+	return nil
+}
+
+// drainRequests waits until no request is in flight to addr, the color
+// production left, up to the drain timeout. That color keeps running:
+// nothing is cut. Upgraded connections (WebSockets) are not waited for:
+// they may last for hours and stay connected to the old color; they are
+// closed when that color is replaced, after its drain timeout.
+func (s *Service) drainRequests(ctx context.Context, addr string) {
+	dctx, cancel := context.WithTimeout(ctx, s.opts.DrainTimeout)
+	defer cancel()
+	if err := s.opts.Router.DrainRequests(dctx, addr); err != nil && ctx.Err() == nil {
+		s.log.Warn("requests still in flight on the old color after the drain timeout", "addr", addr)
+	}
 }
 
 // switchDuringProgress is a go-live or rollback asked for while a
 // progressive go-live is in progress: a rollback returns every user to
 // the old color; a go-live is refused (promote it instead).
-func (s *Service) switchDuringProgress(ctx context.Context, p *Progressive, actor, action, reason string) (Status, error) {
-	if action != "rollback" {
+func (s *Service) switchDuringProgress(ctx context.Context, p *Progressive, actor string, action Action, reason string) (Status, error) {
+	if action != ActionRollback {
 		err := progressConflict(p, "promote it to 100% (bascule go-live --promote), or roll back")
 		s.audit(ctx, actor, action, p.Version, "refused", err.Error())
 		return Status{}, err

@@ -40,19 +40,39 @@ func (r *Router) Drain(ctx context.Context, addr string) error {
 	return nil
 }
 
-// wait blocks until u has nothing in flight or ctx is done. The waiter is
-// registered before the count is read, so a release racing with it either
-// is seen in the count or sees the waiter and wakes it.
+// DrainRequests blocks until the only requests in flight to addr, if any,
+// are upgraded connections (WebSocket etc.), and returns nil; or returns
+// ctx.Err() when ctx is done first. Unlike Drain it cuts nothing: call it
+// after a switch, when the old color keeps running and its long-lived
+// connections may stay on it.
+func (r *Router) DrainRequests(ctx context.Context, addr string) error {
+	r.mu.Lock()
+	u := r.upstreams[addr]
+	r.mu.Unlock()
+	if u == nil {
+		return nil
+	}
+	return u.waitFor(ctx, func() bool { return u.plain() <= 0 })
+}
+
+// wait blocks until u has nothing in flight or ctx is done.
 func (u *upstream) wait(ctx context.Context) error {
+	return u.waitFor(ctx, func() bool { return u.inflight.Load() == 0 })
+}
+
+// waitFor blocks until done reports true or ctx is done. The waiter is
+// registered before the counts are read, so a release racing with it
+// either is seen in the counts or sees the waiter and wakes it.
+func (u *upstream) waitFor(ctx context.Context, done func() bool) error {
 	u.waiters.Add(1)
 	defer u.waiters.Add(-1)
 	for {
-		zero := u.zeroChan()
-		if u.inflight.Load() == 0 {
+		changed := u.changedChan()
+		if done() {
 			return nil
 		}
 		select {
-		case <-zero:
+		case <-changed:
 		case <-ctx.Done():
 			return ctx.Err()
 		}

@@ -203,3 +203,69 @@ func TestSSEStreamsBeforeResponseEnds(t *testing.T) {
 		t.Errorf("rest of stream = %q, %v; want the second event then EOF", rest, err)
 	}
 }
+
+// TestDrainRequestsLeavesWebSockets: after a switch, DrainRequests waits
+// for the plain request still in flight on the old color, not for its
+// open WebSocket, which it leaves connected.
+func TestDrainRequestsLeavesWebSockets(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{})
+	mux := http.NewServeMux()
+	mux.Handle("/ws", echoWS(Blue))
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-release
+		_, _ = io.WriteString(w, "slow done")
+	})
+	r, blue, _ := newPair(t, Options{}, mux, echoWS(Green))
+	base := serve(t, r)
+	ctx := context.Background()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/ws", nil)
+	if err != nil {
+		t.Fatalf("dial websocket through router: %v", err)
+	}
+	defer conn.CloseNow()
+	if got := roundTrip(t, conn, "one"); got != "blue:one" {
+		t.Fatalf("websocket echoed %q, want blue:one", got)
+	}
+	slow := make(chan int, 1)
+	go func() {
+		resp, err := newClient(false).Get(base + "/slow")
+		if err != nil {
+			slow <- 0
+			return
+		}
+		resp.Body.Close()
+		slow <- resp.StatusCode
+	}()
+	<-started
+	if err := r.Switch(Green); err != nil {
+		t.Fatal(err)
+	}
+	drained := make(chan error, 1)
+	go func() { drained <- r.DrainRequests(ctx, blue.addr) }()
+	waitFor(t, "DrainRequests(blue) to start waiting", 10*time.Second, func() bool { return drainWaiters(r, blue.addr) > 0 })
+	select {
+	case err := <-drained:
+		t.Fatalf("DrainRequests(blue) = %v while a request was in flight there", err)
+	default:
+	}
+	close(release)
+	select {
+	case err := <-drained:
+		if err != nil {
+			t.Fatalf("DrainRequests(blue) = %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("DrainRequests(blue) still waits with only a websocket open")
+	}
+	if status := <-slow; status != 200 {
+		t.Errorf("the request in flight during the switch = %d, want 200", status)
+	}
+	if got := roundTrip(t, conn, "two"); got != "blue:two" {
+		t.Errorf("after DrainRequests the websocket echoed %q, want blue:two: it is not cut", got)
+	}
+	if err := r.DrainRequests(ctx, blue.addr); err != nil {
+		t.Errorf("DrainRequests(blue) with only a websocket open = %v, want nil at once", err)
+	}
+}

@@ -244,6 +244,25 @@ func (r *Router) Install(t Table) {
 	r.log.Info("routing table installed", "live", next.Live, "blue", next.Upstreams[Blue], "green", next.Upstreams[Green])
 }
 
+// CheckTable returns why Install would not serve t exactly as given (an
+// unknown color, a split the router cannot apply), or nil. A caller that
+// persists a table before installing it checks it first, so that the table
+// on disk is the one served.
+func (r *Router) CheckTable(t Table) error {
+	if _, ok := t.Live.slot(); !ok {
+		return fmt.Errorf("table: live %q: %w", t.Live, ErrUnknownColor)
+	}
+	for c := range t.Upstreams {
+		if _, ok := c.slot(); !ok {
+			return fmt.Errorf("table: upstream of %q: %w", c, ErrUnknownColor)
+		}
+	}
+	if t.Split != nil {
+		return r.checkSplit(t, *t.Split)
+	}
+	return nil
+}
+
 // SetUpstream atomically points color c at addr ("" removes it). Requests in
 // flight to the previous address finish there; Drain waits for them.
 func (r *Router) SetUpstream(c Color, addr string) {

@@ -21,31 +21,45 @@ type upstream struct {
 	inflight atomic.Int64
 	waiters  atomic.Int32 // Drain calls waiting on this upstream
 
-	mu    sync.Mutex
-	zero  chan struct{}         // closed when inflight reaches zero while waiters > 0
-	conns map[net.Conn]struct{} // hijacked (upgraded) client connections
+	mu      sync.Mutex
+	changed chan struct{}         // closed when a request ends or is upgraded while waiters > 0
+	conns   map[net.Conn]struct{} // hijacked (upgraded) client connections
 }
 
-// release ends one request; the last one wakes any Drain waiting for zero.
+// release ends one request and wakes any Drain waiting on the counts.
 func (u *upstream) release() {
-	if u.inflight.Add(-1) == 0 && u.waiters.Load() > 0 {
-		u.mu.Lock()
-		if u.zero != nil {
-			close(u.zero)
-			u.zero = nil
-		}
-		u.mu.Unlock()
+	u.inflight.Add(-1)
+	if u.waiters.Load() > 0 {
+		u.wake()
 	}
 }
 
-// zeroChan returns the channel closed at the next transition to zero.
-func (u *upstream) zeroChan() <-chan struct{} {
+// wake tells the waiters that the counts changed; they read them again.
+func (u *upstream) wake() {
+	u.mu.Lock()
+	if u.changed != nil {
+		close(u.changed)
+		u.changed = nil
+	}
+	u.mu.Unlock()
+}
+
+// changedChan returns the channel closed at the next change of the counts.
+func (u *upstream) changedChan() <-chan struct{} {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.zero == nil {
-		u.zero = make(chan struct{})
+	if u.changed == nil {
+		u.changed = make(chan struct{})
 	}
-	return u.zero
+	return u.changed
+}
+
+// plain returns how many requests in flight are not upgraded connections.
+func (u *upstream) plain() int64 {
+	u.mu.Lock()
+	n := int64(len(u.conns))
+	u.mu.Unlock()
+	return u.inflight.Load() - n
 }
 
 // track records an upgraded connection so Drain can cut it at its deadline.
@@ -56,6 +70,9 @@ func (u *upstream) track(c net.Conn) {
 	}
 	u.conns[c] = struct{}{}
 	u.mu.Unlock()
+	if u.waiters.Load() > 0 {
+		u.wake() // DrainRequests no longer waits for it
+	}
 }
 
 // untrack forgets an upgraded connection once its proxying has ended.

@@ -113,7 +113,7 @@ func Open(ctx context.Context, opts Options) (_ *Server, err error) {
 	if s.PreviewToken, err = previewToken(cfg); err != nil {
 		return nil, err
 	}
-	table, err := deploy.LoadRouting(s.routingPath())
+	table, err := router.LoadTable(s.routingPath())
 	if err != nil {
 		return nil, err
 	}

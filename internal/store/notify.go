@@ -38,8 +38,8 @@ type DeploymentEvent struct {
 	App         string `json:"app"`
 	Version     string `json:"version"`
 	Color       string `json:"color"`
-	From        string `json:"from"` // the state before; "" when the deployment was created
-	To          string `json:"to"`
+	From        State  `json:"from"` // the state before; "" when the deployment was created
+	To          State  `json:"to"`
 	Reason      string `json:"reason"`
 	Error       string `json:"error"`
 	RequestedBy string `json:"requested_by"`

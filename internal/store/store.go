@@ -34,22 +34,33 @@ type Release struct {
 	Hold string `json:"hold,omitempty"`
 }
 
+// State is where a deployment stands. Its values are stored as they are
+// (a text column) and shown in the API: they never change. Which state may
+// follow which is the deploy package's transition table.
+type State string
+
 // Deployment states. Active states hold the per-app deployment lock.
 const (
-	StateQueued     = "queued"
-	StateMigrating  = "migrating"
-	StateStarting   = "starting"
-	StateVerifying  = "verifying"
-	StateReady      = "ready"
-	StateLive       = "live"
-	StateFinalized  = "finalized"
-	StateFailed     = "failed"
-	StateRolledBack = "rolled_back"
+	StateQueued     State = "queued"
+	StateMigrating  State = "migrating"
+	StateStarting   State = "starting"
+	StateVerifying  State = "verifying"
+	StateReady      State = "ready"
+	StateLive       State = "live"
+	StateFinalized  State = "finalized"
+	StateFailed     State = "failed"
+	StateRolledBack State = "rolled_back"
 )
+
+// States lists every deployment state, in the pipeline's order.
+func States() []State {
+	return []State{StateQueued, StateMigrating, StateStarting, StateVerifying, StateReady, StateLive,
+		StateFinalized, StateFailed, StateRolledBack}
+}
 
 // Active reports whether a deployment in this state is still running its
 // pipeline and therefore holds the deployment lock.
-func Active(state string) bool {
+func Active(state State) bool {
 	switch state {
 	case StateQueued, StateMigrating, StateStarting, StateVerifying:
 		return true
@@ -63,7 +74,7 @@ type Deployment struct {
 	App         string     `json:"app"`
 	Version     string     `json:"version"`
 	Color       string     `json:"color"`
-	State       string     `json:"state"`
+	State       State      `json:"state"`
 	Reason      string     `json:"reason,omitempty"` // why the user deployed
 	Error       string     `json:"error,omitempty"`  // why it failed
 	LogTail     []string   `json:"log_tail,omitempty"`

@@ -54,7 +54,7 @@ func (h *Handler) deploymentEvents(w http.ResponseWriter, r *http.Request, p aut
 		}
 	}
 	f.send(d)
-	es.send("end", d.State)
+	es.send("end", string(d.State))
 	return nil
 }
 

@@ -11,14 +11,12 @@ import (
 // historyLimit is how many deployments the history reads.
 const historyLimit = 500
 
-var historyStates = []string{store.StateQueued, store.StateMigrating, store.StateStarting, store.StateVerifying,
-	store.StateReady, store.StateLive, store.StateFinalized, store.StateFailed, store.StateRolledBack}
-
 type historyView struct {
-	State, Version string
-	States         []string
-	Deployments    []historyRow
-	Total          int
+	State       store.State
+	Version     string
+	States      []store.State
+	Deployments []historyRow
+	Total       int
 }
 
 type historyRow struct {
@@ -31,7 +29,7 @@ type historyRow struct {
 // version, each with its timeline of steps.
 func (h *Handler) historyPage(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	q := r.URL.Query()
-	v := historyView{State: q.Get("state"), Version: strings.TrimSpace(q.Get("version")), States: historyStates}
+	v := historyView{State: store.State(q.Get("state")), Version: strings.TrimSpace(q.Get("version")), States: store.States()}
 	list, err := h.opts.Store.ListDeployments(r.Context(), h.opts.Deploy.App(), historyLimit)
 	if err != nil {
 		return err
