@@ -81,6 +81,10 @@ type Options struct {
 	Traffic Traffic
 	// GuardTick is how often the guard judges; zero: every 50ms.
 	GuardTick time.Duration
+	// Standby starts the Service as a follower: it runs nothing and
+	// refuses actions with ErrNotLeader until Lead. Without it the Service
+	// leads from New on, as the only instance.
+	Standby bool
 }
 
 // Migrations runs a release's database migrations in two phases. Check
@@ -128,8 +132,8 @@ type Service struct {
 	prog     *Progressive  // the progressive go-live in progress, if any
 	progWake chan struct{} // tells its runner that prog changed
 
-	ctx    context.Context // cancelled by Close; pipelines run under it
-	cancel context.CancelFunc
+	termMu sync.Mutex
+	term   *term // the current term; nil when not leading
 	wg     sync.WaitGroup
 }
 
@@ -151,16 +155,16 @@ func New(opts Options) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	return &Service{opts: opts, log: log, events: newBroker(), running: map[int64]bool{}, ctx: ctx, cancel: cancel,
-		progWake: make(chan struct{}, 1)}
+	s := &Service{opts: opts, log: log, events: newBroker(), running: map[int64]bool{}, progWake: make(chan struct{}, 1)}
+	if !opts.Standby {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.term = &term{ctx: ctx, cancel: cancel}
+	}
+	return s
 }
 
 // Close stops running pipelines (they end failed, "interrupted") and waits.
-func (s *Service) Close() {
-	s.cancel()
-	s.wg.Wait()
-}
+func (s *Service) Close() { s.StepDown() }
 
 // ConflictError says why an action cannot run now; the API answers 409.
 type ConflictError struct {

@@ -107,7 +107,8 @@ type guardWatch struct {
 	start     guard.Counts
 	judge     *guard.Judge
 	exited    <-chan struct{}
-	addr      string // of the watched color, for health checks
+	addr      string          // of the watched color, for health checks
+	base      context.Context // the term's, for the values of its writes
 	cancel    context.CancelFunc
 	done      chan struct{}
 	standDown string // why it was stopped, set before cancel
@@ -162,18 +163,25 @@ func (s *Service) newWatch(d *store.Deployment, to, from router.Color, started t
 
 // runWatch starts w's goroutine and makes it the running watch.
 func (s *Service) runWatch(w *guardWatch) {
-	ctx, cancel := context.WithCancel(s.ctx)
-	w.cancel = cancel
+	ctx, cancel := context.WithCancel(s.termCtx())
+	w.base, w.cancel = ctx, cancel
 	s.guardMu.Lock()
 	s.watch = w
 	s.guardMu.Unlock()
 	s.log.Info("guard watching", "version", w.version, "color", w.to, "until", w.st.EndsAt)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	started := s.spawn(func(context.Context) {
 		defer close(w.done)
 		w.run(ctx)
-	}()
+	})
+	if !started {
+		// Not leading: the step stays running, for the next leader to
+		// resume, as when bascule stops.
+		cancel()
+		close(w.done)
+		s.guardMu.Lock()
+		s.watch = nil
+		s.guardMu.Unlock()
+	}
 }
 
 // stopGuard stands the running watch down (finalize, a person's switch, a
@@ -334,7 +342,7 @@ func (w *guardWatch) cancelled() {
 	if why == "" {
 		return // bascule is stopping
 	}
-	w.endStep(context.WithoutCancel(w.s.ctx), store.StepDone, "stood down: "+why, "")
+	w.endStep(context.WithoutCancel(w.base), store.StepDone, "stood down: "+why, "")
 	w.finish(GuardStoodDown, why)
 	w.s.log.Info("guard stood down", "version", w.version, "why", why)
 }

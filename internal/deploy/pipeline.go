@@ -32,6 +32,10 @@ const logTailLines = 20
 // ErrUnknownRelease for a version never registered and a *ConflictError
 // naming the running deployment when one is active.
 func (s *Service) Deploy(ctx context.Context, version, reason, actor string) (store.Deployment, error) {
+	ctx, err := s.acting(ctx)
+	if err != nil {
+		return store.Deployment{}, err
+	}
 	if _, err := s.opts.Store.Release(ctx, version); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return store.Deployment{}, fmt.Errorf("%w: %s (register it with `bascule release add %s PATH`)", ErrUnknownRelease, version, version)
@@ -59,14 +63,18 @@ func (s *Service) Deploy(ctx context.Context, version, reason, actor string) (st
 	// The pipeline works on its own copy: the caller reads the queued one
 	// while the pipeline changes it.
 	queued, running := d, d
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.run(s.ctx, &running)
+	started := s.spawn(func(ctx context.Context) {
+		s.run(ctx, &running)
 		s.setRunning(running.ID, false)
 		// Wake the followers, who stop once the pipeline has ended.
 		s.events.publish(running)
-	}()
+	})
+	if !started {
+		// The term ended since acting: the next leader's Recover fails the
+		// queued deployment.
+		s.setRunning(d.ID, false)
+		return queued, ErrNotLeader
+	}
 	return queued, nil
 }
 
@@ -84,7 +92,7 @@ func (s *Service) activeConflict(ctx context.Context) error {
 func (s *Service) run(ctx context.Context, d *store.Deployment) {
 	s.switching.Lock()
 	defer s.switching.Unlock()
-	p := &pipeline{s: s, d: d}
+	p := &pipeline{s: s, d: d, base: ctx}
 	err := p.execute(ctx)
 	if s.opts.Observer != nil {
 		outcome := store.StateReady
@@ -124,8 +132,11 @@ func (s *Service) run(ctx context.Context, d *store.Deployment) {
 }
 
 type pipeline struct {
-	s     *Service
-	d     *store.Deployment
+	s *Service
+	d *store.Deployment
+	// base is the term's context: its values (the fence) go with every
+	// write, even those made after it is cancelled.
+	base  context.Context
 	color router.Color
 	addr  string // the candidate's address once started
 	// replacing is set once the target color is being replaced: only
@@ -244,7 +255,7 @@ func (p *pipeline) endStep(state, msg string) {
 // pipeline's, so that an interrupted pipeline still records that it failed.
 func (p *pipeline) save() {
 	p.d.UpdatedAt = p.s.now()
-	if err := p.s.opts.Store.UpdateDeployment(context.WithoutCancel(p.s.ctx), p.d); err != nil {
+	if err := p.s.opts.Store.UpdateDeployment(context.WithoutCancel(p.base), p.d); err != nil {
 		p.s.log.Error("persist deployment", "id", p.d.ID, "err", err)
 	}
 	p.s.events.publish(*p.d)
@@ -256,7 +267,7 @@ func (p *pipeline) save() {
 // previous release's.
 func (p *pipeline) fail(err error) {
 	s := p.s
-	ctx := context.WithoutCancel(s.ctx)
+	ctx := context.WithoutCancel(p.base)
 	if errors.Is(err, context.Canceled) {
 		err = errors.New("interrupted: bascule was stopped during the deployment")
 	}
