@@ -55,6 +55,9 @@ type Elector struct {
 	opts Options
 	log  *slog.Logger
 
+	settled     chan struct{} // closed once the first campaign has an answer
+	settledOnce sync.Once
+
 	mu       sync.Mutex
 	token    int64     // the term's token; 0 when not leading
 	deadline time.Time // the term ends then unless renewed, by this host's monotonic clock
@@ -81,7 +84,7 @@ func New(opts Options) *Elector {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Elector{opts: opts, log: log.With("holder", opts.Holder)}
+	return &Elector{opts: opts, log: log.With("holder", opts.Holder), settled: make(chan struct{})}
 }
 
 // holderID names this process: readable in the lease row, and new at each
@@ -127,6 +130,13 @@ func (e *Elector) Current(ctx context.Context) (store.Lease, error) {
 	return e.opts.Leases.CurrentLease(ctx, e.opts.Name)
 }
 
+// Settled is closed once Run's first attempt has an answer: this instance
+// leads, or the store said who does, or could not be read. A server waits
+// for it before it serves, so that its first requests know where to go.
+func (e *Elector) Settled() <-chan struct{} { return e.settled }
+
+func (e *Elector) settle() { e.settledOnce.Do(func() { close(e.settled) }) }
+
 // Run campaigns until ctx ends. For each term won it calls lead with a
 // context that carries the term's fence and ends with the term, and waits
 // for lead to return before campaigning again: two terms of one instance
@@ -134,6 +144,7 @@ func (e *Elector) Current(ctx context.Context) (store.Lease, error) {
 // during a term the lease is released, so that another instance takes
 // over at once instead of after the TTL.
 func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context)) {
+	defer e.settle()
 	for {
 		wait := e.campaign(ctx, lead)
 		t := time.NewTimer(wait)
@@ -153,6 +164,9 @@ func (e *Elector) campaign(ctx context.Context, lead func(ctx context.Context)) 
 	tctx, cancel := context.WithTimeout(ctx, e.opts.Retry)
 	l, taken, err := e.opts.Leases.AcquireLease(tctx, e.opts.Name, e.opts.Holder, e.opts.URL, e.opts.TTL)
 	cancel()
+	if !taken {
+		e.settle()
+	}
 	switch {
 	case err != nil:
 		if ctx.Err() == nil {
@@ -173,6 +187,7 @@ func (e *Elector) campaign(ctx context.Context, lead func(ctx context.Context)) 
 // the lease is lost, lead returns or ctx ends.
 func (e *Elector) hold(ctx context.Context, token int64, deadline time.Time, lead func(ctx context.Context)) {
 	e.setTerm(token, deadline)
+	e.settle()
 	e.log.Info("leading the control plane", "token", token, "url", e.opts.URL)
 	fence := store.Fence{Lease: e.opts.Name, Token: token}
 	lctx, cancel := context.WithCancel(store.WithFence(ctx, fence))
