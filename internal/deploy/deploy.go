@@ -203,7 +203,7 @@ func (s *Service) setRunning(id int64, on bool) {
 
 // Wait blocks until the pipeline of deployment id has ended.
 func (s *Service) Wait(ctx context.Context, id int64) (store.Deployment, error) {
-	ch, cancel := s.events.subscribe(id)
+	ch, cancel := s.Subscribe(id)
 	defer cancel()
 	for {
 		// Running first: a pipeline that had ended by then has saved its
