@@ -31,8 +31,8 @@ func instanceOn(t *testing.T, db *postgres.DB, arts *artifact.Store, blue, green
 	t.Helper()
 	dir := t.TempDir()
 	svc := deploy.New(deploy.Options{App: "shop", Store: db, Artifacts: arts, Router: router.New(router.Options{}),
-		Driver: static.New(map[string]string{"blue": blue.addr(), "green": green.addr()}),
-		Health: runtime.HealthCheck{Path: "/healthz", Interval: 20 * time.Millisecond, Timeout: time.Second},
+		Driver:       static.New(map[string]string{"blue": blue.addr(), "green": green.addr()}),
+		Health:       runtime.HealthCheck{Path: "/healthz", Interval: 20 * time.Millisecond, Timeout: time.Second},
 		SmokeCommand: smoke, SmokeTimeout: 30 * time.Second,
 		RoutingPath: filepath.Join(dir, "routing.json"), ProgressPath: filepath.Join(dir, "golive.json"), Standby: true})
 	t.Cleanup(svc.Close)

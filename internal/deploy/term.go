@@ -58,6 +58,9 @@ func (s *Service) StepDown() {
 	s.progMu.Lock()
 	s.prog = nil
 	s.progMu.Unlock()
+	s.guardMu.Lock()
+	s.watch = nil // its step stays running in the store, for the next leader to resume
+	s.guardMu.Unlock()
 }
 
 // Leading reports whether the Service runs deployments now.
