@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -142,5 +143,49 @@ func TestSQLiteInstanceAlwaysLeads(t *testing.T) {
 	s := startServer(t)
 	if st := leaderOf(t, s); !st.Leading || st.Shared || st.Leader != nil {
 		t.Errorf("GET /api/v1/leader on SQLite = %+v; want leading, not shared", st)
+	}
+}
+
+// TestWebhookWorkerRunsOnTheLeaderOnly: the follower is configured with a
+// webhook and the leader with none. While the follower follows, nothing is
+// sent to its webhook, whatever happens: its worker does not run. Once it
+// leads, its worker dispatches and delivers the pending event.
+func TestWebhookWorkerRunsOnTheLeaderOnly(t *testing.T) {
+	dbURL := pg.NewDatabase(t)
+	got := make(chan string, 16)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev struct{ Type string }
+		json.NewDecoder(r.Body).Decode(&ev)
+		got <- ev.Type
+	}))
+	t.Cleanup(hook.Close)
+	usePG := func(c *config.Config) {
+		c.Store = config.Store{Driver: config.DriverPostgres, URL: dbURL}
+		c.ControlLeaseTTL = 2 * time.Second
+	}
+	a := startServerWith(t, usePG)
+	b := startServerWith(t, func(c *config.Config) {
+		usePG(c)
+		c.Notify = []config.Webhook{{URL: hook.URL, Events: config.NotifyKinds, Format: config.FormatJSON}}
+	})
+	if !leaderOf(t, a).Leading {
+		t.Fatal("a does not lead")
+	}
+	b.apply(t, "flags:\n  - key: first\n    enabled: true\n    default_variant: \"on\"\n")
+	// The follower's worker, had it run, would have sent it within its
+	// half-second poll.
+	select {
+	case typ := <-got:
+		t.Fatalf("the follower's webhook got %q: its worker runs although it does not lead", typ)
+	case <-time.After(2 * time.Second):
+	}
+	a.stop(t)
+	select {
+	case typ := <-got:
+		if typ != "flag.changed" {
+			t.Errorf("first event sent once b leads = %q, want the flag change", typ)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("b's worker sent nothing within 15s of a's stop")
 	}
 }
