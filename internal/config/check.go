@@ -124,3 +124,10 @@ func sortedKeys(m map[string]string) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// unspecifiedHost reports whether a listens on every address ("",
+// "0.0.0.0", "::"), which is no address to give another host.
+func unspecifiedHost(a hostPort) bool {
+	ip := net.ParseIP(a.host)
+	return a.host == "" || (ip != nil && ip.IsUnspecified())
+}

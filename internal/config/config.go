@@ -45,11 +45,19 @@ type Config struct {
 	// proxies in front of the control plane whose X-Forwarded-For names the
 	// client, for login limits and the audit log.
 	ControlTrustedProxies []string
-	Metrics               Metrics  // who may read /metrics
-	Database              Database // the application's database, migrated by bascule; optional
-	Migrate               Migrate  // migration settings; optional
-	Store                 Store    // where bascule keeps its own state
-	OFREP                 OFREP    // OFREP for applications and browser apps: rate limit, CORS
+	// ControlAdvertiseURL is where the other instances reach this one's
+	// control plane when it leads ("http://10.0.0.5:8081"), with a store
+	// shared by several instances; empty: http(s)://control.
+	ControlAdvertiseURL string
+	// ControlLeaseTTL is how long the leader's lease lasts without
+	// renewal, with a shared store: how long the others wait before one of
+	// them takes over from a leader that died.
+	ControlLeaseTTL time.Duration
+	Metrics         Metrics  // who may read /metrics
+	Database        Database // the application's database, migrated by bascule; optional
+	Migrate         Migrate  // migration settings; optional
+	Store           Store    // where bascule keeps its own state
+	OFREP           OFREP    // OFREP for applications and browser apps: rate limit, CORS
 
 	// Notify lists the webhooks told of deployment, guard and flag
 	// events; optional.
@@ -239,6 +247,9 @@ func Default() Config {
 		StopTimeout:  10 * time.Second,
 		Migrate:      Migrate{LockTimeout: 500 * time.Millisecond, StatementTimeout: 10 * time.Minute, CompatTimeout: 5 * time.Minute},
 		Store:        Store{Driver: DriverSQLite},
+		// Renewed every third of it: a leader that died is replaced within
+		// ten seconds.
+		ControlLeaseTTL: 10 * time.Second,
 	}
 }
 

@@ -70,6 +70,24 @@
 //	               it, behind a proxy every login shares the proxy's address
 //	               and the per-address limits hold back everyone at once.
 //	               Default none (the connection's address is the client).
+//	control_advertise_url
+//	               with store.driver postgres, several instances share the
+//	               store and one leads (docs/adr/0010-leader-lease.md): it
+//	               alone runs deployments, go-live, rollback, finalize, the
+//	               guard and the webhooks; the others serve reads and forward
+//	               every change (POST, PUT, PATCH, DELETE, OFREP evaluations
+//	               aside) to this URL of the leader, scheme://host[:port].
+//	               List the instances' addresses in control_trusted_proxies,
+//	               so that the leader's login limits and audit log see the
+//	               client rather than the instance that forwarded.
+//	               Default http(s)://control; required when control listens
+//	               on every address (0.0.0.0, [::]).
+//	control_lease_ttl
+//	               with store.driver postgres, how long the leader's lease
+//	               lasts without renewal; it is renewed every third of it.
+//	               When the leader dies, another instance takes over within
+//	               it, and the deployment in progress ends failed, as after a
+//	               restart. At least 1s. Default 10s.
 //	auto_go_live   switch to a new release as soon as it is ready, without
 //	               waiting for "Go live". Default false.
 //

@@ -22,6 +22,12 @@ func TestParseValid(t *testing.T) {
 			c.ControlTLS, c.SecureCookies = TLS{CertFile: "c.pem", KeyFile: "k.pem"}, true
 		}},
 		{"public metrics", cmdOK + "metrics: {public: true}\n", func(c *Config) { c.Metrics.Public = true }},
+		{"shared store on every address, advertised", cmdOK +
+			"control: 0.0.0.0:8081\ncontrol_advertise_url: http://10.0.0.5:8081\ncontrol_lease_ttl: 5s\nstore: {driver: postgres, url: 'postgres://db/b'}\n",
+			func(c *Config) {
+				c.Control, c.ControlAdvertiseURL, c.ControlLeaseTTL = "0.0.0.0:8081", "http://10.0.0.5:8081", 5*time.Second
+				c.Store = Store{Driver: DriverPostgres, URL: "postgres://db/b"}
+			}},
 		{"trusted origins", cmdOK + "control_trusted_origins: [https://deploy.example.com, 'http://127.0.0.1:8081', 'http://[::1]:8081']\n",
 			func(c *Config) {
 				c.ControlTrustedOrigins = []string{"https://deploy.example.com", "http://127.0.0.1:8081", "http://[::1]:8081"}
@@ -126,6 +132,13 @@ func TestParseInvalid(t *testing.T) {
 			[]string{`b.yaml:2: listen: host "exa mple" in "exa mple:80" is not a host name or IP address`}},
 		{"listen equals control", cmdOK + "listen: 127.0.0.1:9000\ncontrol: localhost:9000\n",
 			[]string{`b.yaml:3: control: localhost:9000 is also the listen address; the router and the control plane need different ports`}},
+		{"lease ttl too short", cmdOK + "control_lease_ttl: 200ms\n",
+			[]string{`b.yaml:2: control_lease_ttl: 200ms is too short; at least 1s (default 10s)`}},
+		{"advertise url not a url", cmdOK + "control_advertise_url: 10.0.0.5:8081\n",
+			[]string{`b.yaml:2: control_advertise_url: "10.0.0.5:8081" is not a URL of a control plane; write scheme://host[:port], e.g. "http://10.0.0.5:8081"`}},
+		{"shared store, control on every address, nothing advertised",
+			cmdOK + "control: 0.0.0.0:8081\nstore: {driver: postgres, url: 'postgres://db/bascule'}\n",
+			[]string{`b.yaml:2: control: listens on every address (0.0.0.0:8081): with a shared store, set control_advertise_url to the address the other instances reach this one at`}},
 		{"unknown runtime driver", "runtime:\n  driver: docker\n",
 			[]string{`b.yaml:2: runtime.driver: unknown driver "docker"; want "process" or "static"`}},
 		{"process without command, section present", "runtime:\n  process:\n    env: {A: b}\n",

@@ -107,7 +107,29 @@ func (v *validator) validate(c *Config) {
 	}
 	v.origins("control_trusted_origins", c.ControlTrustedOrigins)
 	v.networks("control_trusted_proxies", c.ControlTrustedProxies)
+	v.leader(c, control, okC)
 	v.webhooks(c.Notify)
+}
+
+// MinLeaseTTL is the shortest control_lease_ttl: shorter, a busy database
+// or a pause of the process would depose a healthy leader.
+const MinLeaseTTL = time.Second
+
+// leader checks the keys of leader election among instances sharing a
+// PostgreSQL store.
+func (v *validator) leader(c *Config, control hostPort, okC bool) {
+	if c.ControlLeaseTTL < MinLeaseTTL {
+		v.errorf("control_lease_ttl", "%s is too short; at least %s (default 10s)", c.ControlLeaseTTL, MinLeaseTTL)
+	}
+	if u := c.ControlAdvertiseURL; u != "" {
+		if _, ok := canonicalOrigin(strings.TrimSuffix(u, "/")); !ok {
+			v.errorf("control_advertise_url", "%q is not a URL of a control plane; write scheme://host[:port], e.g. \"http://10.0.0.5:8081\"", u)
+		}
+		return
+	}
+	if okC && c.Store.Driver == DriverPostgres && unspecifiedHost(control) {
+		v.errorf("control", "listens on every address (%s): with a shared store, set control_advertise_url to the address the other instances reach this one at", c.Control)
+	}
 }
 
 // networks checks a list of addresses ("10.0.0.7") and networks

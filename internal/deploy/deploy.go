@@ -100,6 +100,10 @@ type Options struct {
 	Traffic Traffic
 	// GuardTick is how often the guard judges; zero: every 50ms.
 	GuardTick time.Duration
+	// Standby starts the Service as a follower: it runs nothing and
+	// refuses actions with ErrNotLeader until Lead. Without it the Service
+	// leads from New on, as the only instance.
+	Standby bool
 }
 
 // Migrations runs a release's database migrations in two phases. Check
@@ -148,9 +152,9 @@ type Service struct {
 	// behind a deploy.
 	switching switchLock
 
-	closing   chan struct{} // closed by Close: background work stops
-	closeOnce sync.Once
-	wg        sync.WaitGroup
+	termMu sync.Mutex
+	term   *term // the current term; nil when not leading
+	wg     sync.WaitGroup
 }
 
 // New returns a Service. Call Recover once before serving requests.
@@ -171,30 +175,16 @@ func New(opts Options) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{opts: opts, log: log, events: newBroker(), running: map[int64]bool{},
-		progWake: make(chan struct{}, 1), switching: newSwitchLock(), closing: make(chan struct{})}
+	s := &Service{opts: opts, log: log, events: newBroker(), running: map[int64]bool{},
+		progWake: make(chan struct{}, 1), switching: newSwitchLock()}
+	if !opts.Standby {
+		s.term = newTerm(store.Fence{}, false)
+	}
+	return s
 }
 
 // Close stops running pipelines (they end failed, "interrupted") and waits.
-func (s *Service) Close() {
-	s.closeOnce.Do(func() { close(s.closing) })
-	s.wg.Wait()
-}
-
-// background returns a context for work that outlives the request that
-// started it (a pipeline, a progressive go-live's steps, the guard's
-// watch): it ends when Close is called, or when cancel is.
-func (s *Service) background() (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		select {
-		case <-s.closing:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	return ctx, cancel
-}
+func (s *Service) Close() { s.StepDown() }
 
 // ConflictError says why an action cannot run now; the API answers 409.
 type ConflictError struct {
@@ -233,7 +223,7 @@ func (s *Service) setRunning(id int64, on bool) {
 
 // Wait blocks until the pipeline of deployment id has ended.
 func (s *Service) Wait(ctx context.Context, id int64) (store.Deployment, error) {
-	ch, cancel := s.events.subscribe(id)
+	ch, cancel := s.Subscribe(id)
 	defer cancel()
 	for {
 		// Running first: a pipeline that had ended by then has saved its

@@ -1,8 +1,10 @@
 package deploy
 
 import (
+	"context"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/bascule/bascule/internal/store"
 )
@@ -55,6 +57,52 @@ func (b *broker) publish(d store.Deployment) {
 // Subscribe returns a channel of updates to deployment id and a function
 // that ends the subscription. Read the deployment once after subscribing to
 // not miss an update made in between.
+//
+// On an instance that shares its store and does not lead, the pipeline
+// runs elsewhere: the updates come from reading the store every
+// followPoll.
 func (s *Service) Subscribe(id int64) (<-chan store.Deployment, func()) {
-	return s.events.subscribe(id)
+	ch, cancel := s.events.subscribe(id)
+	if !s.opts.Standby {
+		return ch, cancel
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	var last time.Time
+	if d, err := s.opts.Store.Deployment(ctx, id); err == nil {
+		last = d.UpdatedAt
+	}
+	go s.followStore(ctx, id, last)
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			stop()
+			cancel()
+		})
+	}
+}
+
+// followPoll is how often a follower reads a deployment it streams.
+const followPoll = 250 * time.Millisecond
+
+// followStore publishes deployment id each time the store has a newer
+// version of it, while this instance does not lead, until ctx ends.
+func (s *Service) followStore(ctx context.Context, id int64, last time.Time) {
+	t := time.NewTicker(followPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if s.Leading() {
+			continue // the pipeline publishes here
+		}
+		d, err := s.opts.Store.Deployment(ctx, id)
+		if err != nil || d.UpdatedAt.Equal(last) {
+			continue
+		}
+		last = d.UpdatedAt
+		s.events.publish(d)
+	}
 }

@@ -105,6 +105,10 @@ func contractSummary(d store.Deployment) string {
 // migrated (finalizeLocksRollback): the schema may no longer have what that
 // release needs.
 func (s *Service) Finalize(ctx context.Context, actor, reason string) (Status, error) {
+	ctx, err := s.acting(ctx)
+	if err != nil {
+		return Status{}, err
+	}
 	if !s.switching.TryLock() {
 		return Status{}, s.activeConflict(ctx)
 	}

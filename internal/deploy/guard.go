@@ -107,7 +107,7 @@ type guardWatch struct {
 	start     guard.Counts
 	judge     *guard.Judge
 	exited    <-chan struct{}
-	addr      string // of the watched color, for health checks
+	addr      string          // of the watched color, for health checks
 	cancel    context.CancelFunc
 	done      chan struct{}
 	standDown string // why it was stopped, set before cancel
@@ -162,21 +162,26 @@ func (s *Service) newWatch(d *store.Deployment, to, from router.Color, started t
 	return w
 }
 
-// runWatch starts w's goroutine and makes it the running watch.
+// runWatch starts w's goroutine and makes it the running watch. When
+// the Service does not lead, nothing runs: the step stays running in the
+// store, for the next leader to resume, as when bascule stops.
 func (s *Service) runWatch(w *guardWatch) {
-	ctx, cancel := s.background()
+	started := make(chan struct{})
+	cancel, ok := s.spawn(func(ctx context.Context) {
+		defer close(w.done)
+		<-started // w.cancel and s.watch are set
+		w.run(ctx)
+	})
+	if !ok {
+		close(w.done)
+		return
+	}
 	w.cancel = cancel
 	s.guardMu.Lock()
 	s.watch = w
 	s.guardMu.Unlock()
 	s.log.Info("guard watching", "version", w.version, "color", w.to, "until", w.st.EndsAt)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		defer close(w.done)
-		defer cancel()
-		w.run(ctx)
-	}()
+	close(started)
 }
 
 // stopGuard stands the running watch down (finalize, a person's switch, a
@@ -209,7 +214,7 @@ func (w *guardWatch) run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			w.cancelled()
+			w.cancelled(ctx)
 			return
 		case <-w.exited:
 			w.exited = nil
@@ -329,15 +334,16 @@ func (w *guardWatch) finish(state, reason string) GuardStatus {
 }
 
 // cancelled ends a watch stood down, or left running because bascule
-// stops: then the step stays running and the next start resumes it.
-func (w *guardWatch) cancelled() {
+// stops: then the step stays running and the next start resumes it. ctx is
+// the watch's, ended: its values (the term's fence) go with the write.
+func (w *guardWatch) cancelled(ctx context.Context) {
 	w.mu.Lock()
 	why := w.standDown
 	w.mu.Unlock()
 	if why == "" {
 		return // bascule is stopping
 	}
-	w.endStep(context.Background(), store.StepDone, "stood down: "+why, "")
+	w.endStep(context.WithoutCancel(ctx), store.StepDone, "stood down: "+why, "")
 	w.finish(GuardStoodDown, why)
 	w.s.log.Info("guard stood down", "version", w.version, "why", why)
 }

@@ -21,7 +21,7 @@ func (w *guardWatch) breach(ctx context.Context, why string) {
 	// A person switching, or a deployment finalizing this release, holds
 	// the lock and stands this watch down (ctx ends) before it lets go.
 	if !s.switching.LockContext(ctx) {
-		w.cancelled()
+		w.cancelled(ctx)
 		return
 	}
 	defer s.switching.Unlock()

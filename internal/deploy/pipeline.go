@@ -32,6 +32,10 @@ const logTailLines = 20
 // ErrUnknownRelease for a version never registered and a *ConflictError
 // naming the running deployment when one is active.
 func (s *Service) Deploy(ctx context.Context, version, reason, actor string) (store.Deployment, error) {
+	ctx, err := s.acting(ctx)
+	if err != nil {
+		return store.Deployment{}, err
+	}
 	if _, err := s.opts.Store.Release(ctx, version); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return store.Deployment{}, fmt.Errorf("%w: %s (register it with `bascule release add %s PATH`)", ErrUnknownRelease, version, version)
@@ -59,16 +63,18 @@ func (s *Service) Deploy(ctx context.Context, version, reason, actor string) (st
 	// The pipeline works on its own copy: the caller reads the queued one
 	// while the pipeline changes it.
 	queued, running := d, d
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		ctx, cancel := s.background()
-		defer cancel()
+	_, started := s.spawn(func(ctx context.Context) {
 		s.run(ctx, &running)
 		s.setRunning(running.ID, false)
 		// Wake the followers, who stop once the pipeline has ended.
 		s.events.publish(running)
-	}()
+	})
+	if !started {
+		// The term ended since acting: the next leader's Recover fails the
+		// queued deployment.
+		s.setRunning(d.ID, false)
+		return queued, ErrNotLeader
+	}
 	return queued, nil
 }
 

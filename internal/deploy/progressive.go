@@ -121,6 +121,10 @@ func progressConflict(p *Progressive, what string) error {
 // are wrong, or another deployment, switch or progressive go-live is under
 // way.
 func (s *Service) GoLiveProgressive(ctx context.Context, actor, reason string, steps []int, interval time.Duration) (Status, error) {
+	ctx, err := s.acting(ctx)
+	if err != nil {
+		return Status{}, err
+	}
 	if err := CheckSteps(steps); err != nil {
 		return Status{}, &InputError{Msg: err.Error()}
 	}
@@ -231,11 +235,7 @@ func joinSteps(steps []int) string {
 // runProgress starts the goroutine that moves deployment id's progressive
 // go-live to its next step when the time comes.
 func (s *Service) runProgress(id int64) {
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		ctx, cancel := s.background()
-		defer cancel()
+	s.spawn(func(ctx context.Context) {
 		for {
 			p := s.progressive()
 			if p == nil || p.DeploymentID != id {
@@ -255,7 +255,7 @@ func (s *Service) runProgress(id int64) {
 				s.advance(ctx, id, "bascule", "", false)
 			}
 		}
-	}()
+	})
 }
 
 // advance moves the progressive go-live of deployment id to its next step,
@@ -384,6 +384,10 @@ func (s *Service) rollbackProgressive(ctx context.Context, p *Progressive, actor
 
 // Promote takes the progressive go-live in progress to 100 % at once.
 func (s *Service) Promote(ctx context.Context, actor, reason string) (Status, error) {
+	ctx, err := s.acting(ctx)
+	if err != nil {
+		return Status{}, err
+	}
 	return s.progressAction(ctx, actor, ActionPromote, func(p *Progressive) error {
 		return s.advanceLocked(ctx, p, actor, reason, true)
 	})
@@ -391,6 +395,10 @@ func (s *Service) Promote(ctx context.Context, actor, reason string) (Status, er
 
 // Pause holds the progressive go-live in progress at its current step.
 func (s *Service) Pause(ctx context.Context, actor, reason string) (Status, error) {
+	ctx, err := s.acting(ctx)
+	if err != nil {
+		return Status{}, err
+	}
 	return s.progressAction(ctx, actor, ActionPause, func(p *Progressive) error {
 		if p.Paused {
 			return conflict("the go-live of %s is already paused at %d%%", p.Version, p.Percent)
@@ -403,6 +411,10 @@ func (s *Service) Pause(ctx context.Context, actor, reason string) (Status, erro
 // Resume lets a paused progressive go-live carry on: the step ends after
 // what was left of it when it was paused.
 func (s *Service) Resume(ctx context.Context, actor, reason string) (Status, error) {
+	ctx, err := s.acting(ctx)
+	if err != nil {
+		return Status{}, err
+	}
 	return s.progressAction(ctx, actor, ActionResume, func(p *Progressive) error {
 		if !p.Paused {
 			return conflict("the go-live of %s is not paused", p.Version)

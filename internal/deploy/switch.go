@@ -13,6 +13,10 @@ import (
 // a healthy release. It returns a *ConflictError when nothing is ready or
 // another deployment or switch is under way.
 func (s *Service) GoLive(ctx context.Context, actor, reason string) (Status, error) {
+	ctx, err := s.acting(ctx)
+	if err != nil {
+		return Status{}, err
+	}
 	return s.switchAction(ctx, actor, ActionGoLive, reason, false)
 }
 
@@ -22,6 +26,10 @@ func (s *Service) GoLive(ctx context.Context, actor, reason string) (Status, err
 // when the live release is finalized (its contract migrations ran), unless
 // force is set: the warning is then recorded in the audit log.
 func (s *Service) Rollback(ctx context.Context, actor, reason string, force bool) (Status, error) {
+	ctx, err := s.acting(ctx)
+	if err != nil {
+		return Status{}, err
+	}
 	return s.switchAction(ctx, actor, ActionRollback, reason, force)
 }
 

@@ -143,6 +143,11 @@ var sentinels = []struct {
 	page          string
 }{
 	{err: deploy.ErrUnknownRelease, status: http.StatusNotFound, code: "unknown_release"},
+	// An instance that lost the lead mid-request: nothing was done; the
+	// next try reaches the new leader.
+	{err: deploy.ErrNotLeader, status: http.StatusServiceUnavailable, code: "not_leader"},
+	{err: store.ErrFenced, status: http.StatusServiceUnavailable, code: "not_leader",
+		message: "this bascule instance lost the lead of the control plane during the request; try again"},
 	{err: flag.ErrExists, status: http.StatusConflict, code: "exists"},
 	{err: flag.ErrNotBoolean, status: http.StatusBadRequest, code: "bad_request"},
 	{err: auth.ErrUnauthenticated, status: http.StatusUnauthorized, code: "unauthenticated",

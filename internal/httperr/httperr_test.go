@@ -27,6 +27,8 @@ func TestOf(t *testing.T) {
 		{"invalid flags", &feature.ValidationError{Problems: []feature.Problem{{Kind: "flag", Key: "a", Field: "key", Message: "bad"}}}, 400, "invalid_flags"},
 		{"bad input", &auth.InputError{Msg: "name is required"}, 400, "bad_request"},
 		{"unknown release", fmt.Errorf("deploy v9: %w", deploy.ErrUnknownRelease), 404, "unknown_release"},
+		{"not the leader", deploy.ErrNotLeader, 503, "not_leader"},
+		{"deposed during the request", fmt.Errorf("create deployment: %w", &store.FencedError{Lease: "control", Token: 1, Current: 2}), 503, "not_leader"},
 		{"flag exists", flag.ErrExists, 409, "exists"},
 		{"no token", auth.ErrUnauthenticated, 401, "unauthenticated"},
 		{"wrong role", auth.ErrForbidden, 403, "forbidden"},

@@ -46,6 +46,7 @@ var layer = map[string]int{
 	"internal/flag":   2,
 	"internal/deploy": 2,
 	"internal/notify": 2,
+	"internal/leader": 2,
 	// What an HTTP answer says of the domain's errors, for both faces.
 	"internal/httperr": 3,
 	// Their faces: the JSON API, the web UI, the API's Go client.

@@ -2,17 +2,28 @@ package server
 
 import (
 	"context"
+	"time"
 
 	"github.com/bascule/bascule/internal/config"
 	"github.com/bascule/bascule/internal/notify"
 )
 
-// startNotifier runs the webhook notifier until shutdown. It runs even with
-// no webhook configured: events are recorded in any case, and it is what
-// marks them done and prunes them.
+// startNotifier makes the webhook notifier. Its worker runs only while
+// this instance leads (runNotifier): one worker for the whole cluster,
+// under the term's context. With no webhook configured it still runs, to
+// mark the events the store records as dispatched and prune them, but
+// polls once a minute instead of twice a second.
 func (s *Server) startNotifier() {
-	s.notify = notify.New(notify.Options{Store: s.store, App: s.cfg.App, Endpoints: endpoints(s.cfg.Notify),
-		Logger: s.log.With("component", "notify")})
+	opts := notify.Options{Store: s.store, App: s.cfg.App, Endpoints: endpoints(s.cfg.Notify),
+		Logger: s.log.With("component", "notify")}
+	if len(opts.Endpoints) == 0 {
+		opts.Poll = time.Minute
+	}
+	s.notify = notify.New(opts)
+}
+
+// runNotifier runs the webhook worker in the background until stopNotifier.
+func (s *Server) runNotifier() {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

@@ -32,7 +32,7 @@ func TestPostgresStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := a.admin.Follow(ctx, d.ID, func(u store.Deployment) { d = u }); err != nil || d.State != store.StateReady {
-		t.Fatalf("deploy on the PostgreSQL store = %s, %v", d.State, err)
+		t.Fatalf("deploy on the PostgreSQL store = %s (%s), %v", d.State, d.Error, err)
 	}
 	b := startServerWith(t, usePG)
 	list, err := b.admin.Deployments(ctx, 10)

@@ -21,6 +21,7 @@ import (
 	"github.com/bascule/bascule/internal/config"
 	"github.com/bascule/bascule/internal/deploy"
 	"github.com/bascule/bascule/internal/flag"
+	"github.com/bascule/bascule/internal/leader"
 	"github.com/bascule/bascule/internal/notify"
 	"github.com/bascule/bascule/internal/router"
 	"github.com/bascule/bascule/internal/store"
@@ -56,6 +57,11 @@ type Server struct {
 
 	notify       *notify.Notifier
 	stopNotifier func() // stops the notifier and waits for it
+
+	// elector campaigns for the lead of the control plane among the
+	// instances sharing the store; nil when only this one uses it.
+	elector     *leader.Elector
+	stopElector func() // ends the campaign, and the term if leading, and waits
 
 	stopMeter           context.CancelFunc // ends the guard meter's readings
 	routerSrv           *router.Server
@@ -153,16 +159,16 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 	}
 	arts := &artifact.Store{Dir: filepath.Join(cfg.DataDir, "releases")}
 	mig := newMigrator(cfg, s.log)
+	// Sharing the store, this instance follows until it wins the lease.
+	_, shared := s.store.(store.Leases)
 	s.deploy = deploy.New(deploy.Options{App: cfg.App, Store: s.store, Artifacts: arts, Driver: s.driver,
 		Router: s.router, RoutingPath: s.routingPath(), ProgressPath: filepath.Join(cfg.DataDir, "golive.json"),
 		Command: cfg.Runtime.Process.Command, Env: appEnv(cfg), Health: healthCheck(cfg),
 		StartTimeout: cfg.HealthCheck.StartTimeout,
 		SmokeCommand: cfg.SmokeTest.Command, SmokeTimeout: cfg.SmokeTest.Timeout, SmokeEnv: s.smokeEnv(),
 		DrainTimeout: cfg.DrainTimeout, AutoGoLive: cfg.AutoGoLive, Logger: s.log.With("component", "deploy"),
-		Observer: m, Migrations: deployMigrations(mig), Guard: guardConfig(cfg), Traffic: traffic(m)})
-	if err := s.deploy.Recover(ctx); err != nil {
-		s.log.Error("recover after start", "err", err)
-	}
+		Observer: m, Migrations: deployMigrations(mig), Guard: guardConfig(cfg), Traffic: traffic(m),
+		Standby: shared})
 	cop, err := newCrossOrigin(cfg)
 	if err != nil {
 		return err
@@ -180,6 +186,7 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 	if s.controlLn, err = listenControl(cfg); err != nil {
 		return &ListenError{Key: "control", Addr: cfg.Control, Err: err}
 	}
+	s.elector = s.newElector()
 	if err := s.openFlags(ctx, m); err != nil {
 		return err
 	}
@@ -196,6 +203,7 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 		// TLS handshake failures and the like are a client's problem, not
 		// bascule's: debug level, through the same structured log.
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
+	s.startLeading(ctx)
 	go func() { s.serveErr <- serve(s.controlSrv, s.controlLn) }()
 	s.log.Info("control plane listening", "addr", s.controlLn.Addr().String())
 	return nil
@@ -240,6 +248,9 @@ func (s *Server) shutdown(ctx context.Context) {
 		s.controlSrv.Shutdown(ctx)
 	} else if s.controlLn != nil {
 		s.controlLn.Close()
+	}
+	if s.stopElector != nil {
+		s.stopElector() // steps down, stops the webhook worker, releases the lease
 	}
 	if s.deploy != nil {
 		s.deploy.Close()

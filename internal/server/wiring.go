@@ -191,6 +191,7 @@ func (s *Server) controlMux(apiH *api.Handler, m *metrics, cop *http.CrossOrigin
 	webH := s.webUI(m)
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiH)
+	mux.Handle("GET /api/v1/leader", apiH.Protect("GET /api/v1/leader", store.RoleViewer, s.leaderHandler(apiH.WriteError)))
 	s.mountFlags(mux, apiH, m)
 	mux.Handle("GET /metrics", s.metricsHandler(apiH, m))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -198,5 +199,9 @@ func (s *Server) controlMux(apiH *api.Handler, m *metrics, cop *http.CrossOrigin
 	})
 	mux.Handle("/", webH)
 	cop.SetDenyHandler(s.crossOriginDenied(apiH, webH))
-	return cop.Handler(mux)
+	h := cop.Handler(mux)
+	if s.elector != nil {
+		h = s.forwardChanges(h, apiH.WriteError)
+	}
+	return h
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/bascule/bascule/internal/store"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // CreateDeployment inserts d and sets its ID; ErrConflict if the app already
@@ -16,11 +17,13 @@ func (db *DB) CreateDeployment(ctx context.Context, d *store.Deployment) error {
 	if err != nil {
 		return err
 	}
-	err = db.pool.QueryRow(ctx, `INSERT INTO deployments
-		(app, version, color, state, reason, error, log_tail, steps, requested_by, created_at, updated_at, finished_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
-		d.App, d.Version, d.Color, d.State, d.Reason, d.Error, tail, steps, d.RequestedBy,
-		d.CreatedAt, d.UpdatedAt, d.FinishedAt).Scan(&d.ID)
+	err = db.write(ctx, func(q querier) error {
+		return q.QueryRow(ctx, `INSERT INTO deployments
+			(app, version, color, state, reason, error, log_tail, steps, requested_by, created_at, updated_at, finished_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+			d.App, d.Version, d.Color, d.State, d.Reason, d.Error, tail, steps, d.RequestedBy,
+			d.CreatedAt, d.UpdatedAt, d.FinishedAt).Scan(&d.ID)
+	})
 	if err != nil {
 		return fmt.Errorf("insert deployment of %s: %w", d.Version, adaptError(err))
 	}
@@ -33,9 +36,13 @@ func (db *DB) UpdateDeployment(ctx context.Context, d *store.Deployment) error {
 	if err != nil {
 		return err
 	}
-	tag, err := db.pool.Exec(ctx, `UPDATE deployments SET color = $1, state = $2, error = $3, log_tail = $4,
-		steps = $5, updated_at = $6, finished_at = $7 WHERE id = $8`,
-		d.Color, d.State, d.Error, tail, steps, d.UpdatedAt, d.FinishedAt, d.ID)
+	var tag pgconn.CommandTag
+	err = db.write(ctx, func(q querier) (err error) {
+		tag, err = q.Exec(ctx, `UPDATE deployments SET color = $1, state = $2, error = $3, log_tail = $4,
+			steps = $5, updated_at = $6, finished_at = $7 WHERE id = $8`,
+			d.Color, d.State, d.Error, tail, steps, d.UpdatedAt, d.FinishedAt, d.ID)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("update deployment %d: %w", d.ID, adaptError(err))
 	}

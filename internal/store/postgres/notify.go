@@ -15,8 +15,10 @@ var _ store.Notifications = (*DB)(nil)
 
 // RecordEvent appends e and sets its ID.
 func (db *DB) RecordEvent(ctx context.Context, e *store.Event) error {
-	err := db.pool.QueryRow(ctx, `INSERT INTO notify_events (at, source, payload) VALUES ($1, $2, $3) RETURNING id`,
-		e.At, e.Source, string(e.Payload)).Scan(&e.ID)
+	err := db.write(ctx, func(q querier) error {
+		return q.QueryRow(ctx, `INSERT INTO notify_events (at, source, payload) VALUES ($1, $2, $3) RETURNING id`,
+			e.At, e.Source, string(e.Payload)).Scan(&e.ID)
+	})
 	if err != nil {
 		return fmt.Errorf("record %s event: %w", e.Source, err)
 	}

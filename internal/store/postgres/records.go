@@ -10,11 +10,14 @@ import (
 
 // PutSlot records what a color of an app runs.
 func (db *DB) PutSlot(ctx context.Context, app string, sl store.Slot) error {
-	_, err := db.pool.Exec(ctx, `INSERT INTO slots (app, color, version, deployment_id, updated_at)
-		VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (app, color) DO UPDATE SET version = excluded.version,
-			deployment_id = excluded.deployment_id, updated_at = excluded.updated_at`,
-		app, sl.Color, sl.Version, sl.DeploymentID, sl.UpdatedAt)
+	err := db.write(ctx, func(q querier) error {
+		_, err := q.Exec(ctx, `INSERT INTO slots (app, color, version, deployment_id, updated_at)
+			VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (app, color) DO UPDATE SET version = excluded.version,
+				deployment_id = excluded.deployment_id, updated_at = excluded.updated_at`,
+			app, sl.Color, sl.Version, sl.DeploymentID, sl.UpdatedAt)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("put slot %s: %w", sl.Color, adaptError(err))
 	}
@@ -102,8 +105,10 @@ func (db *DB) AppendAudit(ctx context.Context, e *store.AuditEntry) error {
 	if e.Source == "" {
 		e.Source = store.SourceFrom(ctx)
 	}
-	err := db.pool.QueryRow(ctx, `INSERT INTO audit (at, actor, action, target, outcome, detail, source)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, e.At, e.Actor, e.Action, e.Target, e.Outcome, e.Detail, e.Source).Scan(&e.ID)
+	err := db.write(ctx, func(q querier) error {
+		return q.QueryRow(ctx, `INSERT INTO audit (at, actor, action, target, outcome, detail, source)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, e.At, e.Actor, e.Action, e.Target, e.Outcome, e.Detail, e.Source).Scan(&e.ID)
+	})
 	if err != nil {
 		return fmt.Errorf("append audit %s: %w", e.Action, err)
 	}

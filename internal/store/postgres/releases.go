@@ -6,6 +6,7 @@ import (
 
 	"github.com/bascule/bascule/internal/store"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // CreateRelease registers r; ErrConflict if the version exists.
@@ -52,7 +53,11 @@ func (db *DB) ListReleases(ctx context.Context) ([]store.Release, error) {
 
 // HoldRelease records why the release must not go live automatically again.
 func (db *DB) HoldRelease(ctx context.Context, version, reason string) error {
-	tag, err := db.pool.Exec(ctx, `UPDATE releases SET hold = $1 WHERE version = $2`, reason, version)
+	var tag pgconn.CommandTag
+	err := db.write(ctx, func(q querier) (err error) {
+		tag, err = q.Exec(ctx, `UPDATE releases SET hold = $1 WHERE version = $2`, reason, version)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("hold release %s: %w", version, adaptError(err))
 	}

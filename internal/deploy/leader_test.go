@@ -1,0 +1,189 @@
+package deploy_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bascule/bascule/internal/artifact"
+	"github.com/bascule/bascule/internal/deploy"
+	"github.com/bascule/bascule/internal/pgtest"
+	"github.com/bascule/bascule/internal/router"
+	"github.com/bascule/bascule/internal/runtime"
+	"github.com/bascule/bascule/internal/runtime/static"
+	"github.com/bascule/bascule/internal/store"
+	"github.com/bascule/bascule/internal/store/postgres"
+)
+
+var pg pgtest.Shared
+
+func TestMain(m *testing.M) { os.Exit(pg.Run(m)) }
+
+// instanceOn is one bascule instance's deploy service on the shared store,
+// in standby until it leads, with the static driver in front of two real
+// backends and a smoke test that waits for the test's go-ahead.
+func instanceOn(t *testing.T, db *postgres.DB, arts *artifact.Store, blue, green *app, smoke []string) *deploy.Service {
+	t.Helper()
+	dir := t.TempDir()
+	svc := deploy.New(deploy.Options{App: "shop", Store: db, Artifacts: arts, Router: router.New(router.Options{}),
+		Driver:       static.New(map[string]string{"blue": blue.addr(), "green": green.addr()}),
+		Health:       runtime.HealthCheck{Path: "/healthz", Interval: 20 * time.Millisecond, Timeout: time.Second},
+		SmokeCommand: smoke, SmokeTimeout: 30 * time.Second,
+		RoutingPath: filepath.Join(dir, "routing.json"), ProgressPath: filepath.Join(dir, "golive.json"), Standby: true})
+	t.Cleanup(svc.Close)
+	return svc
+}
+
+func addReleaseTo(t *testing.T, db store.Releases, arts *artifact.Store, version string) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "release.txt"), []byte(version+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := artifact.PackDir(&buf, dir); err != nil {
+		t.Fatal(err)
+	}
+	blob, err := arts.Put(context.Background(), &buf, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateRelease(context.Background(), store.Release{Version: version, Digest: blob.Digest, Size: blob.Size,
+		Format: "tar.gz", Filename: version + ".tar.gz", CreatedBy: "ci", CreatedAt: time.Now().UTC()}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// lease takes the control lease for holder, waiting for the current one
+// to expire, and returns the context its term's writes carry.
+func lease(t *testing.T, db *postgres.DB, holder string, ttl time.Duration) context.Context {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		l, taken, err := db.AcquireLease(context.Background(), store.LeaseControl, holder, "http://"+holder, ttl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if taken {
+			return store.WithFence(context.Background(), store.Fence{Lease: store.LeaseControl, Token: l.Token})
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never got the lease from %s", holder, l.Holder)
+		}
+		time.Sleep(max(l.Remaining, time.Millisecond))
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestStandbyRefusesActionsUntilItLeads(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, pg.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	arts := &artifact.Store{Dir: t.TempDir()}
+	svc := instanceOn(t, db, arts, newApp(t, router.Blue), newApp(t, router.Green), nil)
+	addReleaseTo(t, db, arts, "v1")
+	if _, err := svc.Deploy(ctx, "v1", "test", "alice"); !errors.Is(err, deploy.ErrNotLeader) {
+		t.Fatalf("Deploy on a follower = %v, want ErrNotLeader", err)
+	}
+	if _, err := svc.GoLive(ctx, "alice", ""); !errors.Is(err, deploy.ErrNotLeader) {
+		t.Fatalf("GoLive on a follower = %v, want ErrNotLeader", err)
+	}
+	if list, _ := db.ListDeployments(ctx, "shop", 10); len(list) != 0 {
+		t.Fatalf("a follower's refused deploy left %d deployments", len(list))
+	}
+	if err := svc.Lead(lease(t, db, "a", time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	d, err := svc.Deploy(ctx, "v1", "test", "alice")
+	if err != nil {
+		t.Fatalf("Deploy once leading = %v", err)
+	}
+	if d, err = svc.Wait(ctx, d.ID); err != nil || d.State != store.StateReady {
+		t.Fatalf("deployment = %s %q, %v; want ready", d.State, d.Error, err)
+	}
+	svc.StepDown()
+	if _, err := svc.GoLive(ctx, "alice", ""); !errors.Is(err, deploy.ErrNotLeader) {
+		t.Fatalf("GoLive after StepDown = %v, want ErrNotLeader", err)
+	}
+}
+
+// TestDeposedLeaderCannotFinishItsDeployment: the leader is deposed while
+// its pipeline runs the smoke test and does not notice (a long pause). When
+// the smoke test ends, the pipeline's writes are refused by the store: the
+// deployment does not become ready behind the new leader's back. The new
+// leader's recovery fails it cleanly, and the old one can start nothing.
+func TestDeposedLeaderCannotFinishItsDeployment(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, pg.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	arts := &artifact.Store{Dir: t.TempDir()}
+	blue, green := newApp(t, router.Blue), newApp(t, router.Green)
+	gate := t.TempDir()
+	started, goAhead := filepath.Join(gate, "started"), filepath.Join(gate, "go")
+	smoke := []string{"sh", "-c", `touch "$0"; while [ ! -e "$1" ]; do sleep 0.02; done; echo smoke passed`, started, goAhead}
+	a := instanceOn(t, db, arts, blue, green, smoke)
+	b := instanceOn(t, db, arts, blue, green, nil)
+	addReleaseTo(t, db, arts, "v1")
+	addReleaseTo(t, db, arts, "v2")
+
+	if err := a.Lead(lease(t, db, "a", 300*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	d, err := a.Deploy(ctx, "v1", "test", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the smoke test to start", func() bool { _, err := os.Stat(started); return err == nil })
+
+	// b takes over once a's lease, which nobody renews, has expired.
+	bctx := lease(t, db, "b", time.Minute)
+	if err := os.WriteFile(goAhead, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a's pipeline to end", func() bool { return !a.Running(d.ID) })
+	got, err := db.Deployment(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := got.Steps[len(got.Steps)-1]; got.State != store.StateVerifying || last.Name != deploy.StepSmoke || last.State != store.StepRunning {
+		t.Fatalf("after the deposed leader's smoke test: %s, last step %s %s; want verifying with smoke running (its writes refused)",
+			got.State, last.Name, last.State)
+	}
+
+	if err := b.Lead(bctx); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = db.Deployment(ctx, d.ID)
+	if got.State != store.StateFailed || !strings.Contains(got.Error, `interrupted`) || !strings.Contains(got.Error, `"smoke"`) {
+		t.Errorf("after the new leader's recovery: %s %q; want failed, interrupted during smoke", got.State, got.Error)
+	}
+	if _, err := a.Deploy(ctx, "v2", "late", "alice"); !errors.Is(err, store.ErrFenced) {
+		t.Errorf("the deposed leader's Deploy = %v, want it refused as fenced", err)
+	}
+	if list, _ := db.ListDeployments(ctx, "shop", 10); len(list) != 1 {
+		t.Errorf("%d deployments, want only the first: the deposed leader's was refused", len(list))
+	}
+}
