@@ -107,7 +107,7 @@ type guardWatch struct {
 	start     guard.Counts
 	judge     *guard.Judge
 	exited    <-chan struct{}
-	addr      string          // of the watched color, for health checks
+	addr      string // of the watched color, for health checks
 	cancel    context.CancelFunc
 	done      chan struct{}
 	standDown string // why it was stopped, set before cancel
