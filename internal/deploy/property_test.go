@@ -45,6 +45,7 @@ const (
 //     active.
 //
 // BASCULE_PROPERTY_SEED=N replays a failure; the failure message gives N.
+// BASCULE_PROPERTY_BUDGET=5m runs longer (all propSequences, if they fit).
 func TestStateMachineProperties(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("BASCULE_PROPERTY_SEED"); s != "" {
@@ -54,11 +55,19 @@ func TestStateMachineProperties(t *testing.T) {
 		}
 		seed = n
 	}
+	budget := propBudget
+	if s := os.Getenv("BASCULE_PROPERTY_BUDGET"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			t.Fatalf("BASCULE_PROPERTY_BUDGET=%q: %v", s, err)
+		}
+		budget = d
+	}
 	db := openDB(t)
 	start := time.Now()
 	ran, steps := 0, map[string]int{}
 	for i := range propSequences {
-		if time.Since(start) > propBudget && ran >= propMinSequences {
+		if time.Since(start) > budget && ran >= propMinSequences {
 			break
 		}
 		ok := t.Run(fmt.Sprint(i), func(t *testing.T) {
