@@ -23,7 +23,9 @@ func (r *Router) newUpstream(addr string) *upstream {
 		u.proxy = u.h2c
 	case r.ownTransport:
 		u.pool = newH1Pool(addr)
+		u.main = u.lim.wrap(u.pool)
 		u.proxy = r.newProxy(u, u.pool)
+		u.proxy.Transport = balancedTransport{r: r, u: u, rt: u.main}
 	}
 	return u
 }
