@@ -286,6 +286,27 @@ func (d *decoder) strs(dst *[]string) field {
 	}
 }
 
+// addrs decodes one address, as a list of one, or a list of them.
+func (d *decoder) addrs(dst *[]string) field {
+	return func(path string, n ast.Node) {
+		if s, ok := scalarText(n); ok && !isNull(n) {
+			*dst = []string{s}
+			return
+		}
+		out := []string{}
+		if d.list(path, n, `addresses such as ["10.0.0.1:8080", "10.0.0.2:8080"]`, func(p string, item ast.Node) {
+			s, ok := scalarText(item)
+			if !ok {
+				d.fail(p, item, "expected a string, got %s", kind(item))
+				return
+			}
+			out = append(out, s)
+		}) {
+			*dst = out
+		}
+	}
+}
+
 // list decodes a YAML list at path, item by item with each, which gets the
 // item's path ("path[i]", its line recorded) and its anchor-resolved node.
 // It reports whether n was a list: null is not (the destination keeps its
