@@ -196,7 +196,7 @@ func (p *pipeline) execute(ctx context.Context) error {
 	p.done("healthy at " + inst.Addr)
 	// From here the release is reachable through preview (or, on the very
 	// first deployment, is the only thing there is to serve).
-	s.opts.Router.SetUpstream(p.color, inst.Addr)
+	s.opts.Router.SetUpstream(p.color, upstream(inst))
 	if err := s.persistRouting(); err != nil {
 		return err
 	}

@@ -24,8 +24,8 @@ func (s *Service) Recover(ctx context.Context) error {
 	t := s.opts.Router.Table()
 	for _, c := range []router.Color{router.Blue, router.Green} {
 		inst, ok := s.opts.Driver.Instance(string(c))
-		if ok && t.Upstreams[c] != inst.Addr && t.Upstreams[c] != "" {
-			s.opts.Router.SetUpstream(c, inst.Addr)
+		if ok && t.Upstreams[c] != upstream(inst) && t.Upstreams[c] != "" {
+			s.opts.Router.SetUpstream(c, upstream(inst))
 		}
 	}
 	if _, ok := s.opts.Driver.Instance(string(t.Live)); !ok && t.Upstreams[t.Live] != "" {

@@ -65,3 +65,16 @@ func (r *Router) balancedInstances() []*upstream {
 	}
 	return out
 }
+
+// Ejected returns how many instances of addr (one address, or a Table's
+// upstream of several) are ejected now: they get no new requests until
+// their ejection ends or a health check passes.
+func (r *Router) Ejected(addr string) int64 {
+	var n int64
+	for _, u := range r.lookup(addr) {
+		if !u.available() {
+			n++
+		}
+	}
+	return n
+}

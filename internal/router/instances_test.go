@@ -202,6 +202,9 @@ func TestInstancesAllEjectedStillTried(t *testing.T) {
 	if !ua.available() {
 		t.Errorf("a answered but is still ejected")
 	}
+	if n := r.Ejected(JoinAddrs([]string{a.addr, b.addr})); n != 1 {
+		t.Errorf("Ejected(color) = %d, want 1 (b)", n)
+	}
 }
 
 // Active health checks eject an instance whose check fails and bring it
@@ -307,6 +310,13 @@ func TestTableJSON(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(`{"live":"blue","upstreams":{"blue":7}}`), &back); err == nil {
 		t.Errorf("an upstream that is a number was accepted")
+	}
+	// As LoadRouting decodes: into a table with defaults, kept where the
+	// file says nothing.
+	def := Table{Live: Blue, Upstreams: map[Color]string{}}
+	if err := json.Unmarshal([]byte(`{"upstreams":{"green":["127.0.0.1:5"]}}`), &def); err != nil ||
+		def.Live != Blue || def.Upstreams[Green] != "127.0.0.1:5" {
+		t.Errorf("decode over defaults = %+v, %v; want blue kept, green added", def, err)
 	}
 }
 

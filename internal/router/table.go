@@ -46,29 +46,33 @@ func (t Table) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON reads a color's upstream as a string or a list of
-// addresses.
+// addresses. As with encoding/json's own decoding, fields absent from the
+// JSON keep their value in t, and upstreams are added to t's map.
 func (t *Table) UnmarshalJSON(b []byte) error {
-	var in tableJSON
+	in := tableJSON{Live: t.Live, Split: t.Split}
 	if err := json.Unmarshal(b, &in); err != nil {
 		return err
 	}
-	next := Table{Live: in.Live, Split: in.Split}
-	if in.Upstreams != nil {
-		next.Upstreams = make(map[Color]string, len(in.Upstreams))
-	}
+	ups := make(map[Color]string, len(in.Upstreams))
 	for c, raw := range in.Upstreams {
 		var one string
 		if err := json.Unmarshal(raw, &one); err == nil {
-			next.Upstreams[c] = JoinAddrs([]string{one})
+			ups[c] = JoinAddrs([]string{one})
 			continue
 		}
 		var several []string
 		if err := json.Unmarshal(raw, &several); err != nil {
 			return fmt.Errorf("upstream of %s: want an address or a list of addresses, got %s", c, raw)
 		}
-		next.Upstreams[c] = JoinAddrs(several)
+		ups[c] = JoinAddrs(several)
 	}
-	*t = next
+	t.Live, t.Split = in.Live, in.Split
+	if in.Upstreams != nil && t.Upstreams == nil {
+		t.Upstreams = make(map[Color]string, len(ups))
+	}
+	for c, s := range ups {
+		t.Upstreams[c] = s
+	}
 	return nil
 }
 

@@ -34,7 +34,7 @@ func newDriver(ctx context.Context, cfg config.Config, log *slog.Logger) (driver
 	default:
 		d, err := process.New(process.Options{Dir: dir, PortMin: cfg.Runtime.Process.PortRange.Min,
 			PortMax: cfg.Runtime.Process.PortRange.Max, StopTimeout: cfg.StopTimeout,
-			Logger: log.With("component", "runtime")})
+			Instances: cfg.Runtime.Process.Instances, Logger: log.With("component", "runtime")})
 		if err != nil {
 			return nil, err
 		}
