@@ -28,7 +28,7 @@ type state struct {
 	ProcStart uint64 `json:"proc_start"`
 }
 
-func (d *Driver) slotDir(color string) string { return filepath.Join(d.opts.Dir, color) }
+func (d *Driver) slotDir(color string) string   { return filepath.Join(d.opts.Dir, color) }
 func (d *Driver) statePath(color string) string { return d.stateFile(color, 0) }
 
 // stateFile is the state file of instance i of color.
