@@ -210,8 +210,8 @@ func (t balancedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 			t.r.answered(u, resp.StatusCode)
 			return resp, nil
 		}
-		if req.Context().Err() != nil {
-			return nil, err
+		if req.Context().Err() != nil || errors.Is(err, errQueueTimeout) {
+			return nil, err // the client left, or the instance is busy: no failure of the instance
 		}
 		t.r.connFailed(u, err)
 		bodyless := req.Body == nil || req.Body == http.NoBody

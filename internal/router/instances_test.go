@@ -345,3 +345,30 @@ func TestInstancesLimitPerInstance(t *testing.T) {
 		t.Errorf("InFlight(color) = %d, want 4", n)
 	}
 }
+
+// A request that waited in vain for a slot at a busy instance is no
+// failure of the instance: it is not ejected for it.
+func TestInstanceBusyIsNotEjected(t *testing.T) {
+	a, b := startInstance(t, "a"), startInstance(t, "b")
+	r := New(Options{Concurrency: 1, QueueTimeout: time.Millisecond, EjectAfter: 1})
+	r.Install(Table{Live: Blue, Upstreams: map[Color]string{Blue: JoinAddrs([]string{a.addr, b.addr})}})
+	std := httptest.NewServer(r) // the net/http front, whose transport sees the queue timeout
+	t.Cleanup(std.Close)
+	var wg sync.WaitGroup
+	t.Cleanup(func() { close(a.release); close(b.release); wg.Wait() })
+	for range 2 {
+		wg.Go(func() {
+			resp, err := newClient(false).Get(std.URL + "/slow")
+			if err == nil {
+				resp.Body.Close()
+			}
+		})
+	}
+	waitFor(t, "both instances busy", 5*time.Second, func() bool { return a.slow.Load() == 1 && b.slow.Load() == 1 })
+	if st, _, _ := get(t, newClient(false), mustRequest(t, "GET", std.URL+"/")); st != http.StatusServiceUnavailable {
+		t.Fatalf("GET with both instances busy = %d, want 503", st)
+	}
+	if n := r.Ejected(JoinAddrs([]string{a.addr, b.addr})); n != 0 {
+		t.Errorf("Ejected = %d after a queue timeout, want 0", n)
+	}
+}
