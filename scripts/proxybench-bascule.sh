@@ -18,7 +18,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${BASCULE_BIN:-$here/../bin/bascule}
-dir=${BENCH_TMP:?run me from proxybench.sh}/bascule
+dir=${BENCH_TMP:?run me from proxybench.sh}/bascule-${PROXY_PORT:?}
 port=${PROXY_PORT:?}
 export BASCULE_URL=http://127.0.0.1:$((port + 1))
 export BASCULE_TOKEN=bsc_proxybench-only-token-00000000000000
