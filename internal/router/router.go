@@ -43,7 +43,7 @@ type Options struct {
 	// application/grpc, not grpc-web) still go over h2c, since gRPC cannot
 	// work over HTTP/1.1; everything else goes over HTTP/1.1.
 	H2C bool
-	// Concurrency, if positive, is the most requests each upstream works on
+	// Concurrency, if positive, is the most requests each instance works on
 	// at once. Further requests wait in the router, first come first
 	// served, and are answered 503 after QueueTimeout. A request counts from
 	// before it is sent until the app's response head arrives, so streams,
