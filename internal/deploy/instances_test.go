@@ -10,6 +10,7 @@ import (
 
 	"github.com/bascule/bascule/internal/artifact"
 	"github.com/bascule/bascule/internal/deploy"
+	"github.com/bascule/bascule/internal/migrate"
 	"github.com/bascule/bascule/internal/router"
 	"github.com/bascule/bascule/internal/runtime"
 	"github.com/bascule/bascule/internal/runtime/static"
@@ -45,7 +46,7 @@ func TestDeployColorOfTwoInstances(t *testing.T) {
 	routing := filepath.Join(s.dataDir, "routing.json")
 	s.svc = deploy.New(deploy.Options{App: "shop", Store: db, Artifacts: s.arts, Driver: drv, Router: s.router,
 		Health:      runtime.HealthCheck{Path: "/healthz", Interval: 20 * time.Millisecond, Timeout: time.Second},
-		RoutingPath: routing, DrainTimeout: 5 * time.Second})
+		RoutingPath: routing, DrainTimeout: 5 * time.Second, Migrations: emptyMigrations{}})
 	t.Cleanup(s.svc.Close)
 
 	s.deploy("v1")
@@ -81,6 +82,21 @@ func TestDeployColorOfTwoInstances(t *testing.T) {
 	if n := s.router.InFlight(blue); n != 0 {
 		t.Errorf("InFlight(blue) after go-live = %d, want 0 (drained)", n)
 	}
+}
+
+// emptyMigrations is a database whose releases have no migrations: the
+// pipeline still runs its migrate step, and checks the live color's health
+// after it.
+type emptyMigrations struct{}
+
+func (emptyMigrations) Check(context.Context, migrate.Plan, func(string)) (string, error) {
+	return "no migrations", nil
+}
+func (emptyMigrations) Expand(context.Context, string, string, func(string)) (string, error) {
+	return "no migrations", nil
+}
+func (emptyMigrations) Contract(context.Context, string, string, func(string)) (string, error) {
+	return "no migrations", nil
 }
 
 // get sends one request through the router's front and returns its status.
