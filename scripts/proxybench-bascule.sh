@@ -6,24 +6,46 @@
 #   point   register v1 and v2, make v1 live on blue, deploy v2 ready on green
 #   switch  go live with green (the harness times this)
 # BENCH_SPLIT=N keeps a progressive go-live at N % in progress while it runs.
-# BENCH_ONE_APP=1 points green at blue's upstream ($UP_V1) too, so that a
-# split measures bascule's own cost and not a second app sharing the core.
 # BENCH_CONCURRENCY sets concurrency.limit (default 24; 0 for no limit): the
 # benchmark app shares one core with bascule, and 24 requests at once keep
 # it busy while the rest wait in bascule's fair queue (see ADR 0005).
+# BENCH_INSTANCES=N runs each color on N instances (ADR 0012): $UP_V1 and
+# $UP_V2 plus N-1 more upstreams each, on the ports 10, 20, ... above theirs,
+# started here with the harness's upstream binary (BENCH_UPSTREAM_BIN,
+# default ../shared/bench/bin/upstream) and stopped by `stop` (pass it as
+# --custom-stop). The concurrency limit then holds per instance.
+#   stop    stop the extra upstreams BENCH_INSTANCES started
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${BASCULE_BIN:-$here/../bin/bascule}
-dir=${BENCH_TMP:?run me from proxybench.sh}/bascule
+dir=${BENCH_TMP:?run me from proxybench.sh}/bascule-${PROXY_PORT:?}
 port=${PROXY_PORT:?}
 export BASCULE_URL=http://127.0.0.1:$((port + 1))
 export BASCULE_TOKEN=bsc_proxybench-only-token-00000000000000
 
+# extra_upstreams COLOR VERSION ADDR: start BENCH_INSTANCES-1 more upstreams
+# beside ADDR and print the color's list of addresses for bascule.yaml.
+extra_upstreams() {
+  local color=$1 version=$2 addr=$3 n=${BENCH_INSTANCES:-1} i port list
+  local upbin=${BENCH_UPSTREAM_BIN:-$here/../../shared/bench/bin/upstream}
+  list=$addr
+  for ((i = 1; i < n; i++)); do
+    port=$((${addr##*:} + 10 * i))
+    "$upbin" -port "$port" -color "$color" -version "$version" >>"$dir/extra-$port.log" 2>&1 &
+    echo $! >>"$dir/extra.pids"
+    list="$list, 127.0.0.1:$port"
+  done
+  echo "[$list]"
+}
+
 case "${1:-}" in
 start)
   mkdir -p "$dir"
-  green=${UP_V2:?}
-  if [ -n "${BENCH_ONE_APP:-}" ]; then green=${UP_V1:?}; fi
+  blue=${UP_V1:?} green=${UP_V2:?}
+  if [ "${BENCH_INSTANCES:-1}" -gt 1 ]; then
+    blue=$(extra_upstreams blue v1 "$UP_V1")
+    green=$(extra_upstreams green v2 "$UP_V2")
+  fi
   cat > "$dir/bascule.yaml" <<YAML
 app: bench
 listen: ${PROXY_ADDR:?}
@@ -32,8 +54,8 @@ data_dir: $dir/data
 runtime:
   driver: static
   static:
-    blue: ${UP_V1:?}
-    green: ${green:?}
+    blue: $blue
+    green: $green
 health_check:
   path: /up
   interval: 50ms
@@ -60,6 +82,11 @@ point)
   ;;
 switch)
   exec "$bin" go-live ;;
+stop)
+  if [ -f "$dir/extra.pids" ]; then
+    while read -r pid; do kill "$pid" 2>/dev/null || true; done <"$dir/extra.pids"
+    rm -f "$dir/extra.pids"
+  fi ;;
 *)
-  echo "usage: $0 start|point|switch" >&2; exit 2 ;;
+  echo "usage: $0 start|point|switch|stop" >&2; exit 2 ;;
 esac

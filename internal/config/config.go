@@ -106,6 +106,7 @@ type Process struct {
 	Command   []string          // argv; required for the process driver
 	Env       map[string]string // extra environment; PORT is reserved
 	PortRange PortRange         // ports handed out in PORT; default 20000-20999
+	Instances int               // processes per color, each with its own PORT; default 1
 }
 
 // PortRange is an inclusive range of TCP ports, written "A-B" in YAML.
@@ -124,9 +125,9 @@ func (r PortRange) Contains(port int) bool {
 }
 
 // Static configures the static driver: the two colors run elsewhere, at
-// fixed addresses.
+// fixed addresses, each color on one instance or several.
 type Static struct {
-	Blue, Green string // host:port of each color
+	Blue, Green []string // host:port of each instance of each color; a string in YAML for one
 }
 
 // HealthCheck configures the HTTP health check of a color.
@@ -141,7 +142,7 @@ type HealthCheck struct {
 // Concurrency caps how many requests the router has each color's app work
 // on at once; further requests wait in the router, first come first served.
 type Concurrency struct {
-	Limit        int           // requests per color at once; 0 (default) means no limit
+	Limit        int           // requests per instance of a color at once; 0 (default) means no limit
 	QueueTimeout time.Duration // longest wait for a turn before a 503; default 30s
 }
 
@@ -231,7 +232,7 @@ func Default() Config {
 		Preview: Preview{Header: "X-Bascule-Preview", Cookie: "bascule_preview"},
 		Runtime: Runtime{
 			Driver:  DriverProcess,
-			Process: Process{PortRange: PortRange{Min: 20000, Max: 20999}},
+			Process: Process{PortRange: PortRange{Min: 20000, Max: 20999}, Instances: 1},
 		},
 		HealthCheck: HealthCheck{
 			Path:             "/",

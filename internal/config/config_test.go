@@ -47,8 +47,9 @@ func TestLoadFull(t *testing.T) {
 				Command:   []string{"./app", "--serve"},
 				Env:       map[string]string{"LOG_LEVEL": "info"},
 				PortRange: PortRange{Min: 20000, Max: 20999},
+				Instances: 2,
 			},
-			Static: Static{Blue: "127.0.0.1:19001", Green: "127.0.0.1:19002"},
+			Static: Static{Blue: []string{"127.0.0.1:19001"}, Green: []string{"127.0.0.1:19002", "127.0.0.1:19003"}},
 		},
 		HealthCheck: HealthCheck{
 			Path:             "/healthz",
@@ -102,7 +103,7 @@ func TestDefault(t *testing.T) {
 		Control: "127.0.0.1:8081",
 		DataDir: "/state/bascule",
 		Preview: Preview{Header: "X-Bascule-Preview", Cookie: "bascule_preview"},
-		Runtime: Runtime{Driver: DriverProcess, Process: Process{PortRange: PortRange{Min: 20000, Max: 20999}}},
+		Runtime: Runtime{Driver: DriverProcess, Process: Process{PortRange: PortRange{Min: 20000, Max: 20999}, Instances: 1}},
 		HealthCheck: HealthCheck{
 			Path:             "/",
 			Interval:         200 * time.Millisecond,

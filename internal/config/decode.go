@@ -114,6 +114,27 @@ func (d *decoder) strs(dst *[]string) field {
 	}
 }
 
+// addrs decodes one address, as a list of one, or a list of them.
+func (d *decoder) addrs(dst *[]string) field {
+	return func(path string, n yamldoc.Node) {
+		if s, ok := n.Text(); ok && !n.IsNull() {
+			*dst = []string{s}
+			return
+		}
+		out := []string{}
+		if d.list(path, n, `addresses such as ["10.0.0.1:8080", "10.0.0.2:8080"]`, func(p string, item yamldoc.Node) {
+			s, ok := item.Text()
+			if !ok {
+				d.fail(p, item, "expected a string, got %s", item.KindName())
+				return
+			}
+			out = append(out, s)
+		}) {
+			*dst = out
+		}
+	}
+}
+
 // list decodes a YAML list at path, item by item with each, which gets the
 // item's path ("path[i]", its line recorded) and its anchor-resolved node.
 // It reports whether n was a list: null is not (the destination keeps its

@@ -134,8 +134,10 @@
 // arrives, so streams, SSE and WebSockets stop counting once they have
 // begun; a long request (a slow upload, a long poll) counts throughout.
 //
-//	limit          requests per color at once; about the number the app
-//	               serves in parallel. 0 means no limit. Default 0.
+//	limit          requests per instance at once; about the number one
+//	               instance of the app serves in parallel (a color of several
+//	               instances works on limit times their number). 0 means no
+//	               limit. Default 0.
 //	queue_timeout  longest wait for a turn; then the router answers 503.
 //	               Default 30s.
 //
@@ -163,10 +165,16 @@
 //	process.command     argv of the release, run from the unpacked release
 //	                    directory with PORT set. Required for the process driver.
 //	process.env         mapping of extra environment variables. PORT is reserved.
-//	process.port_range  "A-B", the ports handed out in PORT; at least two ports,
-//	                    none of them the listen or control port. Default "20000-20999".
-//	static.blue         host:port where the blue color runs. Required for the static driver.
-//	static.green        host:port where the green color runs. Required for the static driver.
+//	process.port_range  "A-B", the ports handed out in PORT; at least two ports
+//	                    (two per instance), none of them the listen or control port.
+//	                    Default "20000-20999".
+//	process.instances   processes per color, 1 to 64, each with its own PORT; the
+//	                    router balances a color's requests across them. A color is
+//	                    healthy when all of them are. Default 1.
+//	static.blue         host:port where the blue color runs, or a list of them
+//	                    ([10.0.0.1:8080, 10.0.0.2:8080]) for several instances,
+//	                    which the router balances. Required for the static driver.
+//	static.green        the same for the green color; no address of both colors.
 //
 // health_check — when a color counts as healthy.
 //

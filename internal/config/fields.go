@@ -98,12 +98,13 @@ func (d *decoder) runtime(path string, n yamldoc.Node, r *Runtime) {
 				"command":    d.strs(&r.Process.Command),
 				"env":        d.strMap(&r.Process.Env),
 				"port_range": d.portRange(&r.Process.PortRange),
+				"instances":  d.integer(&r.Process.Instances),
 			})
 		},
 		"static": func(p string, n yamldoc.Node) {
 			d.mapping(p, n, section{
-				"blue":  d.str(&r.Static.Blue),
-				"green": d.str(&r.Static.Green),
+				"blue":  d.addrs(&r.Static.Blue),
+				"green": d.addrs(&r.Static.Green),
 			})
 		},
 	})

@@ -36,7 +36,7 @@ func TestParseValid(t *testing.T) {
 			func(c *Config) { c.ControlTrustedProxies = []string{"10.0.0.0/8", "192.0.2.7", "fd00::/8"} }},
 		{"quoted number kept verbatim", cmdOK + "preview: {token: 0123}\n", func(c *Config) { c.Preview.Token = "0123" }},
 		{"static driver", "runtime:\n  driver: static\n  static: {blue: 127.0.0.1:19001, green: '[::1]:19002'}\n", func(c *Config) {
-			c.Runtime = Runtime{Driver: DriverStatic, Process: c.Runtime.Process, Static: Static{Blue: "127.0.0.1:19001", Green: "[::1]:19002"}}
+			c.Runtime = Runtime{Driver: DriverStatic, Process: c.Runtime.Process, Static: Static{Blue: []string{"127.0.0.1:19001"}, Green: []string{"[::1]:19002"}}}
 			c.Runtime.Process.Command = nil
 		}},
 		{"concurrency limit", cmdOK + "concurrency: {limit: 32, queue_timeout: 2s}\n", func(c *Config) {
@@ -171,6 +171,20 @@ func TestParseInvalid(t *testing.T) {
 				`b.yaml:1: runtime.static.blue: required when runtime.driver is static, e.g. "127.0.0.1:19001"`,
 				`b.yaml:1: runtime.static.green: required when runtime.driver is static, e.g. "127.0.0.1:19001"`,
 			}},
+		{"instances zero", "runtime:\n  process:\n    command: [x]\n    instances: 0\n",
+			[]string{`b.yaml:4: runtime.process.instances: want 1 to 64 processes per color, got 0`}},
+		{"instances need ports", "runtime:\n  process:\n    command: [x]\n    port_range: 20000-20004\n    instances: 3\n",
+			[]string{`b.yaml:4: runtime.process.port_range: 20000-20004 holds 5 ports; blue and green with 3 instances each need 6`}},
+		{"static list item bad", "runtime:\n  driver: static\n  static:\n    blue:\n      - 127.0.0.1:19001\n      - 19002\n      - 127.0.0.1:19001\n    green: [\"127.0.0.1:19003,127.0.0.1:19004\"]\n",
+			[]string{
+				`b.yaml:6: runtime.static.blue[1]: want host:port such as "127.0.0.1:8080", got "19002" (did you mean "127.0.0.1:19002"?)`,
+				`b.yaml:7: runtime.static.blue[2]: 127.0.0.1:19001 is listed twice`,
+				`b.yaml:8: runtime.static.green: "127.0.0.1:19003,127.0.0.1:19004" is not one host:port; write several instances as a list`,
+			}},
+		{"static list shares an address", "runtime:\n  driver: static\n  static:\n    blue: [127.0.0.1:19001, 127.0.0.1:19002]\n    green: [127.0.0.1:19003, 127.0.0.1:19002]\n",
+			[]string{`b.yaml:5: runtime.static.green[1]: 127.0.0.1:19002 is also a blue address; each color needs its own`}},
+		{"static not a list", "runtime:\n  driver: static\n  static:\n    blue: {a: b}\n    green: 127.0.0.1:19002\n",
+			[]string{`b.yaml:4: runtime.static.blue: expected a list of addresses such as ["10.0.0.1:8080", "10.0.0.2:8080"], got a mapping`}},
 		{"static colors collide", "runtime:\n  driver: static\n  static:\n    blue: 127.0.0.1:19001\n    green: 127.0.0.1:19001\n",
 			[]string{`b.yaml:5: runtime.static.green: 127.0.0.1:19001 is also the blue address; each color needs its own`}},
 		{"static color is bascule itself", "runtime:\n  driver: static\n  static:\n    blue: 127.0.0.1:8080\n    green: 127.0.0.1:0\n",

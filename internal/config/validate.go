@@ -274,6 +274,9 @@ func (v *validator) process(p *Process, active bool, own []namedAddr) {
 			v.errorf(path, "PORT is set by bascule for each release; remove it")
 		}
 	}
+	if p.Instances < 1 || p.Instances > MaxInstances {
+		v.errorf("runtime.process.instances", "want 1 to %d processes per color, got %d", MaxInstances, p.Instances)
+	}
 	r := p.PortRange
 	const path = "runtime.process.port_range"
 	switch {
@@ -282,6 +285,8 @@ func (v *validator) process(p *Process, active bool, own []namedAddr) {
 		return
 	case r.Min == r.Max:
 		v.errorf(path, "%s holds one port; blue and green run side by side and need two", r)
+	case p.Instances > 1 && r.Max-r.Min+1 < 2*p.Instances:
+		v.errorf(path, "%s holds %d ports; blue and green with %d instances each need %d", r, r.Max-r.Min+1, p.Instances, 2*p.Instances)
 	}
 	for _, a := range own {
 		if active && a.ok && r.Contains(a.addr.port) {
@@ -290,35 +295,77 @@ func (v *validator) process(p *Process, active bool, own []namedAddr) {
 	}
 }
 
+// MaxInstances bounds runtime.process.instances: more processes per color
+// than this on one host is a fleet, for another driver.
+const MaxInstances = 64
+
 func (v *validator) static(s *Static, active bool, own []namedAddr) {
-	blue, okB := v.upstream("runtime.static.blue", s.Blue, active)
-	green, okG := v.upstream("runtime.static.green", s.Green, active)
-	if okB && okG && sameAddr(blue, green) {
-		v.errorf("runtime.static.green", "%s is also the blue address; each color needs its own", s.Green)
+	blue := v.upstreams("runtime.static.blue", s.Blue, active)
+	green := v.upstreams("runtime.static.green", s.Green, active)
+	article := "the"
+	if len(blue) > 1 {
+		article = "a"
 	}
-	for _, a := range own {
-		if !active || !a.ok {
-			continue
+	for _, g := range green {
+		for _, b := range blue {
+			if sameAddr(b.addr, g.addr) {
+				v.errorf(g.name, "%s is also %s blue address; each color needs its own", g.text, article)
+			}
 		}
-		if okB && sameAddr(blue, a.addr) {
-			v.errorf("runtime.static.blue", "%s is the %s address; bascule would send traffic to itself", s.Blue, a.name)
-		}
-		if okG && sameAddr(green, a.addr) {
-			v.errorf("runtime.static.green", "%s is the %s address; bascule would send traffic to itself", s.Green, a.name)
+	}
+	if !active {
+		return
+	}
+	for _, u := range append(blue, green...) {
+		for _, a := range own {
+			if a.ok && sameAddr(u.addr, a.addr) {
+				v.errorf(u.name, "%s is the %s address; bascule would send traffic to itself", u.text, a.name)
+			}
 		}
 	}
 }
 
-// upstream checks a static color address: required when the static driver
-// is in use, and then a host:port with a real port.
-func (v *validator) upstream(path, s string, required bool) (hostPort, bool) {
-	if s == "" {
+// staticAddr is one checked address of a static color.
+type staticAddr struct {
+	name, text string // its path in the file, and as written
+	addr       hostPort
+}
+
+// upstreams checks a static color's addresses: required when the static
+// driver is in use, and then each a host:port with a real port, none
+// repeated. It returns the valid ones.
+func (v *validator) upstreams(path string, addrs []string, required bool) []staticAddr {
+	if len(addrs) == 0 {
 		if required {
 			v.errorf(path, "required when runtime.driver is static, e.g. \"127.0.0.1:19001\"")
 		}
-		return hostPort{}, false
+		return nil
 	}
-	return v.addr(path, s, false)
+	var out []staticAddr
+	for i, s := range addrs {
+		p := path
+		if len(addrs) > 1 {
+			p = fmt.Sprintf("%s[%d]", path, i)
+		}
+		if s == "" || strings.Contains(s, ",") {
+			v.errorf(p, "%q is not one host:port; write several instances as a list", s)
+			continue
+		}
+		a, ok := v.addr(p, s, false)
+		if !ok {
+			continue
+		}
+		for _, prev := range out {
+			if sameAddr(prev.addr, a) {
+				v.errorf(p, "%s is listed twice", s)
+				ok = false
+			}
+		}
+		if ok {
+			out = append(out, staticAddr{name: p, text: s, addr: a})
+		}
+	}
+	return out
 }
 
 func (v *validator) healthCheck(h *HealthCheck) {

@@ -252,13 +252,22 @@ func (w *guardWatch) baseline() guard.Counts {
 	return t.Read(string(w.from)).Sub(t.At(string(w.from), w.baseFrom))
 }
 
+// probe checks the new color's health: healthy when any of its instances
+// is. One instance down is the router's to eject; the color failing is the
+// guard's to roll back.
 func (w *guardWatch) probe(ctx context.Context) error {
 	if w.addr == "" {
 		return nil
 	}
 	pctx, cancel := context.WithTimeout(ctx, w.s.probeTimeout())
 	defer cancel()
-	return runtime.Probe(pctx, w.addr, w.s.opts.Health)
+	var err error
+	for _, a := range router.SplitAddrs(w.addr) {
+		if err = runtime.Probe(pctx, a, w.s.opts.Health); err == nil {
+			return nil
+		}
+	}
+	return err
 }
 
 func (w *guardWatch) record(v guard.Verdict, now time.Time) {

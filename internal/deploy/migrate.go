@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/bascule/bascule/internal/migrate"
+	"github.com/bascule/bascule/internal/router"
 	"github.com/bascule/bascule/internal/runtime"
 	"github.com/bascule/bascule/internal/store"
 )
@@ -78,9 +79,16 @@ func (s *Service) checkLive(ctx context.Context) error {
 	}
 	pctx, cancel := context.WithTimeout(ctx, s.probeTimeout())
 	defer cancel()
-	if err := runtime.Probe(pctx, addr, s.opts.Health); err != nil {
-		return fmt.Errorf("the live release on %s fails its health check after the expand migrations "+
-			"(they are applied; its schema changes must be backward compatible): %w", t.Live, err)
+	// Every instance: they share the schema the migrations just changed.
+	addrs := router.SplitAddrs(addr)
+	for _, a := range addrs {
+		if err := runtime.Probe(pctx, a, s.opts.Health); err != nil {
+			if len(addrs) > 1 {
+				err = fmt.Errorf("instance %s: %w", a, err)
+			}
+			return fmt.Errorf("the live release on %s fails its health check after the expand migrations "+
+				"(they are applied; its schema changes must be backward compatible): %w", t.Live, err)
+		}
 	}
 	return nil
 }

@@ -243,7 +243,7 @@ func (p *pipeline) startCandidate(ctx context.Context, version, dir string) erro
 	if err := p.done(ctx, "healthy at "+inst.Addr); err != nil {
 		return err
 	}
-	if err := s.setUpstream(p.color, inst.Addr); err != nil {
+	if err := s.setUpstream(p.color, upstream(inst)); err != nil {
 		return err
 	}
 	if err := s.opts.Store.PutSlot(ctx, s.opts.App, store.Slot{Color: string(p.color), Version: version, DeploymentID: p.d.ID, UpdatedAt: s.now()}); err != nil {

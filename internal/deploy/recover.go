@@ -24,8 +24,8 @@ func (s *Service) Recover(ctx context.Context) error {
 	t := s.opts.Router.Table()
 	for _, c := range []router.Color{router.Blue, router.Green} {
 		inst, ok := s.opts.Driver.Instance(string(c))
-		if ok && t.Upstreams[c] != inst.Addr && t.Upstreams[c] != "" {
-			if err := s.setUpstream(c, inst.Addr); err != nil {
+		if ok && t.Upstreams[c] != upstream(inst) && t.Upstreams[c] != "" {
+			if err := s.setUpstream(c, upstream(inst)); err != nil {
 				return err
 			}
 		}

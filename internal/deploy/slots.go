@@ -138,7 +138,7 @@ func (s *Service) ensureRunning(ctx context.Context, color router.Color) (string
 		if err := runtime.Probe(pctx, inst.Addr, s.opts.Health); err != nil {
 			return "", conflict("%s on %s is not healthy: %v", slot.Version, color, err)
 		}
-		return inst.Addr, nil
+		return upstream(inst), nil
 	}
 	rel, err := s.opts.Store.Release(ctx, slot.Version)
 	if err != nil {
@@ -156,7 +156,13 @@ func (s *Service) ensureRunning(ctx context.Context, color router.Color) (string
 		s.opts.Driver.Stop(context.WithoutCancel(ctx), string(color))
 		return "", err
 	}
-	return inst.Addr, nil
+	return upstream(inst), nil
+}
+
+// upstream is the router's upstream for what runs in a slot: its address,
+// or its instances' addresses joined (router.JoinAddrs).
+func upstream(inst runtime.Instance) string {
+	return router.JoinAddrs(inst.Addresses())
 }
 
 func (s *Service) probeTimeout() time.Duration {

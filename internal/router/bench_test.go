@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/bascule/bascule/feature"
@@ -64,6 +65,28 @@ func BenchmarkProxy(b *testing.B) {
 	for b.Loop() {
 		benchGet(b, c, url)
 	}
+}
+
+// BenchmarkProxyTwoInstances is BenchmarkProxyParallel with the live
+// color on two instances: the cost of choosing one and recording answers.
+func BenchmarkProxyTwoInstances(b *testing.B) {
+	r := New(Options{})
+	r.Install(Table{Live: Blue, Upstreams: map[Color]string{Blue: JoinAddrs([]string{benchUpstream(b), benchUpstream(b)})}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := NewServer("", r)
+	go srv.Serve(ln)
+	b.Cleanup(func() { srv.Close() })
+	url := "http://" + ln.Addr().String() + "/"
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			benchGet(b, c, url)
+		}
+	})
 }
 
 func BenchmarkProxyParallel(b *testing.B) {
@@ -172,6 +195,23 @@ func BenchmarkProxySplit(b *testing.B) {
 				_, _ = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 				i++
+			}
+		})
+	}
+}
+
+// BenchmarkAcquire is the routing decision alone, without the network: a
+// color of one instance, as before colors had several, and of two.
+func BenchmarkAcquire(b *testing.B) {
+	for _, up := range []string{"127.0.0.1:1", "127.0.0.1:1,127.0.0.1:2"} {
+		b.Run(fmt.Sprintf("instances=%d", strings.Count(up, ",")+1), func(b *testing.B) {
+			r := New(Options{})
+			r.Install(Table{Live: Blue, Upstreams: map[Color]string{Blue: up}})
+			var h requestHead
+			b.ReportAllocs()
+			for b.Loop() {
+				u, _, _ := r.acquire(false, &h)
+				u.release()
 			}
 		})
 	}

@@ -215,7 +215,7 @@ func (r *Router) checkSplit(t Table, sp Split) error {
 
 // compileSplit returns the request path's form of t's split, or nil when
 // it routes nothing: no split, or its color has no upstream.
-func compileSplit(t Table, ups [2]*upstream) *splitRule {
+func compileSplit(t Table, ups [2]*colorSet) *splitRule {
 	sp := t.Split
 	if sp == nil || sp.Weight == 0 || sp.To == t.Live {
 		return nil

@@ -3,18 +3,19 @@ package router
 import "context"
 
 // InFlight returns the number of requests (upgraded connections included)
-// currently in flight to the upstream at addr; 0 for an unknown address.
+// currently in flight to addr: one instance's address, or a color's
+// several joined by commas (a Table's upstream), whose counts it sums. An
+// unknown address counts 0.
 func (r *Router) InFlight(addr string) int64 {
-	r.mu.Lock()
-	u := r.upstreams[addr]
-	r.mu.Unlock()
-	if u == nil {
-		return 0
+	var n int64
+	for _, u := range r.lookup(addr) {
+		n += u.inflight.Load()
 	}
-	return u.inflight.Load()
+	return n
 }
 
-// Drain blocks until nothing is in flight to addr and returns nil. Call it
+// Drain blocks until nothing is in flight to addr and returns nil: to one
+// instance, or to every instance of a Table's upstream of several. Call it
 // after routing away from addr (Switch or SetUpstream): while a color still
 // routes to addr, new requests keep arriving there.
 //
@@ -22,17 +23,24 @@ func (r *Router) InFlight(addr string) int64 {
 // they stay open until they end or ctx is done. When ctx is done Drain
 // closes them forcibly and returns ctx.Err(); other requests still in flight
 // are left to finish or to their clients.
+//
+// The instances are waited for one after the other: a request that moves
+// to another instance of its color (a retry after a failure) keeps its
+// count on the first until it ends, so none is missed.
 func (r *Router) Drain(ctx context.Context, addr string) error {
-	r.mu.Lock()
-	u := r.upstreams[addr]
-	r.mu.Unlock()
-	if u == nil {
+	ups := r.lookup(addr)
+	if len(ups) == 0 {
 		return nil
 	}
-	if err := u.wait(ctx); err != nil {
-		n := u.closeUpgraded()
-		r.log.Warn("drain: deadline reached", "upstream", addr, "in_flight", u.inflight.Load(), "upgraded_closed", n, "err", err)
-		return err
+	for _, u := range ups {
+		if err := u.wait(ctx); err != nil {
+			n := 0
+			for _, v := range ups {
+				n += v.closeUpgraded()
+			}
+			r.log.Warn("drain: deadline reached", "upstream", addr, "in_flight", r.InFlight(addr), "upgraded_closed", n, "err", err)
+			return err
+		}
 	}
 	r.mu.Lock()
 	r.prune(r.snap.Load())
@@ -96,16 +104,15 @@ func (r *Router) prune(s *snapshot) {
 }
 
 // Upgraded returns the number of upgraded connections (WebSocket etc.) open
-// to the upstream at addr. They are part of InFlight; a caller that waits
-// for plain requests to finish subtracts them.
+// to addr (one instance, or a Table's upstream of several, summed). They
+// are part of InFlight; a caller that waits for plain requests to finish
+// subtracts them.
 func (r *Router) Upgraded(addr string) int64 {
-	r.mu.Lock()
-	u := r.upstreams[addr]
-	r.mu.Unlock()
-	if u == nil {
-		return 0
+	var n int64
+	for _, u := range r.lookup(addr) {
+		u.mu.Lock()
+		n += int64(len(u.conns))
+		u.mu.Unlock()
 	}
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return int64(len(u.conns))
+	return n
 }

@@ -276,12 +276,32 @@ func (c *fastConn) wholeInBuffer(headLen int) bool {
 	return int64(c.br.Buffered()-headLen) >= c.req.contentLength
 }
 
-// exchange sends the request to u and relays the response. A request wholly
-// in the buffer (head and body) can be sent again when a pooled connection
-// turns out to have been closed by the upstream. With a concurrency limit,
-// the request first waits for its turn, and holds its slot until the app's
-// response head has arrived (or the exchange failed).
+// exchange sends the request to u and relays the response. When u is one
+// of several instances of its color and the request failed there in a way
+// that lets it go elsewhere (mayRetryElsewhere), it goes to another
+// instance, each instance tried once; it stays counted in flight on u
+// until it ends, and on each instance it went to, so Drain misses none.
 func (c *fastConn) exchange(u *upstream, head []byte) (status int, keep bool) {
+	var tried uint64
+	for {
+		status, keep, alt := c.exchangeAt(u, head, &tried)
+		if alt == nil {
+			return status, keep
+		}
+		alt.inflight.Add(1)
+		defer alt.release() // bounded: each instance is tried once
+		u = alt
+	}
+}
+
+// exchangeAt sends the request to the instance u and relays the response.
+// A request wholly in the buffer (head and body) can be sent again when a
+// pooled connection turns out to have been closed by the upstream. With a
+// concurrency limit, the request first waits for its turn, and holds its
+// slot until the app's response head has arrived (or the exchange failed).
+// It returns alt, with nothing answered, when the request is to go to
+// another instance of u's color.
+func (c *fastConn) exchangeAt(u *upstream, head []byte, tried *uint64) (status int, keep bool, alt *upstream) {
 	whole := c.wholeInBuffer(len(head))
 	held := false // a slot of u.lim
 	if u.lim != nil {
@@ -289,9 +309,9 @@ func (c *fastConn) exchange(u *upstream, head []byte) (status int, keep bool) {
 			switch err := c.waitTurn(u.lim); {
 			case errors.Is(err, errClientGone):
 				c.r.log.Debug("proxy: client went away while queued", "upstream", u.addr)
-				return statusClientGone, false
+				return statusClientGone, false, nil
 			case err != nil:
-				return http.StatusServiceUnavailable, c.answerError(len(head), http.StatusServiceUnavailable, c.r.busyMessage(u, err))
+				return http.StatusServiceUnavailable, c.answerError(len(head), http.StatusServiceUnavailable, c.r.busyMessage(u, err)), nil
 			}
 		}
 		held = true
@@ -318,6 +338,9 @@ func (c *fastConn) exchange(u *upstream, head []byte) (status int, keep bool) {
 				held = false
 				u.lim.release()
 			}
+			if u.balanced.Load() {
+				c.r.answered(u, c.resp.status)
+			}
 			if whole {
 				c.br.Discard(len(head) + int(c.req.contentLength))
 				c.bodyTaken = true
@@ -327,13 +350,13 @@ func (c *fastConn) exchange(u *upstream, head []byte) (status int, keep bool) {
 			switch {
 			case c.watch.gone.Load():
 				pc.nc.Close()
-				return statusClientGone, false
+				return statusClientGone, false, nil
 			case reuse:
 				u.pool.put(pc)
 			default:
 				pc.nc.Close()
 			}
-			return status, keep
+			return status, keep, nil
 		}
 		c.watch.stop()
 		if pc != nil {
@@ -346,9 +369,19 @@ func (c *fastConn) exchange(u *upstream, head []byte) (status int, keep bool) {
 		var ce clientError
 		if errors.As(err, &ce) || c.watch.gone.Load() {
 			c.r.log.Debug("proxy: client went away", "upstream", u.addr, "err", err)
-			return statusClientGone, false
+			return statusClientGone, false, nil
 		}
-		return http.StatusBadGateway, c.answerError(len(head), http.StatusBadGateway, c.r.unreachableMessage(u, err))
+		if u.balanced.Load() {
+			c.r.connFailed(u, err)
+			streamed := c.bodyTaken && !whole
+			if !streamed && mayRetryElsewhere(pc, err, written, c.req.replayable()) {
+				if alt := c.r.alternative(u, tried); alt != nil {
+					c.r.log.Debug("proxy: instance failed, trying another", "upstream", u.addr, "other", alt.addr, "err", err)
+					return 0, false, alt
+				}
+			}
+		}
+		return http.StatusBadGateway, c.answerError(len(head), http.StatusBadGateway, c.r.unreachableMessage(u, err)), nil
 	}
 }
 

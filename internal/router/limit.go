@@ -93,15 +93,16 @@ func (l *limiter) release() {
 }
 
 // Queued returns how many requests to addr wait for a slot under
-// Options.Concurrency.
+// Options.Concurrency: at one instance, or, for a Table's upstream of
+// several, at all of them.
 func (r *Router) Queued(addr string) int64 {
-	r.mu.Lock()
-	u := r.upstreams[addr]
-	r.mu.Unlock()
-	if u == nil || u.lim == nil {
-		return 0
+	var n int64
+	for _, u := range r.lookup(addr) {
+		if u.lim != nil {
+			n += u.lim.waiting.Load()
+		}
 	}
-	return u.lim.waiting.Load()
+	return n
 }
 
 // limitedTransport holds a slot of its upstream's limiter for each round

@@ -23,7 +23,11 @@ func (r *Router) newUpstream(addr string) *upstream {
 		u.proxy = u.h2c
 	case r.ownTransport:
 		u.pool = newH1Pool(addr)
+		u.main = u.lim.wrap(u.pool)
 		u.proxy = r.newProxy(u, u.pool)
+		// The same limited pool, seen through the instance's record of
+		// answers and failures (and its retry on another instance).
+		u.proxy.Transport = balancedTransport{r: r, u: u, rt: u.main}
 	}
 	return u
 }

@@ -43,7 +43,7 @@ type Options struct {
 	// application/grpc, not grpc-web) still go over h2c, since gRPC cannot
 	// work over HTTP/1.1; everything else goes over HTTP/1.1.
 	H2C bool
-	// Concurrency, if positive, is the most requests each upstream works on
+	// Concurrency, if positive, is the most requests each instance works on
 	// at once. Further requests wait in the router, first come first
 	// served, and are answered 503 after QueueTimeout. A request counts from
 	// before it is sent until the app's response head arrives, so streams,
@@ -71,6 +71,16 @@ type Options struct {
 	// split on an answer to a request that had no key. Empty:
 	// DefaultCohortCookie.
 	CohortCookie string
+	// EjectAfter, Eject5xx, EjectFor and EjectMax tune passive ejection of
+	// an instance of a color of several: EjectAfter connection failures in
+	// a row, or Eject5xx 5xx answers in a row, take it out of the color's
+	// rotation for EjectFor, doubled at each ejection in a row up to
+	// EjectMax. Zero: DefaultEjectAfter, DefaultEject5xx, DefaultEjectFor,
+	// DefaultEjectMax.
+	EjectAfter int
+	Eject5xx   int
+	EjectFor   time.Duration
+	EjectMax   time.Duration
 }
 
 // Router is the data plane: an http.Handler proxying to the live color.
@@ -93,6 +103,7 @@ type Router struct {
 	concurrency  int           // Options.Concurrency
 	queueTimeout time.Duration // Options.QueueTimeout
 	writers      sync.Pool     // *trackingWriter
+	eject        ejection      // Options.Eject*
 
 	mu        sync.Mutex // serialises writers; never taken by requests
 	upstreams map[string]*upstream
@@ -111,6 +122,7 @@ func New(opts Options) *Router {
 		buffers:   &bufferPool{},
 		observe:   opts.Observe,
 		upstreams: map[string]*upstream{},
+		eject:     newEjection(opts),
 
 		concurrency:  opts.Concurrency,
 		queueTimeout: opts.QueueTimeout,
@@ -171,7 +183,8 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 
 // acquire picks the upstream for a request and counts it in flight: the
 // idle color for a preview, the split's color for a request whose cohort a
-// progressive go-live has moved, else the live color. The count is taken,
+// progressive go-live has moved, else the live color; of the color's
+// instances, the one colorSet.pick chooses. The count is taken,
 // then the table re-read: if a writer published meanwhile the request
 // re-routes, so once Switch (or SetSplit) returns no request can still be
 // counted onto (or sent to) the color it switched away from unseen by
@@ -191,10 +204,11 @@ func (r *Router) acquire(idle bool, src cohortSource) (u *upstream, c Color, coh
 				i = s.split.slot
 			}
 		}
-		u := s.ups[i]
-		if u == nil {
+		set := s.ups[i]
+		if set == nil {
 			return nil, slotColor(i), ""
 		}
+		u := set.pick()
 		u.inflight.Add(1)
 		if r.snap.Load() == s {
 			return u, slotColor(i), cohort
@@ -228,8 +242,8 @@ func (r *Router) Install(t Table) {
 	}
 	next := Table{Live: t.Live, Upstreams: map[Color]string{}}
 	for c, addr := range t.Upstreams {
-		if _, ok := c.slot(); ok && addr != "" {
-			next.Upstreams[c] = addr
+		if _, ok := c.slot(); ok && SplitAddrs(addr) != nil {
+			next.Upstreams[c] = JoinAddrs(SplitAddrs(addr))
 		}
 	}
 	if t.Split != nil {
@@ -263,8 +277,9 @@ func (r *Router) CheckTable(t Table) error {
 	return nil
 }
 
-// SetUpstream atomically points color c at addr ("" removes it). Requests in
-// flight to the previous address finish there; Drain waits for them.
+// SetUpstream atomically points color c at addr ("" removes it): one
+// instance's address, or several joined by commas (JoinAddrs). Requests in
+// flight to the previous instances finish there; Drain waits for them.
 func (r *Router) SetUpstream(c Color, addr string) {
 	if _, ok := c.slot(); !ok {
 		r.log.Warn("set upstream: unknown color ignored", "color", c)
@@ -273,6 +288,7 @@ func (r *Router) SetUpstream(c Color, addr string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	next := r.snap.Load().table.clone()
+	addr = JoinAddrs(SplitAddrs(addr))
 	if addr == "" {
 		delete(next.Upstreams, c)
 		if next.Split != nil && next.Split.To == c {
@@ -317,11 +333,31 @@ func (r *Router) publish(t Table) {
 	s.live, _ = t.Live.slot()
 	for c, addr := range t.Upstreams {
 		i, _ := c.slot()
-		s.ups[i] = r.upstreamFor(addr)
+		s.ups[i] = r.newColorSet(addr)
 	}
 	s.split = compileSplit(t, s.ups)
+	r.markBalanced(s)
 	r.snap.Store(s)
 	r.prune(s)
+}
+
+// markBalanced sets upstream.balanced on the instances of a color of
+// several in s, and clears it (with any ejection) on the others: an
+// instance alone gets its color's every request whatever its record, and
+// starts afresh if it joins others again. r.mu must be held.
+func (r *Router) markBalanced(s *snapshot) {
+	for _, u := range r.upstreams {
+		many := false
+		for _, cs := range s.ups {
+			if cs != nil && len(cs.ups) > 1 && cs.has(u) {
+				many = true
+			}
+		}
+		if !many && u.balanced.Load() {
+			u.health.reset()
+		}
+		u.balanced.Store(many)
+	}
 }
 
 // upstreamFor returns the registered upstream for addr, creating it. r.mu

@@ -2,6 +2,7 @@ package router
 
 import (
 	"net"
+	"net/http"
 	"net/http/httputil"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,12 @@ type upstream struct {
 	h2c   *httputil.ReverseProxy // HTTP/2 prior knowledge, for gRPC
 	pool  *h1Pool                // the default transport's fast HTTP/1.1 path; nil with Options.Transport
 	lim   *limiter               // Options.Concurrency; nil: no limit
+	main  http.RoundTripper      // proxy's transport (limited), for a request another instance failed; nil when not the pool
+
+	// balanced is set while u is one of several instances of a color:
+	// only then are its answers and failures recorded for ejection.
+	balanced atomic.Bool
+	health   health
 
 	inflight atomic.Int64
 	waiters  atomic.Int32 // Drain calls waiting on this upstream

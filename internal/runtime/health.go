@@ -157,6 +157,45 @@ func pause(ctx context.Context, d time.Duration, exited <-chan struct{}) {
 	}
 }
 
+// WaitAllHealthy is WaitHealthy for a slot of several instances: it
+// returns nil once every address in addrs is healthy, and else the first
+// failure, naming its address when there are several. exited[i], if
+// present and not nil, is closed when the instance at addrs[i] dies.
+// A slot is ready only when all its instances are: one that never becomes
+// healthy is a broken release, not a spare.
+func WaitAllHealthy(ctx context.Context, addrs []string, hc HealthCheck, exited []<-chan struct{}) error {
+	if len(addrs) == 1 {
+		return WaitHealthy(ctx, addrs[0], hc, exitedAt(exited, 0))
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(addrs))
+	for i, a := range addrs {
+		go func() {
+			err := WaitHealthy(ctx, a, hc, exitedAt(exited, i))
+			if err != nil {
+				err = fmt.Errorf("instance %s: %w", a, err)
+			}
+			errs <- err
+		}()
+	}
+	var first error
+	for range addrs {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+			cancel() // the others' answers no longer matter
+		}
+	}
+	return first
+}
+
+func exitedAt(exited []<-chan struct{}, i int) <-chan struct{} {
+	if i < len(exited) {
+		return exited[i]
+	}
+	return nil
+}
+
 // waitError describes why WaitHealthy gave up when ctx ended.
 func waitError(ctx context.Context, hc HealthCheck, tries, good int, last error) error {
 	var se *statusError

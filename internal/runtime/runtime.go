@@ -37,13 +37,29 @@ type Spec struct {
 	Env []string
 }
 
-// Instance is what runs in a slot.
+// Instance is what runs in a slot: one process or upstream, or several
+// that share the slot's traffic.
 type Instance struct {
-	Color   string    `json:"color"`
-	Version string    `json:"version"`
-	Addr    string    `json:"addr"` // "127.0.0.1:PORT" the router proxies to
-	PID     int       `json:"pid,omitempty"`
+	Color   string `json:"color"`
+	Version string `json:"version"`
+	Addr    string `json:"addr"` // "127.0.0.1:PORT" the router proxies to; the first of Addrs
+	// Addrs lists every instance's address when the slot runs several;
+	// nil for one (Addr). Addresses returns them either way.
+	Addrs   []string  `json:"addrs,omitempty"`
+	PID     int       `json:"pid,omitempty"` // of the first instance
 	Started time.Time `json:"started"`
+}
+
+// Addresses returns the address of each of the slot's instances: Addrs,
+// or Addr alone; nil when there is none.
+func (i Instance) Addresses() []string {
+	switch {
+	case len(i.Addrs) > 0:
+		return i.Addrs
+	case i.Addr != "":
+		return []string{i.Addr}
+	}
+	return nil
 }
 
 // ErrNotRunning is returned when an operation needs a live slot and the

@@ -48,7 +48,7 @@ func startServerLogging(t testing.TB, edit func(*config.Config), log *slog.Logge
 	cfg.App, cfg.Listen, cfg.Control = "shop", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.DataDir = filepath.Join(t.TempDir(), "data")
 	cfg.Runtime.Driver = config.DriverStatic
-	cfg.Runtime.Static = config.Static{Blue: addr, Green: addr}
+	cfg.Runtime.Static = config.Static{Blue: []string{addr}, Green: []string{addr}}
 	cfg.DrainTimeout, cfg.StopTimeout = time.Second, time.Second
 	if edit != nil {
 		edit(&cfg)

@@ -95,6 +95,10 @@ func (m *metrics) watchQueues(r *router.Router) {
 			Help:        "Requests waiting in the router for a slot at the color's app (concurrency.limit).",
 			ConstLabels: prometheus.Labels{"color": string(c)}},
 			func() float64 { return float64(r.Queued(r.Table().Upstreams[c])) }))
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bascule_ejected_instances",
+			Help:        "Instances of the color the router sends no new requests to, after failures (runtime.static lists, runtime.process.instances).",
+			ConstLabels: prometheus.Labels{"color": string(c)}},
+			func() float64 { return float64(r.Ejected(r.Table().Upstreams[c])) }))
 	}
 }
 

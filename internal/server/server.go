@@ -64,6 +64,7 @@ type Server struct {
 	stopElector func() // ends the campaign, and the term if leading, and waits
 
 	stopMeter           context.CancelFunc // ends the guard meter's readings
+	stopChecks          func()             // ends the router's active health checks and waits
 	routerSrv           *router.Server
 	controlSrv          *http.Server
 	routerLn, controlLn net.Listener
@@ -134,6 +135,7 @@ func Open(ctx context.Context, opts Options) (_ *Server, err error) {
 		Bucket:          feature.Bucket,
 		CohortKeyCookie: cfg.Progressive.StickyCookie, CohortKeyHeader: cfg.Progressive.StickyHeader})
 	s.router.Install(table)
+	s.startInstanceChecks()
 	m.watchQueues(s.router)
 	if s.routerLn, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, &ListenError{Key: "listen", Addr: cfg.Listen, Err: fmt.Errorf("router: listen %s: %w", cfg.Listen, err)}
@@ -259,6 +261,9 @@ func (s *Server) shutdown(ctx context.Context) {
 		s.routerSrv.Shutdown(ctx)
 	} else if s.routerLn != nil {
 		s.routerLn.Close()
+	}
+	if s.stopChecks != nil {
+		s.stopChecks()
 	}
 	if s.driver != nil {
 		if s.opts.StopAppsOnClose {

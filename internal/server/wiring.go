@@ -30,11 +30,11 @@ func newDriver(ctx context.Context, cfg config.Config, log *slog.Logger) (driver
 	dir := filepath.Join(cfg.DataDir, "slots")
 	switch cfg.Runtime.Driver {
 	case config.DriverStatic:
-		return static.Open(dir, map[string]string{"blue": cfg.Runtime.Static.Blue, "green": cfg.Runtime.Static.Green})
+		return static.Open(dir, map[string][]string{"blue": cfg.Runtime.Static.Blue, "green": cfg.Runtime.Static.Green})
 	default:
 		d, err := process.New(process.Options{Dir: dir, PortMin: cfg.Runtime.Process.PortRange.Min,
 			PortMax: cfg.Runtime.Process.PortRange.Max, StopTimeout: cfg.StopTimeout,
-			Logger: log.With("component", "runtime")})
+			Instances: cfg.Runtime.Process.Instances, Logger: log.With("component", "runtime")})
 		if err != nil {
 			return nil, err
 		}

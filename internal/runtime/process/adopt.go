@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/bascule/bascule/internal/runtime"
@@ -38,34 +39,48 @@ func (d *Driver) Adopt(ctx context.Context) ([]runtime.Instance, error) {
 	return out, errors.Join(errs...)
 }
 
+// adoptSlot adopts the processes of color that its state files name and
+// that still run, each instance's file in turn.
 func (d *Driver) adoptSlot(color string) (runtime.Instance, bool, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
 		return runtime.Instance{}, false, errors.New("driver closed")
 	}
-	if s := d.slots[color]; s != nil && s.running() {
-		return s.st.Instance, true, nil
+	if g := d.slots[color]; g != nil && g.running() {
+		return g.instance(), true, nil
 	}
-	path := d.statePath(color)
-	st, err := readState(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return runtime.Instance{}, false, nil
-	case err != nil:
-		d.log.Warn("removing unreadable state file", "color", color, "err", err)
-		return runtime.Instance{}, false, removeState(path)
-	case !alive(st.PID, st.ProcStart):
-		d.log.Info("removing stale state file", "color", color, "version", st.Version, "pid", st.PID)
-		return runtime.Instance{}, false, removeState(path)
+	var procs []*slot
+	var errs []error
+	for _, path := range d.stateFiles(color) {
+		st, err := readState(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			continue
+		case err != nil:
+			d.log.Warn("removing unreadable state file", "color", color, "err", err)
+			errs = append(errs, removeState(path))
+			continue
+		case !alive(st.PID, st.ProcStart):
+			d.log.Info("removing stale state file", "color", color, "version", st.Version, "pid", st.PID)
+			errs = append(errs, removeState(path))
+			continue
+		}
+		st.Color = color
+		procs = append(procs, newSlot(st, false))
 	}
-	st.Color = color
-	s := newSlot(st, false)
-	d.slots[color] = s
-	d.watchers.Add(1)
-	go d.watch(s)
-	d.log.Info("app adopted", "color", color, "version", st.Version, "pid", st.PID, "addr", st.Addr)
-	return st.Instance, true, nil
+	if len(procs) == 0 {
+		return runtime.Instance{}, false, errors.Join(errs...)
+	}
+	slices.SortFunc(procs, func(a, b *slot) int { return a.st.Index - b.st.Index })
+	g := newGroup(procs)
+	d.slots[color] = g
+	for _, s := range procs {
+		d.watchers.Add(1)
+		go d.watch(s)
+		d.log.Info("app adopted", "color", color, "version", s.st.Version, "pid", s.st.PID, "addr", s.st.Addr)
+	}
+	return g.instance(), true, errors.Join(errs...)
 }
 
 // watch polls /proc until the adopted leader dies: it is not our child,

@@ -45,7 +45,7 @@ func TestAdoptAfterBasculeDied(t *testing.T) {
 	if diff := cmp.Diff([]runtime.Instance{inst}, got); diff != "" {
 		t.Fatalf("Adopt() mismatch (-want +got):\n%s", diff)
 	}
-	if cur, ok := b.Instance("green"); !ok || cur != inst {
+	if cur, ok := b.Instance("green"); !ok || !cmp.Equal(cur, inst) {
 		t.Errorf("Instance(green) after Adopt = %+v, %v; want %+v", cur, ok, inst)
 	}
 	if body := get(t, inst.Addr, "/"); !strings.HasPrefix(body, "release=v7 color=green") {

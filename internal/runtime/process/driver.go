@@ -1,9 +1,10 @@
 //go:build linux
 
 // Package process is the embedded runtime driver: it runs a release's
-// command on this machine, one process group per color slot, with its
-// output in a log file and its identity in a state file, so that the app
-// keeps serving when bascule dies and a new bascule can adopt it.
+// command on this machine, one process group per instance of a color slot
+// (Options.Instances of them), with their output in the slot's log file
+// and each one's identity in a state file, so that the app keeps serving
+// when bascule dies and a new bascule can adopt it.
 package process
 
 import (
@@ -32,6 +33,10 @@ type Options struct {
 	// StopTimeout is how long Stop waits after SIGTERM before it sends
 	// SIGKILL to the whole process group; 10s if zero.
 	StopTimeout time.Duration
+	// Instances is how many processes Start runs per color, each with its
+	// own PORT; 1 if zero. The router balances a color's requests across
+	// them.
+	Instances int
 	// Logger receives the driver's own events; nil discards them.
 	Logger *slog.Logger
 }
@@ -49,20 +54,65 @@ type Driver struct {
 	watchers sync.WaitGroup
 
 	mu     sync.Mutex
-	slots  map[string]*slot
+	slots  map[string]*group
 	closed bool
 }
 
-// slot is one process run in a color.
+// slot is one process run in a color: one instance of it.
 type slot struct {
 	st      state
 	own     bool          // our child, reaped by cmd.Wait; else adopted
 	exited  chan struct{} // closed once the group leader is dead
 	exitErr *runtime.ExitError
+	grp     *group // the color's processes it belongs to
 }
 
 func newSlot(st state, own bool) *slot {
 	return &slot{st: st, own: own, exited: make(chan struct{})}
+}
+
+// group is what runs in a color: one process per instance, started,
+// stopped and reported together.
+type group struct {
+	procs []*slot // by instance index
+	// exited is closed when the first of procs exits: the color no longer
+	// runs whole. With one process it is that process's own channel.
+	exited    chan struct{}
+	firstExit *slot // the process that exited first; under Driver.mu
+}
+
+func newGroup(procs []*slot) *group {
+	g := &group{procs: procs, exited: procs[0].exited}
+	if len(procs) > 1 {
+		g.exited = make(chan struct{})
+	}
+	for _, s := range procs {
+		s.grp = g
+	}
+	return g
+}
+
+// running reports whether any process of g runs.
+func (g *group) running() bool {
+	for _, s := range g.procs {
+		if s.running() {
+			return true
+		}
+	}
+	return false
+}
+
+// instance reports g as one runtime.Instance: the first process's, with
+// every process's address in Addrs when there are several.
+func (g *group) instance() runtime.Instance {
+	inst := g.procs[0].st.Instance
+	inst.Addrs = nil
+	if len(g.procs) > 1 {
+		for _, s := range g.procs {
+			inst.Addrs = append(inst.Addrs, s.st.Addr)
+		}
+	}
+	return inst
 }
 
 func (s *slot) running() bool {
@@ -89,6 +139,13 @@ func New(opts Options) (*Driver, error) {
 	if opts.StopTimeout <= 0 {
 		opts.StopTimeout = 10 * time.Second
 	}
+	if opts.Instances <= 0 {
+		opts.Instances = 1
+	}
+	if span := opts.PortMax - opts.PortMin + 1; span < 2*opts.Instances {
+		return nil, fmt.Errorf("new process driver: port range %d-%d holds %d ports; %d instances per color need %d",
+			opts.PortMin, opts.PortMax, span, opts.Instances, 2*opts.Instances)
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -98,7 +155,7 @@ func New(opts Options) (*Driver, error) {
 			return nil, fmt.Errorf("new process driver: %w", err)
 		}
 	}
-	return &Driver{opts: opts, log: log, done: make(chan struct{}), slots: map[string]*slot{}}, nil
+	return &Driver{opts: opts, log: log, done: make(chan struct{}), slots: map[string]*group{}}, nil
 }
 
 func checkColor(color string) error {
@@ -108,43 +165,50 @@ func checkColor(color string) error {
 	return nil
 }
 
-// current returns the slot of color, or nil.
-func (d *Driver) current(color string) *slot {
+// current returns the processes of color, or nil.
+func (d *Driver) current(color string) *group {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.slots[color]
 }
 
-// Instance reports what runs in color now; false if nothing runs there.
+// Instance reports what runs in color now, with the address of each of
+// its processes in Addrs when it runs several; false if none of them runs.
+// A color with some processes dead still reports them all: the router
+// ejects the instances that do not answer.
 func (d *Driver) Instance(color string) (runtime.Instance, bool) {
-	s := d.current(color)
-	if s == nil || !s.running() {
+	g := d.current(color)
+	if g == nil || !g.running() {
 		return runtime.Instance{}, false
 	}
-	return s.st.Instance, true
+	return g.instance(), true
 }
 
-// Exited returns a channel closed when the process of color exits. After a
-// crash it stays (closed) until Stop or the next Start, so a caller that
+// Exited returns a channel closed when a process of color exits (the
+// first one, when it runs several: the color no longer runs whole). After
+// a crash it stays (closed) until Stop or the next Start, so a caller that
 // asks late still learns of it. It is nil when the slot is empty.
 func (d *Driver) Exited(color string) <-chan struct{} {
-	if s := d.current(color); s != nil {
-		return s.exited
+	if g := d.current(color); g != nil {
+		return g.exited
 	}
 	return nil
 }
 
-// ExitErr tells how the last process of color ended: an *runtime.ExitError
-// with its status and last log line, or nil while it runs or when the slot
-// is empty.
+// ExitErr tells how the process of color that exited first ended: an
+// *runtime.ExitError with its status and last log line, or nil while all
+// run or when the slot is empty.
 func (d *Driver) ExitErr(color string) error {
-	s := d.current(color)
-	if s == nil || s.running() {
+	g := d.current(color)
+	if g == nil {
 		return nil
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return s.exitErr
+	if g.firstExit == nil {
+		return nil
+	}
+	return g.firstExit.exitErr
 }
 
 // Logs returns the last n lines of the slot's app log (stdout and stderr),
@@ -156,16 +220,22 @@ func (d *Driver) Logs(color string, n int) []string {
 	return tail(filepath.Join(d.slotDir(color), logName), n)
 }
 
-// WaitHealthy waits until the app in color passes hc, like
-// runtime.WaitHealthy. When the app dies first, the error wraps its
-// *runtime.ExitError ("process exited with status 1: <last log line>").
-// It returns runtime.ErrNotRunning if the slot is empty.
+// WaitHealthy waits until every process of color passes hc, like
+// runtime.WaitAllHealthy: a color is ready only when all its instances
+// are. When one dies first, the error wraps its *runtime.ExitError
+// ("process exited with status 1: <last log line>"). It returns
+// runtime.ErrNotRunning if the slot is empty.
 func (d *Driver) WaitHealthy(ctx context.Context, color string, hc runtime.HealthCheck) error {
-	s := d.current(color)
-	if s == nil {
+	g := d.current(color)
+	if g == nil {
 		return fmt.Errorf("wait healthy %s: %w", color, runtime.ErrNotRunning)
 	}
-	err := runtime.WaitHealthy(ctx, s.st.Addr, hc, s.exited)
+	addrs := make([]string, len(g.procs))
+	exited := make([]<-chan struct{}, len(g.procs))
+	for i, s := range g.procs {
+		addrs[i], exited[i] = s.st.Addr, s.exited
+	}
+	err := runtime.WaitAllHealthy(ctx, addrs, hc, exited)
 	if errors.Is(err, runtime.ErrExited) {
 		if e := d.ExitErr(color); e != nil {
 			return fmt.Errorf("wait healthy %s: %w", color, e)
@@ -175,31 +245,40 @@ func (d *Driver) WaitHealthy(ctx context.Context, color string, hc runtime.Healt
 }
 
 // finish records that the leader of s died, drops its state file (unless a
-// newer process owns the slot already) and closes s.exited.
+// newer process owns the slot already) and closes s.exited, and its
+// group's exited if it is the first of the group to die.
 func (d *Driver) finish(s *slot, e *runtime.ExitError) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	s.exitErr = e
 	color := s.st.Color
-	if d.slots[color] == s && !d.closed {
-		if err := removeStateOf(d.statePath(color), s.st); err != nil {
+	if d.slots[color] == s.grp && !d.closed {
+		if err := removeStateOf(d.stateFile(color, s.st.Index), s.st); err != nil {
 			d.log.Warn("app exited; state file stays", "color", color, "err", err)
 		}
 	}
-	d.log.Info("app exited", "color", color, "version", s.st.Version, "pid", s.st.PID, "status", e.Error())
+	d.log.Info("app exited", "color", color, "version", s.st.Version, "pid", s.st.PID, "addr", s.st.Addr, "status", e.Error())
 	close(s.exited)
+	if g := s.grp; g.firstExit == nil {
+		g.firstExit = s
+		if len(g.procs) > 1 {
+			close(g.exited)
+		}
+	}
 }
 
-// forget empties the slot of color if s still holds it.
-func (d *Driver) forget(color string, s *slot) {
+// forget empties the slot of color if g still holds it.
+func (d *Driver) forget(color string, g *group) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.slots[color] != s {
+	if d.slots[color] != g {
 		return
 	}
 	delete(d.slots, color)
-	if err := removeStateOf(d.statePath(color), s.st); err != nil {
-		d.log.Warn("stopped; state file stays", "color", color, "err", err)
+	for _, s := range g.procs {
+		if err := removeStateOf(d.stateFile(color, s.st.Index), s.st); err != nil {
+			d.log.Warn("stopped; state file stays", "color", color, "err", err)
+		}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -29,7 +30,7 @@ func TestStartServesWithPortAndRelease(t *testing.T) {
 	if got := get(t, inst.Addr, "/"); got != want {
 		t.Errorf("GET / on blue = %q, want %q", got, want)
 	}
-	if got, ok := d.Instance("blue"); !ok || got != inst {
+	if got, ok := d.Instance("blue"); !ok || !reflect.DeepEqual(got, inst) {
 		t.Errorf("Instance(blue) = %+v, %v; want %+v, true", got, ok, inst)
 	}
 	for _, line := range []string{"listening on " + inst.Addr, "stderr goes to the log too"} {

@@ -5,6 +5,7 @@ package process
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -18,11 +19,13 @@ import (
 	"github.com/bascule/bascule/internal/runtime"
 )
 
-// Start runs spec in the slot of color and returns as soon as the process
-// is started; use WaitHealthy to know when it serves. The app gets PORT (a
-// free port in the driver's range), BASCULE_COLOR and BASCULE_RELEASE in
-// its environment. Start returns an error wrapping runtime.ErrBusy if the
-// slot runs something: Stop it first.
+// Start runs spec in the slot of color, Options.Instances processes of it,
+// and returns as soon as they are started; use WaitHealthy to know when
+// they serve. Each gets its own PORT (a free port in the driver's range),
+// and BASCULE_COLOR and BASCULE_RELEASE, in its environment; with several,
+// also BASCULE_INSTANCE (0, 1, …). If one cannot be started, those already
+// started are killed. Start returns an error wrapping runtime.ErrBusy if
+// the slot runs something: Stop it first.
 func (d *Driver) Start(ctx context.Context, color string, spec runtime.Spec) (runtime.Instance, error) {
 	if err := checkColor(color); err != nil {
 		return runtime.Instance{}, fmt.Errorf("start %s: %w", spec.Version, err)
@@ -43,56 +46,91 @@ func (d *Driver) Start(ctx context.Context, color string, spec runtime.Spec) (ru
 	if err := d.busy(d.slots[color]); err != nil {
 		return runtime.Instance{}, fmt.Errorf("start %s %s: %w", color, spec.Version, err)
 	}
-	s, cmd, err := d.launch(color, spec)
+	g, cmds, err := d.launchAll(color, spec)
 	if err != nil {
 		return runtime.Instance{}, fmt.Errorf("start %s %s: %w", color, spec.Version, err)
 	}
-	d.slots[color] = s
-	go d.reap(s, cmd)
-	d.log.Info("app started", "color", color, "version", spec.Version, "pid", s.st.PID, "addr", s.st.Addr)
-	return s.st.Instance, nil
+	d.slots[color] = g
+	for i, s := range g.procs {
+		go d.reap(s, cmds[i])
+		d.log.Info("app started", "color", color, "version", spec.Version, "instance", i, "pid", s.st.PID, "addr", s.st.Addr)
+	}
+	return g.instance(), nil
 }
 
-// busy returns an error wrapping runtime.ErrBusy if the slot's process
-// runs, or if it died leaving processes it forked: those may hold files or
-// the database, and only Stop may clear them.
-func (d *Driver) busy(s *slot) error {
-	switch {
-	case s == nil:
+// busy returns an error wrapping runtime.ErrBusy if a process of the slot
+// runs, or if one died leaving processes it forked: those may hold files
+// or the database, and only Stop may clear them.
+func (d *Driver) busy(g *group) error {
+	if g == nil {
 		return nil
-	case s.running():
-		return fmt.Errorf("%w: %s runs there (pid %d)", runtime.ErrBusy, s.st.Version, s.st.PID)
-	case !d.gone(s):
-		return fmt.Errorf("%w: %s exited but processes of its group %d remain", runtime.ErrBusy, s.st.Version, s.st.PGID)
+	}
+	for _, s := range g.procs {
+		switch {
+		case s.running():
+			return fmt.Errorf("%w: %s runs there (pid %d)", runtime.ErrBusy, s.st.Version, s.st.PID)
+		case !d.gone(s):
+			return fmt.Errorf("%w: %s exited but processes of its group %d remain", runtime.ErrBusy, s.st.Version, s.st.PGID)
+		}
 	}
 	return nil
 }
 
-// launch forks the app in its own session with its log file as stdout and
-// stderr, and records it in the state file.
-func (d *Driver) launch(color string, spec runtime.Spec) (*slot, *exec.Cmd, error) {
-	port, err := d.pickPort()
-	if err != nil {
-		return nil, nil, err
-	}
-	cmd, err := command(spec, color, port)
-	if err != nil {
-		return nil, nil, err
-	}
+// launchAll starts Options.Instances processes of spec in color, all
+// writing to the slot's (new) log. If one fails to start, the others are
+// killed and their state files removed: a color runs whole or not at all.
+func (d *Driver) launchAll(color string, spec runtime.Spec) (*group, []*exec.Cmd, error) {
 	logf, err := openLog(d.slotDir(color))
 	if err != nil {
 		return nil, nil, err
 	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	err = cmd.Start()
-	logf.Close() // the child has its own descriptor now
+	defer logf.Close() // each child has its own descriptor
+	n := d.opts.Instances
+	procs := make([]*slot, 0, n)
+	cmds := make([]*exec.Cmd, 0, n)
+	taken := map[int]bool{}
+	for i := range n {
+		s, cmd, err := d.launch(color, spec, i, n, logf, taken)
+		if err != nil {
+			for j, s := range procs {
+				_ = signalGroup(s.st.PGID, syscall.SIGKILL)
+				_ = cmds[j].Wait()
+				_ = removeStateOf(d.stateFile(color, s.st.Index), s.st)
+			}
+			if n > 1 {
+				err = fmt.Errorf("instance %d of %d: %w", i, n, err)
+			}
+			return nil, nil, err
+		}
+		procs, cmds = append(procs, s), append(cmds, cmd)
+	}
+	return newGroup(procs), cmds, nil
+}
+
+// launch forks instance i of n of the app in its own session with logf as
+// stdout and stderr, and records it in its state file. taken holds the
+// ports given to this launch's earlier instances; launch adds its own.
+func (d *Driver) launch(color string, spec runtime.Spec, i, n int, logf *os.File, taken map[int]bool) (*slot, *exec.Cmd, error) {
+	port, err := d.pickPort(taken)
 	if err != nil {
+		return nil, nil, err
+	}
+	taken[port] = true
+	cmd, err := command(spec, color, port)
+	if err != nil {
+		return nil, nil, err
+	}
+	if n > 1 {
+		cmd.Env = append(cmd.Env, "BASCULE_INSTANCE="+strconv.Itoa(i))
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
 		return nil, nil, fmt.Errorf("run %s: %w", spec.Command[0], err)
 	}
 	st := state{Instance: runtime.Instance{
 		Color: color, Version: spec.Version, Addr: "127.0.0.1:" + strconv.Itoa(port),
 		PID: cmd.Process.Pid, Started: time.Now().UTC(),
-	}, PGID: cmd.Process.Pid}
+	}, Index: i, PGID: cmd.Process.Pid}
 	if err := d.record(&st); err != nil {
 		// An app no state file knows of could not be adopted or stopped by
 		// the next bascule: better not run it at all.
@@ -111,7 +149,7 @@ func (d *Driver) record(st *state) error {
 		return fmt.Errorf("read start time: %w", err)
 	}
 	st.ProcStart = ps.start
-	return writeState(d.statePath(st.Color), *st)
+	return writeState(d.stateFile(st.Color, st.Index), *st)
 }
 
 // command builds the exec.Cmd for spec. The app gets its own session (so
@@ -156,16 +194,19 @@ func resolve(dir, name string) (string, error) {
 	return path, nil
 }
 
-// pickPort returns a port of the range that nothing listens on. The search
-// starts at a random offset so that two drivers sharing a range (two
-// bascules on one host, parallel tests) rarely race for the same port.
-func (d *Driver) pickPort() (int, error) {
-	used := map[int]bool{}
-	for _, s := range d.slots {
-		if s.running() {
-			_, p, _ := net.SplitHostPort(s.st.Addr)
-			n, _ := strconv.Atoi(p)
-			used[n] = true
+// pickPort returns a port of the range that nothing listens on, nor is
+// in taken. The search starts at a random offset so that two drivers
+// sharing a range (two bascules on one host, parallel tests) rarely race
+// for the same port.
+func (d *Driver) pickPort(taken map[int]bool) (int, error) {
+	used := maps.Clone(taken)
+	for _, g := range d.slots {
+		for _, s := range g.procs {
+			if s.running() {
+				_, p, _ := net.SplitHostPort(s.st.Addr)
+				n, _ := strconv.Atoi(p)
+				used[n] = true
+			}
 		}
 	}
 	span := d.opts.PortMax - d.opts.PortMin + 1

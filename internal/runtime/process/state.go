@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/bascule/bascule/internal/runtime"
 )
@@ -17,15 +18,32 @@ import (
 // can re-attach to an app that outlived the one that started it.
 type state struct {
 	runtime.Instance
-	PGID int `json:"pgid"`
+	// Index is the process's instance number in its color, 0 for the first
+	// (Dir/<color>/instance.json); instance N > 0 is recorded in
+	// Dir/<color>/instance-N.json.
+	Index int `json:"index,omitempty"`
+	PGID  int `json:"pgid"`
 	// ProcStart is field 22 of /proc/<pid>/stat when the app started. It
 	// tells our app apart from a later process that reused its pid.
 	ProcStart uint64 `json:"proc_start"`
 }
 
-func (d *Driver) slotDir(color string) string { return filepath.Join(d.opts.Dir, color) }
-func (d *Driver) statePath(color string) string {
-	return filepath.Join(d.slotDir(color), "instance.json")
+func (d *Driver) slotDir(color string) string   { return filepath.Join(d.opts.Dir, color) }
+func (d *Driver) statePath(color string) string { return d.stateFile(color, 0) }
+
+// stateFile is the state file of instance i of color.
+func (d *Driver) stateFile(color string, i int) string {
+	if i == 0 {
+		return filepath.Join(d.slotDir(color), "instance.json")
+	}
+	return filepath.Join(d.slotDir(color), "instance-"+strconv.Itoa(i)+".json")
+}
+
+// stateFiles returns the state files of color's instances present in its
+// directory.
+func (d *Driver) stateFiles(color string) []string {
+	files, _ := filepath.Glob(filepath.Join(d.slotDir(color), "instance*.json"))
+	return files
 }
 
 // writeState replaces the state file atomically (temp file, fsync,

@@ -4,30 +4,42 @@ package process
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"syscall"
 	"time"
 )
 
-// Stop stops the app of color gracefully: SIGTERM to its whole process
-// group, then SIGKILL to the group after StopTimeout. It returns once the
-// leader is dead and no process of the group remains, so nothing the app
-// forked is left behind and its port is free. It returns nil if the slot
-// is empty. If ctx ends first, the group gets SIGKILL and Stop returns the
-// ctx error; the slot then still holds the app.
+// Stop stops the app of color gracefully, every instance of it at once:
+// SIGTERM to each whole process group, then SIGKILL to a group after
+// StopTimeout. It returns once the leaders are dead and no process of
+// their groups remains, so nothing the app forked is left behind and the
+// ports are free. It returns nil if the slot is empty. If ctx ends first,
+// the groups get SIGKILL and Stop returns the ctx error; the slot then
+// still holds the app.
 func (d *Driver) Stop(ctx context.Context, color string) error {
 	if err := checkColor(color); err != nil {
 		return fmt.Errorf("stop: %w", err)
 	}
-	s := d.current(color)
-	if s == nil {
+	g := d.current(color)
+	if g == nil {
 		return nil
 	}
-	if err := d.terminate(ctx, s); err != nil {
-		return fmt.Errorf("stop %s %s: %w", color, s.st.Version, err)
+	errs := make([]error, len(g.procs))
+	var wg sync.WaitGroup
+	for i, s := range g.procs {
+		wg.Go(func() { errs[i] = d.terminate(ctx, s) })
 	}
-	d.forget(color, s)
-	d.log.Info("app stopped", "color", color, "version", s.st.Version, "pid", s.st.PID)
+	wg.Wait()
+	first := g.procs[0].st
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("stop %s %s: %w", color, first.Version, err)
+	}
+	d.forget(color, g)
+	for _, s := range g.procs {
+		d.log.Info("app stopped", "color", color, "version", s.st.Version, "pid", s.st.PID)
+	}
 	return nil
 }
 

@@ -1,5 +1,5 @@
 // Package static is the runtime driver for upstreams that something else
-// runs: each color has a fixed address, Start only records which version
+// runs: each color has fixed addresses (one instance or several), Start only records which version
 // the caller says is there, and Stop forgets it. Nothing is started or
 // stopped, so there are no logs and no exits to report.
 package static
@@ -23,7 +23,7 @@ import (
 // Driver maps colors to fixed addresses. Its methods are safe for
 // concurrent use.
 type Driver struct {
-	addrs map[string]string
+	addrs map[string][]string
 	dir   string // "" keeps versions in memory only
 
 	mu    sync.Mutex
@@ -34,26 +34,65 @@ type Driver struct {
 // {"blue": "127.0.0.1:19001", "green": "127.0.0.1:19002"}, that keeps the
 // recorded versions in memory only.
 func New(addrs map[string]string) *Driver {
-	return &Driver{addrs: maps.Clone(addrs), slots: map[string]runtime.Instance{}}
+	several := make(map[string][]string, len(addrs))
+	for c, a := range addrs {
+		several[c] = []string{a}
+	}
+	return NewInstances(several)
 }
 
-// Open is New with a state directory: the version recorded for each color
-// is kept in dir/<color>.json, so that Adopt after a restart reports it.
-func Open(dir string, addrs map[string]string) (*Driver, error) {
+// NewInstances is New for colors of one instance or several: each color
+// maps to the "host:port" of each of its instances, which the router
+// balances.
+func NewInstances(addrs map[string][]string) *Driver {
+	d := &Driver{addrs: map[string][]string{}, slots: map[string]runtime.Instance{}}
+	for c, a := range addrs {
+		d.addrs[c] = slices.Clone(a)
+	}
+	return d
+}
+
+// Open is NewInstances with a state directory: the version recorded for
+// each color is kept in dir/<color>.json, so that Adopt after a restart
+// reports it.
+func Open(dir string, addrs map[string][]string) (*Driver, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("open static driver: %w", err)
 	}
-	d := New(addrs)
+	d := NewInstances(addrs)
 	d.dir = dir
 	return d, nil
+}
+
+// instance is what color runs at its fixed addresses, version aside.
+func (d *Driver) instance(color string) runtime.Instance {
+	addrs := d.addrs[color]
+	inst := runtime.Instance{Color: color}
+	if len(addrs) > 0 {
+		inst.Addr = addrs[0]
+	}
+	if len(addrs) > 1 {
+		inst.Addrs = slices.Clone(addrs)
+	}
+	return inst
+}
+
+// WaitHealthy waits until every instance of color passes hc
+// (runtime.WaitAllHealthy). It returns runtime.ErrNotRunning if nothing
+// was recorded in the slot.
+func (d *Driver) WaitHealthy(ctx context.Context, color string, hc runtime.HealthCheck) error {
+	inst, ok := d.Instance(color)
+	if !ok {
+		return fmt.Errorf("wait healthy %s: %w", color, runtime.ErrNotRunning)
+	}
+	return runtime.WaitAllHealthy(ctx, inst.Addresses(), hc, nil)
 }
 
 // Start records spec.Version as running at the color's fixed address and
 // returns that instance. Like the process driver, it refuses (wrapping
 // runtime.ErrBusy) a slot that holds a version: Stop it first.
 func (d *Driver) Start(ctx context.Context, color string, spec runtime.Spec) (runtime.Instance, error) {
-	addr, ok := d.addrs[color]
-	if !ok {
+	if len(d.addrs[color]) == 0 {
 		return runtime.Instance{}, fmt.Errorf("start %s: %w %q", spec.Version, runtime.ErrUnknownColor, color)
 	}
 	if err := ctx.Err(); err != nil {
@@ -64,7 +103,8 @@ func (d *Driver) Start(ctx context.Context, color string, spec runtime.Spec) (ru
 	if cur, busy := d.slots[color]; busy {
 		return runtime.Instance{}, fmt.Errorf("start %s %s: %w: %s recorded there", color, spec.Version, runtime.ErrBusy, cur.Version)
 	}
-	inst := runtime.Instance{Color: color, Version: spec.Version, Addr: addr, Started: time.Now().UTC()}
+	inst := d.instance(color)
+	inst.Version, inst.Started = spec.Version, time.Now().UTC()
 	if err := d.save(inst); err != nil {
 		return runtime.Instance{}, fmt.Errorf("start %s %s: %w", color, spec.Version, err)
 	}
@@ -156,7 +196,7 @@ func (d *Driver) save(inst runtime.Instance) error {
 // load returns the recorded instance of color; without a record, the
 // instance has the configured address and no version.
 func (d *Driver) load(color string) (runtime.Instance, error) {
-	inst := runtime.Instance{Color: color, Addr: d.addrs[color]}
+	inst := d.instance(color)
 	if d.dir == "" {
 		return inst, nil
 	}

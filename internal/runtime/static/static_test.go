@@ -3,7 +3,11 @@ package static
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/bascule/bascule/internal/runtime"
 	"github.com/google/go-cmp/cmp"
@@ -25,7 +29,7 @@ func TestStartRecordsVersionAtFixedAddress(t *testing.T) {
 	if diff := cmp.Diff(want, inst, ignoreStarted); diff != "" || inst.Started.IsZero() {
 		t.Errorf("Start(green, v2) mismatch (-want +got):\n%s", diff)
 	}
-	if got, ok := d.Instance("green"); !ok || got != inst {
+	if got, ok := d.Instance("green"); !ok || !cmp.Equal(got, inst) {
 		t.Errorf("Instance(green) = %+v, %v; want %+v", got, ok, inst)
 	}
 	if _, ok := d.Instance("blue"); ok {
@@ -62,7 +66,7 @@ func TestUnknownColor(t *testing.T) {
 func TestAdoptReportsRecordedVersions(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	first, err := Open(dir, addrs)
+	first, err := Open(dir, several(addrs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +76,7 @@ func TestAdoptReportsRecordedVersions(t *testing.T) {
 	started, _ := first.Instance("blue")
 
 	// A restarted bascule learns which version each upstream runs.
-	second, err := Open(dir, addrs)
+	second, err := Open(dir, several(addrs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +96,7 @@ func TestAdoptReportsRecordedVersions(t *testing.T) {
 	if err := second.Stop(ctx, "blue"); err != nil {
 		t.Fatal(err)
 	}
-	third, _ := Open(dir, addrs)
+	third, _ := Open(dir, several(addrs))
 	got, _ = third.Adopt(ctx)
 	if len(got) != 2 || got[0].Version != "" {
 		t.Errorf("Adopt() after Stop(blue) = %+v, want blue without a version", got)
@@ -107,5 +111,44 @@ func TestAdoptWithoutStateDir(t *testing.T) {
 	want := []runtime.Instance{{Color: "blue", Addr: "127.0.0.1:19001"}, {Color: "green", Addr: "127.0.0.1:19002"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Adopt() mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// several is addrs in Open's form: one instance per color.
+func several(addrs map[string]string) map[string][]string {
+	out := map[string][]string{}
+	for c, a := range addrs {
+		out[c] = []string{a}
+	}
+	return out
+}
+
+// A color of several instances reports them all, and is healthy only when
+// every one of them is.
+func TestSeveralInstances(t *testing.T) {
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer ok.Close()
+	sick := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) }))
+	defer sick.Close()
+	a, b := ok.Listener.Addr().String(), sick.Listener.Addr().String()
+	d := NewInstances(map[string][]string{"blue": {a, b}, "green": {a}})
+	inst, err := d.Start(context.Background(), "blue", runtime.Spec{Version: "v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{a, b}, inst.Addresses()); diff != "" || inst.Addr != a {
+		t.Errorf("Start: addresses (-want +got):\n%s addr %s", diff, inst.Addr)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	hc := runtime.HealthCheck{Interval: 10 * time.Millisecond}
+	if err := d.WaitHealthy(ctx, "blue", hc); err == nil || !strings.Contains(err.Error(), b) {
+		t.Errorf("WaitHealthy(blue) with one instance answering 503 = %v, want an error naming %s", err, b)
+	}
+	if _, err := d.Start(context.Background(), "green", runtime.Spec{Version: "v1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.WaitHealthy(context.Background(), "green", hc); err != nil {
+		t.Errorf("WaitHealthy(green): %v", err)
 	}
 }
