@@ -200,11 +200,14 @@ func (q *sequence) check(name string) {
 		q.fail(name, "list deployments: %v", err)
 	}
 	byID := map[int64]store.Deployment{}
-	active := 0
+	active, live := 0, 0
 	for _, d := range list {
 		byID[d.ID] = d
 		if store.Active(d.State) {
 			active++
+		}
+		if d.State == store.StateLive {
+			live++
 		}
 		if m.svc.Running(d.ID) {
 			q.fail(name, "deployment #%d's pipeline still runs after the step", d.ID)
@@ -212,6 +215,9 @@ func (q *sequence) check(name string) {
 	}
 	if active > 0 {
 		q.fail(name, "%d deployments active, want none: no pipeline runs", active)
+	}
+	if live > 1 {
+		q.fail(name, "%d deployments live, want at most one: production runs one release", live)
 	}
 	q.checkTransitions(name)
 	q.checkRouting(name, byID)

@@ -279,3 +279,40 @@ func (m *machine) wantServing(version string) {
 		m.t.Errorf("production answers %d %q, want %s", code, v, version)
 	}
 }
+
+// TestOneLiveAtATime: one release is live at a time, and a switch goes the
+// way its name says. With the first release ready on the live color and a
+// newer one ready on the other, go-live ships the newer one (it used to
+// confirm the first, and the next go-live left both live); a rollback to a
+// newer release that never went live, or a go-live back to an older one,
+// is refused.
+func TestOneLiveAtATime(t *testing.T) {
+	ctx := context.Background()
+	m := newMachine(t, nil, "shop", false)
+	v1 := m.deploy()
+	v2 := m.deploy()
+	if _, err := m.svc.Rollback(ctx, "bob", "", false); !isConflict(err) {
+		t.Fatalf("rollback to %s, newer and never live = %v, want a conflict", v2.Version, err)
+	}
+	if _, err := m.svc.GoLive(ctx, "alice", "ship"); err != nil {
+		t.Fatal(err)
+	}
+	m.wantServing(v2.Version)
+	if _, err := m.svc.GoLive(ctx, "alice", "again"); !isConflict(err) {
+		t.Fatalf("go-live to %s, older than the live release = %v, want a conflict", v1.Version, err)
+	}
+	m.wantServing(v2.Version)
+	if got := m.deployment(v1.ID).State; got != store.StateReady {
+		t.Errorf("%s is %s, want still ready (it never served as the release)", v1.Version, got)
+	}
+	if got := m.deployment(v2.ID).State; got != store.StateLive {
+		t.Errorf("%s is %s, want live", v2.Version, got)
+	}
+	if _, err := m.svc.Rollback(ctx, "bob", "broken", false); err != nil {
+		t.Fatal(err)
+	}
+	m.wantServing(v1.Version)
+	if got := m.deployment(v2.ID).State; got != store.StateRolledBack {
+		t.Errorf("%s is %s after the rollback, want rolled_back", v2.Version, got)
+	}
+}

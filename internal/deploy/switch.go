@@ -67,7 +67,9 @@ func (s *Service) switchAction(ctx context.Context, actor string, action Action,
 	if action == ActionGoLive && t.Upstreams[t.Live] != "" && slots[string(t.Live)].Version != "" {
 		// The first deployment goes straight to the live color; going live
 		// then only confirms it.
-		if d, ok := s.readyOn(ctx, slots[string(t.Live)]); ok {
+		// Unless a newer release is ready on the other color: going live
+		// means the newest, and one release is live at a time.
+		if d, ok := s.readyOn(ctx, slots[string(t.Live)]); ok && !s.newerReady(ctx, slots[string(target)], d.ID) {
 			if err := s.markLive(ctx, d); err != nil {
 				return Status{}, err
 			}
@@ -83,6 +85,18 @@ func (s *Service) switchAction(ctx context.Context, actor string, action Action,
 			err = conflict("nothing is ready to go live: the %s color runs no release (deploy one first)", target)
 		}
 		s.audit(ctx, actor, action, "", "refused", err.Error())
+		return Status{}, err
+	}
+	if live := slots[string(t.Live)]; action == ActionGoLive && live.Version != "" && slots[string(target)].DeploymentID < live.DeploymentID {
+		err := conflict("the %s color holds %s, older than the live release %s: "+
+			"that is a rollback, not a go-live", target, slots[string(target)].Version, live.Version)
+		s.audit(ctx, actor, action, slots[string(target)].Version, "refused", err.Error())
+		return Status{}, err
+	}
+	if action == ActionRollback && s.newerReady(ctx, slots[string(target)], slots[string(t.Live)].DeploymentID) {
+		err := conflict("the %s color holds %s, newer than the live release and never live: "+
+			"that is a go-live, not a rollback", target, slots[string(target)].Version)
+		s.audit(ctx, actor, action, slots[string(target)].Version, "refused", err.Error())
 		return Status{}, err
 	}
 	if why := s.rollbackBlocked(ctx, target); why != "" {
@@ -111,6 +125,13 @@ func (s *Service) busy(ctx context.Context, actor string, action Action) error {
 	}
 	s.audit(ctx, actor, action, "", "refused", err.Error())
 	return err
+}
+
+// newerReady reports whether slot holds a ready release deployed after the
+// deployment than.
+func (s *Service) newerReady(ctx context.Context, slot store.Slot, than int64) bool {
+	d, ok := s.readyOn(ctx, slot)
+	return ok && d.ID > than
 }
 
 // readyOn returns the deployment recorded on slot if it is ready.
