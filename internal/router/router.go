@@ -226,7 +226,7 @@ func (r *Router) Install(t Table) {
 		r.log.Warn("install table: unknown live color, using blue", "live", t.Live)
 		t.Live = Blue
 	}
-	next := Table{Live: t.Live, Upstreams: map[Color]string{}}
+	next := Table{Generation: t.Generation, Live: t.Live, Upstreams: map[Color]string{}}
 	for c, addr := range t.Upstreams {
 		if _, ok := c.slot(); ok && addr != "" {
 			next.Upstreams[c] = addr
@@ -241,7 +241,7 @@ func (r *Router) Install(t Table) {
 		}
 	}
 	r.publish(next)
-	r.log.Info("routing table installed", "live", next.Live, "blue", next.Upstreams[Blue], "green", next.Upstreams[Green])
+	r.log.Info("routing table installed", "generation", next.Generation, "live", next.Live, "blue", next.Upstreams[Blue], "green", next.Upstreams[Green])
 }
 
 // SetUpstream atomically points color c at addr ("" removes it). Requests in

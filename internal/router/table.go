@@ -4,11 +4,14 @@ import "maps"
 
 // Table is the routing state: which color is live, the upstream address
 // ("127.0.0.1:port", "" = none) of each color, and, during a progressive
-// go-live, the share of production the other color gets.
+// go-live, the share of production the other color gets. Generation
+// numbers the tables a control plane publishes to its routers, each
+// greater than the last; the router keeps it and otherwise ignores it.
 type Table struct {
-	Live      Color            `json:"live"`
-	Upstreams map[Color]string `json:"upstreams"`
-	Split     *Split           `json:"split,omitempty"`
+	Generation int64            `json:"generation,omitempty"`
+	Live       Color            `json:"live"`
+	Upstreams  map[Color]string `json:"upstreams"`
+	Split      *Split           `json:"split,omitempty"`
 }
 
 // clone returns a deep copy, so callers never share the map a snapshot reads.
