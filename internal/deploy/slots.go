@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -194,13 +195,26 @@ func (s *Service) switchTo(ctx context.Context, color router.Color) error {
 		}
 	}
 	s.opts.Router.SetUpstream(color, addr)
+	var partial error
 	if err := s.opts.Router.Switch(color); err != nil {
-		return fmt.Errorf("switch to %s: %w", color, err)
+		if !incompleteSwitch(err) {
+			return fmt.Errorf("switch to %s: %w", color, err)
+		}
+		partial = err // switched, but not every router of a fleet confirmed
 	}
 	if old != "" && old != addr {
 		s.waitRequestsDone(ctx, old)
 	}
-	return nil
+	return partial
+}
+
+// incompleteSwitch reports whether err is a switch that a fleet of routers
+// published and persisted, but that not every router confirmed (see
+// internal/fleet): production did switch, so it counts as done, and the
+// person who asked is told which routers lag.
+func incompleteSwitch(err error) bool {
+	var ie interface{ Incomplete() bool }
+	return errors.As(err, &ie) && ie.Incomplete()
 }
 
 // waitRequestsDone waits until no request is in flight to addr, up to the

@@ -100,13 +100,18 @@ func (s *Service) switchAction(ctx context.Context, actor, action, reason string
 		reason = "FORCED despite: " + why + ". Reason given: " + reason
 	}
 	s.stopGuard(fmt.Sprintf("%s by %s", action, actor))
-	if err := s.switchLocked(ctx, target, actor, action, reason); err != nil {
-		return Status{}, err
+	partial := s.switchReport(ctx, target, actor, action, reason)
+	if partial != nil && !incompleteSwitch(partial) {
+		return Status{}, partial
 	}
 	if action == "go-live" {
 		s.guardGoLive(ctx, target, t.Live)
 	}
-	return s.Status(ctx)
+	st, err := s.Status(ctx)
+	if partial != nil {
+		return st, partial
+	}
+	return st, err
 }
 
 // readyOn returns the deployment recorded on slot if it is ready.
@@ -119,30 +124,45 @@ func (s *Service) readyOn(ctx context.Context, slot store.Slot) (*store.Deployme
 }
 
 // switchLocked switches to color and updates the deployments' states. The
-// caller holds s.switching.
+// caller holds s.switching. A switch that not every router of a fleet
+// confirmed counts as done here; switchReport returns it.
 func (s *Service) switchLocked(ctx context.Context, color router.Color, actor, action, reason string) error {
+	if err := s.switchReport(ctx, color, actor, action, reason); err != nil && !incompleteSwitch(err) {
+		return err
+	}
+	return nil
+}
+
+// switchReport is switchLocked that also returns an incomplete switch's
+// error, for the person who asked for it.
+func (s *Service) switchReport(ctx context.Context, color router.Color, actor, action, reason string) error {
 	before := s.opts.Router.Table()
 	slots, err := s.opts.Store.Slots(ctx, s.opts.App)
 	if err != nil {
 		return err
 	}
 	to, from := slots[string(color)], slots[string(before.Live)]
-	if err := s.switchTo(ctx, color); err != nil {
-		s.audit(ctx, actor, action, to.Version, "failed", err.Error())
-		return err
+	partial := s.switchTo(ctx, color)
+	if partial != nil && !incompleteSwitch(partial) {
+		s.audit(ctx, actor, action, to.Version, "failed", partial.Error())
+		return partial
 	}
-	s.audit(ctx, actor, action, to.Version, "ok", fmt.Sprintf("%s → %s (%s): %s", before.Live, color, from.Version, reason))
+	detail := fmt.Sprintf("%s → %s (%s): %s", before.Live, color, from.Version, reason)
+	if partial != nil {
+		detail += "; " + partial.Error()
+	}
+	s.audit(ctx, actor, action, to.Version, "ok", detail)
 	s.log.Info("switched", "action", action, "to", color, "version", to.Version, "actor", actor)
 	if newer, err := s.opts.Store.Deployment(ctx, to.DeploymentID); err == nil && (from.DeploymentID == 0 || to.DeploymentID >= from.DeploymentID) {
 		s.markLive(ctx, &newer)
-		return nil
+		return partial
 	}
 	// Going back to an older release: the newer one is rolled back.
 	if newer, err := s.opts.Store.Deployment(ctx, from.DeploymentID); err == nil && newer.State == store.StateLive {
 		newer.State = store.StateRolledBack
 		s.saveDeployment(ctx, &newer)
 	}
-	return nil
+	return partial
 }
 
 func (s *Service) markLive(ctx context.Context, d *store.Deployment) {

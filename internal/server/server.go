@@ -21,6 +21,7 @@ import (
 	"github.com/bascule/bascule/internal/config"
 	"github.com/bascule/bascule/internal/deploy"
 	"github.com/bascule/bascule/internal/flag"
+	"github.com/bascule/bascule/internal/fleet"
 	"github.com/bascule/bascule/internal/notify"
 	"github.com/bascule/bascule/internal/router"
 	"github.com/bascule/bascule/internal/store"
@@ -51,6 +52,7 @@ type Server struct {
 	store  store.Store
 	driver driver
 	deploy *deploy.Service
+	fleet  *fleet.Hub // the routers, this process's own among them
 	auth   *auth.Authenticator
 	flags  *flag.Service
 
@@ -153,8 +155,11 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 	}
 	arts := &artifact.Store{Dir: filepath.Join(cfg.DataDir, "releases")}
 	mig := newMigrator(cfg, s.log)
+	if s.fleet, err = s.openFleet(ctx); err != nil {
+		return err
+	}
 	s.deploy = deploy.New(deploy.Options{App: cfg.App, Store: s.store, Artifacts: arts, Driver: s.driver,
-		Router: s.router, RoutingPath: s.routingPath(), ProgressPath: filepath.Join(cfg.DataDir, "golive.json"),
+		Router: s.fleet, RoutingPath: s.routingPath(), ProgressPath: filepath.Join(cfg.DataDir, "golive.json"),
 		Command: cfg.Runtime.Process.Command, Env: appEnv(cfg), Health: healthCheck(cfg),
 		StartTimeout: cfg.HealthCheck.StartTimeout,
 		SmokeCommand: cfg.SmokeTest.Command, SmokeTimeout: cfg.SmokeTest.Timeout, SmokeEnv: s.smokeEnv(),
@@ -183,7 +188,7 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 	if err := s.openFlags(ctx, m); err != nil {
 		return err
 	}
-	apiH := api.New(api.Options{Store: s.store, Artifacts: arts, Deploy: s.deploy, Auth: s.auth,
+	apiH := api.New(api.Options{Store: s.store, Artifacts: arts, Deploy: s.deploy, Auth: s.auth, Fleet: s.fleet,
 		Flags: s.flags, Migrations: apiMigrations(mig), Logger: s.log.With("component", "api"),
 		Notifications: s.notify})
 	if s.InitialToken, err = bootstrapToken(ctx, s.store, s.auth.Tokens(), s.opts.AdminToken); err != nil {
@@ -243,6 +248,9 @@ func (s *Server) shutdown(ctx context.Context) {
 	}
 	if s.deploy != nil {
 		s.deploy.Close()
+	}
+	if s.fleet != nil {
+		s.fleet.Close()
 	}
 	if s.routerSrv != nil {
 		s.routerSrv.Shutdown(ctx)

@@ -117,10 +117,10 @@ const (
 	// heartbeats and acknowledgements: the role of `bascule router`'s
 	// token. It is outside the ranking of the others: no other role but
 	// admin includes it, and it includes none.
-	RoleRouter = "router"
-	RoleViewer    = "viewer"
-	RoleDeployer  = "deployer"
-	RoleAdmin     = "admin"
+	RoleRouter   = "router"
+	RoleViewer   = "viewer"
+	RoleDeployer = "deployer"
+	RoleAdmin    = "admin"
 )
 
 // Token is an API token. Only the SHA-256 of the secret is stored.
