@@ -26,6 +26,9 @@ type RouterStatus struct {
 	Embedded bool `json:"embedded"`
 }
 
+// InFlightOn returns the requests in flight on color c ("blue", "green").
+func (r RouterStatus) InFlightOn(c string) int64 { return r.Colors[router.Color(c)].InFlight }
+
 // Fleet is the registry as shown: the generation every router must serve
 // and each router.
 type Fleet struct {
