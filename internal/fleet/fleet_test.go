@@ -37,6 +37,11 @@ func TestSwitchReturnsOnlyOnceNoRouterSendsToTheOldColor(t *testing.T) {
 			t.Fatalf("cycle %d: Switch(%s) = %v, want complete", i, to, err)
 		}
 		returned := time.Now()
+		// Drained everywhere: nothing is still being answered by the old
+		// color, so whoever stops it now cuts nothing.
+		if n := from.active.Load(); n != 0 {
+			t.Errorf("cycle %d: %d requests still running on %s when Switch(%s) returned", i, n, from.color, to)
+		}
 		t.Logf("cycle %d: switch to %s confirmed by 4 routers in %s", i, to, returned.Sub(start))
 		target := apps[to]
 		n := target.count.Load()
@@ -111,6 +116,8 @@ func TestRouterStartsOnItsPersistedTableWithoutControlPlane(t *testing.T) {
 	cp := startControlPlane(t, blue, green, 100*time.Millisecond)
 	path := filepath.Join(t.TempDir(), "routing.json")
 	rm := startRemote(t, "r1", cp.url, 100*time.Millisecond, path)
+	gen := cp.hub.Table().Generation
+	waitFor(t, 5*time.Second, "r1 to install", func() bool { return cp.confirmedBy("r1", gen) })
 	if err := cp.hub.Switch(router.Green); err != nil {
 		t.Fatalf("Switch(green) = %v", err)
 	}

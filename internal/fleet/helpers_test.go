@@ -26,7 +26,8 @@ type app struct {
 	color router.Color
 	mu    sync.Mutex
 	last  time.Time // arrival of the latest request
-	count atomic.Int64
+	count  atomic.Int64
+	active atomic.Int64 // requests being answered now
 }
 
 func startApp(t *testing.T, c router.Color) *app {
@@ -40,7 +41,9 @@ func startApp(t *testing.T, c router.Color) *app {
 		}
 		a.mu.Unlock()
 		a.count.Add(1)
-		time.Sleep(2 * time.Millisecond) // a little work, so switches find requests in flight
+		a.active.Add(1)
+		defer a.active.Add(-1)
+		time.Sleep(5 * time.Millisecond) // a little work, so switches find requests in flight
 		io.WriteString(w, string(c))
 	}))
 	t.Cleanup(a.srv.Close)
