@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/bascule/bascule/feature"
 	"github.com/bascule/bascule/internal/auth"
 	"github.com/bascule/bascule/internal/fleet"
 	"github.com/bascule/bascule/internal/router"
@@ -75,7 +76,11 @@ func (c *cli) runRouter(ctx context.Context, f routerFlags) error {
 	if err != nil {
 		return err
 	}
-	r := router.New(router.Options{Logger: log.With("component", "router"), StripCookies: []string{auth.CookieName}})
+	// Bucket as bascule serve does: a progressive go-live's split is
+	// bucketed the same on every router, so a user stays on one side
+	// whichever router a request goes through.
+	r := router.New(router.Options{Logger: log.With("component", "router"), StripCookies: []string{auth.CookieName},
+		Bucket: feature.Bucket})
 	r.Install(table)
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
