@@ -22,10 +22,10 @@ import (
 // records when each request arrived, so a test can tell whether any
 // reached it after a switch returned.
 type app struct {
-	srv   *httptest.Server
-	color router.Color
-	mu    sync.Mutex
-	last  time.Time // arrival of the latest request
+	srv    *httptest.Server
+	color  router.Color
+	mu     sync.Mutex
+	last   time.Time // arrival of the latest request
 	count  atomic.Int64
 	active atomic.Int64 // requests being answered now
 }
