@@ -163,7 +163,9 @@ func (a *Agent) Report(ctx context.Context, interval time.Duration, send func(co
 	defer tick.Stop()
 	failing := false
 	for {
-		sctx, cancel := context.WithTimeout(ctx, interval)
+		// Two intervals: a slow answer is still worth having, and a
+		// third missed beat would make the router stale anyway.
+		sctx, cancel := context.WithTimeout(ctx, 2*interval)
 		err := send(sctx, a.State())
 		cancel()
 		switch {
