@@ -76,15 +76,18 @@ func (h *hosts) host(i int) (ns, addr string) {
 	return ns, addr
 }
 
-// partition makes the control plane unreachable from namespace ns (a
-// blackhole route: its packets to the control plane's address are
-// dropped), or reachable again.
-func (h *hosts) partition(ns string, cut bool) {
+// partition cuts the link between the control plane and the router host
+// ns at addr both ways, or restores it: in ns, a blackhole route to the
+// control plane's address; here, a rule that drops what the control
+// plane's address sends to addr. Users (from this host's first address)
+// still reach the router.
+func (h *hosts) partition(ns, addr string, cut bool) {
 	op := "add"
 	if !cut {
 		op = "del"
 	}
 	sh(h.t, "ip", "netns", "exec", ns, "ip", "route", op, "blackhole", netPrefix+"2/32")
+	sh(h.t, "ip", "rule", op, "from", netPrefix+"2", "to", addr, "blackhole")
 }
 
 func (h *hosts) teardown() {
@@ -211,7 +214,9 @@ func TestFleetAcrossNetworkNamespaces(t *testing.T) {
 	t.Logf("call to every router answering from the new release: %s", summary(spreads))
 
 	// r2's host loses its route to the control plane; users still reach it.
-	h.partition(nss[1], true)
+	r2host, _, _ := net.SplitHostPort(routers[1].listen)
+	h.partition(nss[1], r2host, true)
+	t.Cleanup(func() { exec.Command("ip", "rule", "del", "from", netPrefix+"2", "to", r2host, "blackhole").Run() })
 	start := time.Now()
 	_, err = in.cl.GoLive(ctx, "netns partition")
 	var ce *client.Error
@@ -223,7 +228,7 @@ func TestFleetAcrossNetworkNamespaces(t *testing.T) {
 	if rel, _ := get(t, http.DefaultClient, "http://"+routers[1].listen+"/"); rel != "v1" {
 		t.Errorf("r2, cut off, answers from %s, want v1 (its last table)", rel)
 	}
-	h.partition(nss[1], false)
+	h.partition(nss[1], r2host, false)
 	back := time.Now()
 	waitFor(t, 30*time.Second, "r2 to install the newest generation after the partition", func() bool { return confirmed(t, in.cl, "r1", "r2", "r3") })
 	t.Logf("r2 in step %s after its route came back", time.Since(back).Round(time.Millisecond))
