@@ -423,6 +423,13 @@ func TestFleetPartitionedRouterLagsThenConverges(t *testing.T) {
 		t.Fatalf("go-live with r2 cut off = %v, want 504 switch_incomplete naming r2", err)
 	}
 	t.Logf("go-live with r2 cut off answered after %s: %s", took.Round(time.Millisecond), ce.Message)
+	// Production did switch where routers confirmed: v2 is recorded live.
+	if st, err := in.cl.Status(context.Background()); err != nil || st.Live != "green" {
+		t.Errorf("status after the incomplete go-live = live %q, %v; want green", st.Live, err)
+	}
+	if hist, err := in.cl.Deployments(context.Background(), 1); err != nil || len(hist) == 0 || hist[0].State != store.StateLive {
+		t.Errorf("v2's deployment after the incomplete go-live = %+v, %v; want live", hist, err)
+	}
 	if rel, _ := get(t, http.DefaultClient, "http://"+r1.listen+"/"); rel != "v2" {
 		t.Errorf("r1 answers from %s, want v2", rel)
 	}

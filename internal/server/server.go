@@ -53,8 +53,10 @@ type Server struct {
 	driver driver
 	deploy *deploy.Service
 	fleet  *fleet.Hub // the routers, this process's own among them
-	auth   *auth.Authenticator
-	flags  *flag.Service
+
+	forgetLater *time.Timer // forgets this host's earlier embedded routers
+	auth        *auth.Authenticator
+	flags       *flag.Service
 
 	notify       *notify.Notifier
 	stopNotifier func() // stops the notifier and waits for it
@@ -248,6 +250,9 @@ func (s *Server) shutdown(ctx context.Context) {
 	}
 	if s.deploy != nil {
 		s.deploy.Close()
+	}
+	if s.forgetLater != nil {
+		s.forgetLater.Stop()
 	}
 	if s.fleet != nil {
 		s.fleet.Close()
