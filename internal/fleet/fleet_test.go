@@ -163,3 +163,26 @@ func TestStaleRouterIsNamedWithoutWaiting(t *testing.T) {
 		t.Errorf("Switch(blue) after forgetting r1 = %v, want complete", err)
 	}
 }
+
+// TestHeartbeatRefusesBadIDs: a router's id is shown in lists and typed
+// to forget it; an empty, long or unprintable one is refused and nothing
+// is registered.
+func TestHeartbeatRefusesBadIDs(t *testing.T) {
+	blue, green := startApp(t, router.Blue), startApp(t, router.Green)
+	cp := startControlPlane(t, blue, green, time.Second)
+	for _, id := range []string{"", "a b", "x/y", "bell\a", string(make([]byte, 129))} {
+		var ie *InputError
+		if err := cp.hub.Heartbeat(t.Context(), Heartbeat{ID: id}); !errors.As(err, &ie) {
+			t.Errorf("Heartbeat(id %q) = %v, want an *InputError", id, err)
+		}
+	}
+	f, err := cp.hub.Routers(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range f.Routers {
+		if !r.Embedded {
+			t.Errorf("router %q registered by a refused heartbeat", r.ID)
+		}
+	}
+}

@@ -156,8 +156,8 @@ func (h *Hub) staleAt(last time.Time) bool {
 // Heartbeat records what a router reports; its generations are the
 // acknowledgements a switch waits for.
 func (h *Hub) Heartbeat(ctx context.Context, hb Heartbeat) error {
-	if hb.ID == "" {
-		return &InputError{Msg: "heartbeat: id is required"}
+	if err := validID(hb.ID); err != nil {
+		return err
 	}
 	now := h.opts.Now()
 	h.mu.Lock()
@@ -189,3 +189,17 @@ func (h *Hub) Forget(ctx context.Context, id string) error {
 type InputError struct{ Msg string }
 
 func (e *InputError) Error() string { return e.Msg }
+
+// validID checks a router's id: what people read in lists and type to
+// forget it, so short and printable.
+func validID(id string) error {
+	if id == "" || len(id) > 128 {
+		return &InputError{Msg: fmt.Sprintf("heartbeat: id: want 1 to 128 characters, got %d", len(id))}
+	}
+	for _, r := range id {
+		if r <= ' ' || r == 0x7f || r == '/' {
+			return &InputError{Msg: fmt.Sprintf("heartbeat: id %q: want printable characters, no spaces or slashes", id)}
+		}
+	}
+	return nil
+}
