@@ -36,13 +36,16 @@ type Hub struct {
 	log   *slog.Logger
 	local *Agent
 
-	pubMu sync.Mutex // orders publications: the local router installs them in order
+	pubMu   sync.Mutex // orders publications: the local router installs them in order
+	writeMu sync.Mutex // orders registry writes and Forget: a forgotten router stays forgotten
 
 	mu      sync.Mutex
 	table   router.Table
 	changed chan struct{} // closed at each publication
 	acked   chan struct{} // closed at each heartbeat
 	routers map[string]seen
+	dirty   map[string]store.Router // heard, not yet written to the store
+	persist chan struct{}           // wakes the store writer
 
 	stop context.CancelFunc
 	wg   sync.WaitGroup
@@ -67,7 +70,8 @@ func NewHub(ctx context.Context, opts HubOptions) (*Hub, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	h := &Hub{opts: opts, log: opts.Logger, changed: make(chan struct{}), acked: make(chan struct{}), routers: map[string]seen{}}
+	h := &Hub{opts: opts, log: opts.Logger, changed: make(chan struct{}), acked: make(chan struct{}), routers: map[string]seen{},
+		dirty: map[string]store.Router{}, persist: make(chan struct{}, 1)}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -87,19 +91,53 @@ func NewHub(ctx context.Context, opts HubOptions) (*Hub, error) {
 		Router: opts.Local, Logger: h.log.With("router", opts.LocalID)})
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	h.stop = cancel
-	h.wg.Add(1)
+	h.wg.Add(2)
 	go func() {
 		defer h.wg.Done()
 		h.local.Report(rctx, opts.Interval, h.Heartbeat)
+	}()
+	go func() {
+		defer h.wg.Done()
+		h.writeRegistry(rctx)
 	}()
 	h.publish(t)
 	return h, nil
 }
 
-// Close stops the local router's heartbeats.
+// Close stops the local router's heartbeats and writes what the registry
+// has not written yet.
 func (h *Hub) Close() {
 	h.stop()
 	h.wg.Wait()
+	h.flush(context.Background())
+}
+
+// writeRegistry writes heartbeats to the store as they come, coalesced
+// per router, until ctx ends. A heartbeat's answer never waits for the
+// store: a slow disk must not make a router look stale.
+func (h *Hub) writeRegistry(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.persist:
+		}
+		h.flush(ctx)
+	}
+}
+
+func (h *Hub) flush(ctx context.Context) {
+	h.writeMu.Lock()
+	defer h.writeMu.Unlock()
+	h.mu.Lock()
+	batch := h.dirty
+	h.dirty = map[string]store.Router{}
+	h.mu.Unlock()
+	for _, r := range batch {
+		if err := h.opts.Store.PutRouter(ctx, r); err != nil {
+			h.log.Error("record router heartbeat", "router", r.ID, "err", err)
+		}
+	}
 }
 
 // Table returns the table the fleet must serve, with its generation.
@@ -159,28 +197,36 @@ func (h *Hub) Heartbeat(ctx context.Context, hb Heartbeat) error {
 	if err := validID(hb.ID); err != nil {
 		return err
 	}
-	now := h.opts.Now()
-	h.mu.Lock()
-	h.routers[hb.ID] = seen{hb: hb, at: now}
-	close(h.acked)
-	h.acked = make(chan struct{})
-	h.mu.Unlock()
 	colors, err := encodeColors(hb.Colors)
 	if err != nil {
 		return err
 	}
-	return h.opts.Store.PutRouter(ctx, store.Router{ID: hb.ID, Host: hb.Host, Listen: hb.Listen,
-		Installed: hb.Installed, Drained: hb.Drained, Colors: colors, LastSeen: now.UTC()})
+	now := h.opts.Now()
+	h.mu.Lock()
+	h.routers[hb.ID] = seen{hb: hb, at: now}
+	h.dirty[hb.ID] = store.Router{ID: hb.ID, Host: hb.Host, Listen: hb.Listen,
+		Installed: hb.Installed, Drained: hb.Drained, Colors: colors, LastSeen: now.UTC()}
+	close(h.acked)
+	h.acked = make(chan struct{})
+	h.mu.Unlock()
+	select {
+	case h.persist <- struct{}{}:
+	default:
+	}
+	return nil
 }
 
 // Forget removes a router from the registry: one gone for good, which
 // would otherwise be named in every switch's answer.
 func (h *Hub) Forget(ctx context.Context, id string) error {
+	h.writeMu.Lock()
+	defer h.writeMu.Unlock()
 	if err := h.opts.Store.DeleteRouter(ctx, id); err != nil {
 		return err
 	}
 	h.mu.Lock()
 	delete(h.routers, id)
+	delete(h.dirty, id)
 	h.mu.Unlock()
 	return nil
 }

@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/bascule/bascule/internal/router"
+	"github.com/bascule/bascule/internal/store"
 )
 
 // RouterStatus is one router as the API, the CLI and the UI show it.
@@ -45,6 +48,7 @@ func (h *Hub) Routers(ctx context.Context) (Fleet, error) {
 	if err != nil {
 		return Fleet{}, fmt.Errorf("list routers: %w", err)
 	}
+	list = h.fresher(list)
 	gen := h.Table().Generation
 	f := Fleet{Generation: gen, Interval: h.opts.Interval, StaleAfter: (StaleAfter * h.opts.Interval).String(), Routers: []RouterStatus{}}
 	for _, r := range list {
@@ -70,4 +74,35 @@ func encodeColors(c map[router.Color]Load) ([]byte, error) {
 		return nil, fmt.Errorf("encode router load: %w", err)
 	}
 	return b, nil
+}
+
+// fresher overlays on the store's rows the heartbeats this hub heard and
+// has not written yet (or wrote since the read), so its own list is never
+// older than what it waits on.
+func (h *Hub) fresher(list []store.Router) []store.Router {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	at := map[string]int{}
+	for i, r := range list {
+		at[r.ID] = i
+	}
+	for id, s := range h.routers {
+		i, ok := at[id]
+		if ok && !s.at.After(list[i].LastSeen) {
+			continue
+		}
+		colors, err := encodeColors(s.hb.Colors)
+		if err != nil {
+			continue
+		}
+		r := store.Router{ID: id, Host: s.hb.Host, Listen: s.hb.Listen, Installed: s.hb.Installed,
+			Drained: s.hb.Drained, Colors: colors, LastSeen: s.at.UTC()}
+		if ok {
+			list[i] = r
+		} else {
+			list = append(list, r)
+		}
+	}
+	slices.SortFunc(list, func(a, b store.Router) int { return strings.Compare(a.ID, b.ID) })
+	return list
 }
