@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -324,7 +325,10 @@ func (c *cli) statusCommand() *cobra.Command {
 			if c.json {
 				return c.writeJSON(st)
 			}
-			return printStatus(c.stdout, st, wide)
+			if err := printStatus(c.stdout, st, wide); err != nil {
+				return err
+			}
+			return c.printFleet(cmd.Context())
 		},
 	}
 	cmd.Flags().BoolVar(&c.json, "json", false, "print JSON, with every detail")
@@ -434,4 +438,23 @@ func (c *cli) historyCommand() *cobra.Command {
 	cmd.Flags().IntVar(&limit, "limit", 20, "how many deployments")
 	cmd.Flags().BoolVar(&c.json, "json", false, "print JSON")
 	return cmd
+}
+
+// printFleet lists the routers under the status when there is more than
+// the one inside `bascule serve`, or when one is stale or lagging: a
+// single machine's status reads as before.
+func (c *cli) printFleet(ctx context.Context) error {
+	f, err := c.client().Routers(ctx)
+	if err != nil {
+		return err
+	}
+	show := len(f.Routers) > 1
+	for _, r := range f.Routers {
+		show = show || r.Stale || r.Lagging
+	}
+	if !show {
+		return nil
+	}
+	fmt.Fprintf(c.stdout, "\nrouters (generation %d):\n", f.Generation)
+	return printRouters(c.stdout, f, time.Now())
 }

@@ -72,7 +72,7 @@ BASCULE_URL (default http://127.0.0.1:8081) and BASCULE_TOKEN.`,
 	root.PersistentFlags().StringVar(&c.server, "server", "", "API address (env BASCULE_URL; default http://127.0.0.1:8081)")
 	root.PersistentFlags().StringVar(&c.token, "token", "", "API token (env BASCULE_TOKEN)")
 	root.AddCommand(c.serveCommand(), c.demoCommand(), c.releaseCommand(), c.deployCommand(),
-		c.goLiveCommand(), c.rollbackCommand(), c.finalizeCommand(), c.statusCommand(), c.historyCommand(), c.sampleAppCommand())
+		c.goLiveCommand(), c.rollbackCommand(), c.finalizeCommand(), c.statusCommand(), c.historyCommand(), c.sampleAppCommand(), c.routerCommand())
 	root.AddCommand(c.userCommand(), c.tokenCommand(), c.adminCommand())
 	root.AddCommand(c.migrateCommand())
 	root.AddCommand(c.flagsCommand())

@@ -172,7 +172,7 @@ token: the way back in when the admin token is lost (audited).`,
 			return c.printToken(tok, secret, "", "secret (shown once; store it now, e.g. as BASCULE_TOKEN in your CI's secrets)")
 		},
 	}
-	cmd.Flags().StringVar(&role, "role", "deployer", "evaluator (flag evaluation only), viewer, deployer or admin")
+	cmd.Flags().StringVar(&role, "role", "deployer", "evaluator (flag evaluation only), router (a bascule router: routing stream and heartbeats only), viewer, deployer or admin")
 	cmd.Flags().StringVar(&expires, "expires", "", `lifetime such as 720h, or "never" (default: the server's, 90 days; with --data, never)`)
 	cmd.Flags().BoolVar(&c.json, "json", false, "print JSON")
 	local.register(cmd, "either makes the token locally, without the API")

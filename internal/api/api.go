@@ -29,6 +29,9 @@ type Options struct {
 	// Notifications lists the webhooks and their deliveries; nil: none
 	// are configured.
 	Notifications Notifications
+	// Fleet is the router fleet: the registry, the routing stream and the
+	// heartbeats; nil answers 503 there.
+	Fleet Fleet
 	// MaxBodyBytes bounds JSON bodies; default 1 MiB. Artifact uploads are
 	// bounded by the artifact store instead.
 	MaxBodyBytes int64
@@ -90,6 +93,10 @@ func (h *Handler) table() []route {
 		{"POST /api/v1/go-live/resume", store.RoleDeployer, h.progressAction(h.opts.Deploy.Resume)},
 		{"POST /api/v1/rollback", store.RoleDeployer, h.rollback},
 		{"POST /api/v1/finalize", store.RoleDeployer, h.finalize},
+		{"GET /api/v1/routers", store.RoleViewer, h.listRouters},
+		{"GET /api/v1/routers/stream", store.RoleRouter, h.routingStream},
+		{"POST /api/v1/routers/heartbeat", store.RoleRouter, h.routerHeartbeat},
+		{"DELETE /api/v1/routers/{id}", store.RoleAdmin, h.forgetRouter},
 		{"GET /api/v1/audit", store.RoleViewer, h.listAudit},
 		{"GET /api/v1/notifications", store.RoleViewer, h.listNotifications},
 		{"GET /api/v1/users", store.RoleAdmin, h.listUsers},

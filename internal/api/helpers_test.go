@@ -75,6 +75,12 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f.creds["evaluator token"] = cred{role: store.RoleEvaluator, via: "token", bearer: secret}
+	// Routers hold router tokens; no person does either.
+	_, secret, err = f.auth.Tokens().Issue(ctx, "edge-1", store.RoleRouter, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.creds["router token"] = cred{role: store.RoleRouter, via: "token", bearer: secret}
 	return f
 }
 

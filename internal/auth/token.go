@@ -84,12 +84,21 @@ func rank(role string) int {
 	return 0
 }
 
-// ValidRole reports whether role is one of evaluator (tokens only),
-// viewer, deployer, admin.
-func ValidRole(role string) bool { return rank(role) > 0 }
+// ValidRole reports whether role is one of evaluator or router (tokens
+// only), viewer, deployer, admin.
+func ValidRole(role string) bool { return rank(role) > 0 || role == store.RoleRouter }
 
-// Can reports whether p holds at least role.
-func (p Principal) Can(role string) bool { return rank(p.Role) >= rank(role) && rank(role) > 0 }
+// Can reports whether p holds at least role. The router role stands
+// apart from the ranking: a router token may do what needs the router role
+// and nothing else, and only it and admin may do that. So the flag keys
+// built into applications (evaluator) cannot report a router's
+// acknowledgement, and a router's token cannot read or change anything.
+func (p Principal) Can(role string) bool {
+	if role == store.RoleRouter || p.Role == store.RoleRouter {
+		return p.Role == role || (role == store.RoleRouter && p.Role == store.RoleAdmin)
+	}
+	return rank(p.Role) >= rank(role) && rank(role) > 0
+}
 
 // Tokens authenticates API tokens against a store.
 type Tokens struct {

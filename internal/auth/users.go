@@ -124,9 +124,10 @@ func validatePassword(pw string) error {
 }
 
 // validateRole checks a user's role. The evaluator role, which may only
-// evaluate flags, is for the API tokens of applications, not for people.
+// evaluate flags, is for the API tokens of applications, and the router
+// role for those of routers, not for people.
 func validateRole(role string) error {
-	if !ValidRole(role) || role == store.RoleEvaluator {
+	if !ValidRole(role) || role == store.RoleEvaluator || role == store.RoleRouter {
 		return inputErrorf("role %q: want viewer, deployer or admin", role)
 	}
 	return nil
@@ -134,7 +135,7 @@ func validateRole(role string) error {
 
 func validateTokenRole(role string) error {
 	if !ValidRole(role) {
-		return inputErrorf("role %q: want evaluator, viewer, deployer or admin", role)
+		return inputErrorf("role %q: want evaluator, router, viewer, deployer or admin", role)
 	}
 	return nil
 }

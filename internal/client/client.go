@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/bascule/bascule/internal/deploy"
+	"github.com/bascule/bascule/internal/fleet"
 	"github.com/bascule/bascule/internal/sse"
 	"github.com/bascule/bascule/internal/store"
 )
@@ -229,4 +230,16 @@ func (c *Client) Follow(ctx context.Context, id int64, fn func(store.Deployment)
 		fn(d)
 	}
 	return ctx.Err()
+}
+
+// Routers lists the router fleet: the generation every router must serve,
+// and each router, marked stale or lagging.
+func (c *Client) Routers(ctx context.Context) (fleet.Fleet, error) {
+	var f fleet.Fleet
+	return f, c.do(ctx, http.MethodGet, "/api/v1/routers", nil, "", &f)
+}
+
+// ForgetRouter removes a router gone for good from the registry.
+func (c *Client) ForgetRouter(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/api/v1/routers/"+url.PathEscape(id), nil, "", nil)
 }

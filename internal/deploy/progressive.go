@@ -301,7 +301,7 @@ func (s *Service) advanceLocked(ctx context.Context, p *Progressive, actor, reas
 func (s *Service) completeProgressive(ctx context.Context, p *Progressive, actor, reason string, promote bool) error {
 	// As any switch: persisted first, then installed; it returns once
 	// nothing is in flight on the old color.
-	if err := s.switchTo(ctx, p.To); err != nil {
+	if err := s.switchTo(ctx, p.To); err != nil && !incompleteSwitch(err) {
 		return err
 	}
 	defer s.setProgressive(nil) // last: whoever waits for the end finds it recorded
@@ -357,7 +357,7 @@ func (s *Service) progressStep(ctx context.Context, p *Progressive, state, msg, 
 // back. The caller holds s.switching.
 func (s *Service) rollbackProgressive(ctx context.Context, p *Progressive, actor, reason string) error {
 	old := s.opts.Router.Table().Upstreams[p.To]
-	if err := s.switchTo(ctx, p.From); err != nil {
+	if err := s.switchTo(ctx, p.From); err != nil && !incompleteSwitch(err) {
 		s.audit(ctx, actor, ActionRollback, p.Version, "failed", err.Error())
 		return err
 	}

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -170,4 +171,13 @@ func (s *Service) probeTimeout() time.Duration {
 		return s.opts.Health.Timeout
 	}
 	return 2 * time.Second
+}
+
+// incompleteSwitch reports whether err is a switch that a fleet of routers
+// published and persisted, but that not every router confirmed (see
+// internal/fleet): production did switch, so it counts as done, and the
+// person who asked is told which routers lag.
+func incompleteSwitch(err error) bool {
+	var ie interface{ Incomplete() bool }
+	return errors.As(err, &ie) && ie.Incomplete()
 }

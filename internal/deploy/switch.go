@@ -108,13 +108,18 @@ func (s *Service) switchAction(ctx context.Context, actor string, action Action,
 		reason = "FORCED despite: " + why + ". Reason given: " + reason
 	}
 	s.stopGuard(fmt.Sprintf("%s by %s", action, actor))
-	if err := s.switchLocked(ctx, target, actor, action, reason); err != nil {
-		return Status{}, err
+	partial := s.switchReport(ctx, target, actor, action, reason)
+	if partial != nil && !incompleteSwitch(partial) {
+		return Status{}, partial
 	}
 	if action == ActionGoLive {
 		s.guardGoLive(ctx, target, t.Live)
 	}
-	return s.Status(ctx)
+	st, err := s.Status(ctx)
+	if partial != nil {
+		return st, partial
+	}
+	return st, err
 }
 
 // busy is the conflict for an action that found the switching lock taken.
@@ -144,11 +149,22 @@ func (s *Service) readyOn(ctx context.Context, slot store.Slot) (*store.Deployme
 }
 
 // switchLocked switches production to color and moves the deployment the
+// switch concerns (see switchReport). A switch that not every router of a
+// fleet confirmed counts as done here. The caller holds s.switching.
+func (s *Service) switchLocked(ctx context.Context, color router.Color, actor string, action Action, reason string) error {
+	if err := s.switchReport(ctx, color, actor, action, reason); err != nil && !incompleteSwitch(err) {
+		return err
+	}
+	return nil
+}
+
+// switchReport switches production to color and moves the deployment the
 // switch concerns: the newer release on color goes live, or, going back to
 // an older one, the newer release that was live is rolled back. The move
-// is checked before production moves and recorded after. The caller holds
-// s.switching.
-func (s *Service) switchLocked(ctx context.Context, color router.Color, actor string, action Action, reason string) error {
+// is checked before production moves and recorded after. It returns an
+// incomplete switch's error too, for the person who asked for it: not
+// every router of a fleet confirmed, but production did switch.
+func (s *Service) switchReport(ctx context.Context, color router.Color, actor string, action Action, reason string) error {
 	before := s.opts.Router.Table()
 	slots, err := s.opts.Store.Slots(ctx, s.opts.App)
 	if err != nil {
@@ -160,16 +176,21 @@ func (s *Service) switchLocked(ctx context.Context, color router.Color, actor st
 		s.audit(ctx, actor, action, to.Version, "refused", err.Error())
 		return err
 	}
-	if err := s.switchTo(ctx, color); err != nil {
-		s.audit(ctx, actor, action, to.Version, "failed", err.Error())
-		return err
+	partial := s.switchTo(ctx, color)
+	if partial != nil && !incompleteSwitch(partial) {
+		s.audit(ctx, actor, action, to.Version, "failed", partial.Error())
+		return partial
 	}
-	s.audit(ctx, actor, action, to.Version, "ok", fmt.Sprintf("%s → %s (%s): %s", before.Live, color, from.Version, reason))
+	detail := fmt.Sprintf("%s → %s (%s): %s", before.Live, color, from.Version, reason)
+	if partial != nil {
+		detail += "; " + partial.Error()
+	}
+	s.audit(ctx, actor, action, to.Version, "ok", detail)
 	s.log.Info("switched", "action", action, "to", color, "version", to.Version, "actor", actor)
 	if mv != nil {
 		s.moveOrLog(ctx, &mv.d, mv.by, mv.to)
 	}
-	return nil
+	return partial
 }
 
 // switchMove is the deployment a switch moves, and where.
@@ -245,7 +266,7 @@ func (s *Service) switchTo(ctx context.Context, color router.Color) error {
 		return fmt.Errorf("switch to %s: %w", color, err)
 	}
 	if old != "" && old != addr {
-		s.drainRequests(ctx, old)
+		return s.drainRequests(ctx, old)
 	}
 	return nil
 }
@@ -254,13 +275,21 @@ func (s *Service) switchTo(ctx context.Context, color router.Color) error {
 // production left, up to the drain timeout. That color keeps running:
 // nothing is cut. Upgraded connections (WebSockets) are not waited for:
 // they may last for hours and stay connected to the old color; they are
-// closed when that color is replaced, after its drain timeout.
-func (s *Service) drainRequests(ctx context.Context, addr string) {
+// closed when that color is replaced, after its drain timeout. With a
+// fleet of routers, it returns the incomplete switch's error when a router
+// did not confirm that it installed the switch and drained; anything else
+// is logged.
+func (s *Service) drainRequests(ctx context.Context, addr string) error {
 	dctx, cancel := context.WithTimeout(ctx, s.opts.DrainTimeout)
 	defer cancel()
-	if err := s.opts.Router.DrainRequests(dctx, addr); err != nil && ctx.Err() == nil {
+	err := s.opts.Router.DrainRequests(dctx, addr)
+	switch {
+	case incompleteSwitch(err):
+		return err
+	case err != nil && ctx.Err() == nil:
 		s.log.Warn("requests still in flight on the old color after the drain timeout", "addr", addr)
 	}
+	return nil
 }
 
 // switchDuringProgress is a go-live or rollback asked for while a

@@ -14,6 +14,7 @@ import (
 	"github.com/bascule/bascule/internal/auth"
 	"github.com/bascule/bascule/internal/deploy"
 	"github.com/bascule/bascule/internal/flag"
+	"github.com/bascule/bascule/internal/fleet"
 	"github.com/bascule/bascule/internal/store"
 )
 
@@ -25,6 +26,9 @@ type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Holder  any    `json:"deployment,omitempty"` // the deployment in the way, on a 409
+	// Lagging names the routers that did not confirm a switch, on a
+	// switch_incomplete answer.
+	Lagging any `json:"lagging,omitempty"`
 	// Page, if set, is what a page of the web UI says instead of Message:
 	// a sentence for a person at a browser rather than for a program.
 	Page string `json:"-"`
@@ -68,11 +72,32 @@ func Of(err error) (*Error, bool) {
 
 // rules map one kind of error each; the first that knows err answers.
 var rules = []func(error) *Error{
+	incompleteSwitch,
 	deployConflict,
 	flagConflict,
 	invalid,
 	typed,
 	sentinel,
+}
+
+// incompleteSwitch answers a go-live or rollback that every router did
+// not confirm: production switched where routers confirmed, and the
+// answer names the others. 504: the control plane waited for routers,
+// and some did not answer in time.
+func incompleteSwitch(err error) *Error {
+	var ie *fleet.IncompleteSwitchError
+	if !errors.As(err, &ie) {
+		return nil
+	}
+	e := New(http.StatusGatewayTimeout, "switch_incomplete", "%s", ie.Error())
+	e.Lagging = ie.Lagging
+	names := make([]string, len(ie.Lagging))
+	for i, l := range ie.Lagging {
+		names[i] = l.ID
+	}
+	e.Page = "The switch is published, but not every router confirmed it: " + strings.Join(names, ", ") +
+		". They switch when they reach bascule again; the routers list shows where each stands."
+	return e
 }
 
 func deployConflict(err error) *Error {
@@ -103,6 +128,7 @@ func invalid(err error) *Error {
 	var fe *flag.FileError
 	var ie *auth.InputError
 	var de *deploy.InputError
+	var fi *fleet.InputError
 	switch {
 	case errors.As(err, &ve):
 		msgs := make([]string, len(ve.Problems))
@@ -116,6 +142,8 @@ func invalid(err error) *Error {
 		return New(http.StatusBadRequest, "bad_request", "%s", ie.Msg)
 	case errors.As(err, &de):
 		return New(http.StatusBadRequest, "bad_request", "%s", de.Msg)
+	case errors.As(err, &fi):
+		return New(http.StatusBadRequest, "bad_request", "%s", fi.Msg)
 	}
 	return nil
 }

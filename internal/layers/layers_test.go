@@ -41,6 +41,7 @@ var layer = map[string]int{
 	"internal/store/postgres":   1,
 	"internal/store/sqlite":     1,
 	"internal/store/storetest":  1,
+	"internal/fleet":            1, // routers switching as one: the hub (control plane) and the agent (router)
 	// The domain: who may act, flags, deployments, notifications.
 	"internal/auth":   2,
 	"internal/flag":   2,

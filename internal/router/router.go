@@ -240,7 +240,7 @@ func (r *Router) Install(t Table) {
 		r.log.Warn("install table: unknown live color, using blue", "live", t.Live)
 		t.Live = Blue
 	}
-	next := Table{Live: t.Live, Upstreams: map[Color]string{}}
+	next := Table{Generation: t.Generation, Live: t.Live, Upstreams: map[Color]string{}}
 	for c, addr := range t.Upstreams {
 		if _, ok := c.slot(); ok && SplitAddrs(addr) != nil {
 			next.Upstreams[c] = JoinAddrs(SplitAddrs(addr))
@@ -255,7 +255,7 @@ func (r *Router) Install(t Table) {
 		}
 	}
 	r.publish(next)
-	r.log.Info("routing table installed", "live", next.Live, "blue", next.Upstreams[Blue], "green", next.Upstreams[Green])
+	r.log.Info("routing table installed", "generation", next.Generation, "live", next.Live, "blue", next.Upstreams[Blue], "green", next.Upstreams[Green])
 }
 
 // CheckTable returns why Install would not serve t exactly as given (an

@@ -11,26 +11,30 @@ import (
 // production the other color gets. A color's upstream is the address of its
 // instance ("127.0.0.1:port"), or of its instances joined by commas
 // (JoinAddrs): one string per color, which InFlight, Queued, Upgraded and
-// Drain accept as it is.
+// Drain accept as it is. Generation numbers the tables a control plane
+// publishes to its routers, each greater than the last; the router keeps
+// it and otherwise ignores it.
 type Table struct {
-	Live      Color            `json:"live"`
-	Upstreams map[Color]string `json:"upstreams"`
-	Split     *Split           `json:"split,omitempty"`
+	Generation int64            `json:"generation,omitempty"`
+	Live       Color            `json:"live"`
+	Upstreams  map[Color]string `json:"upstreams"`
+	Split      *Split           `json:"split,omitempty"`
 }
 
 // tableJSON is Table's JSON form: a color's upstream is a string when it is
 // one instance, as bascule wrote it before colors had several, and a list
 // of addresses when it is several.
 type tableJSON struct {
-	Live      Color                     `json:"live"`
-	Upstreams map[Color]json.RawMessage `json:"upstreams"`
-	Split     *Split                    `json:"split,omitempty"`
+	Generation int64                     `json:"generation,omitempty"`
+	Live       Color                     `json:"live"`
+	Upstreams  map[Color]json.RawMessage `json:"upstreams"`
+	Split      *Split                    `json:"split,omitempty"`
 }
 
 // MarshalJSON writes each color's upstream as a string (one instance) or a
 // list of addresses (several).
 func (t Table) MarshalJSON() ([]byte, error) {
-	out := tableJSON{Live: t.Live, Split: t.Split, Upstreams: make(map[Color]json.RawMessage, len(t.Upstreams))}
+	out := tableJSON{Generation: t.Generation, Live: t.Live, Split: t.Split, Upstreams: make(map[Color]json.RawMessage, len(t.Upstreams))}
 	for c, s := range t.Upstreams {
 		var v any = s
 		if addrs := SplitAddrs(s); len(addrs) > 1 {
@@ -49,7 +53,7 @@ func (t Table) MarshalJSON() ([]byte, error) {
 // addresses. As with encoding/json's own decoding, fields absent from the
 // JSON keep their value in t, and upstreams are added to t's map.
 func (t *Table) UnmarshalJSON(b []byte) error {
-	in := tableJSON{Live: t.Live, Split: t.Split}
+	in := tableJSON{Generation: t.Generation, Live: t.Live, Split: t.Split}
 	if err := json.Unmarshal(b, &in); err != nil {
 		return err
 	}
@@ -66,7 +70,7 @@ func (t *Table) UnmarshalJSON(b []byte) error {
 		}
 		ups[c] = JoinAddrs(several)
 	}
-	t.Live, t.Split = in.Live, in.Split
+	t.Generation, t.Live, t.Split = in.Generation, in.Live, in.Split
 	if in.Upstreams != nil && t.Upstreams == nil {
 		t.Upstreams = make(map[Color]string, len(ups))
 	}

@@ -10,7 +10,7 @@ import (
 // webUI is the control room, on every control-plane path the API, OFREP,
 // /metrics and /healthz do not claim.
 func (s *Server) webUI(m *metrics) *web.Handler {
-	return web.New(web.Options{Auth: s.auth, Store: s.store, Deploy: s.deploy, Flags: s.flags,
+	return web.New(web.Options{Auth: s.auth, Store: s.store, Deploy: s.deploy, Flags: s.flags, Fleet: s.fleet,
 		Stats: m.colorStats, PreviewURL: s.previewURL(), Logger: s.log.With("component", "web"),
 		Notifications: s.notify})
 }

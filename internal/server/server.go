@@ -21,6 +21,7 @@ import (
 	"github.com/bascule/bascule/internal/config"
 	"github.com/bascule/bascule/internal/deploy"
 	"github.com/bascule/bascule/internal/flag"
+	"github.com/bascule/bascule/internal/fleet"
 	"github.com/bascule/bascule/internal/leader"
 	"github.com/bascule/bascule/internal/notify"
 	"github.com/bascule/bascule/internal/router"
@@ -52,8 +53,11 @@ type Server struct {
 	store  store.Store
 	driver driver
 	deploy *deploy.Service
-	auth   *auth.Authenticator
-	flags  *flag.Service
+	fleet  *fleet.Hub // the routers, this process's own among them
+
+	forgetLater *time.Timer // forgets this host's earlier embedded routers
+	auth        *auth.Authenticator
+	flags       *flag.Service
 
 	notify       *notify.Notifier
 	stopNotifier func() // stops the notifier and waits for it
@@ -161,10 +165,13 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 	}
 	arts := &artifact.Store{Dir: filepath.Join(cfg.DataDir, "releases")}
 	mig := newMigrator(cfg, s.log)
+	if s.fleet, err = s.openFleet(ctx); err != nil {
+		return err
+	}
 	// Sharing the store, this instance follows until it wins the lease.
 	_, shared := s.store.(store.Leases)
 	s.deploy = deploy.New(deploy.Options{App: cfg.App, Store: s.store, Artifacts: arts, Driver: s.driver,
-		Router: s.router, RoutingPath: s.routingPath(), ProgressPath: filepath.Join(cfg.DataDir, "golive.json"),
+		Router: s.fleet, RoutingPath: s.routingPath(), ProgressPath: filepath.Join(cfg.DataDir, "golive.json"),
 		Command: cfg.Runtime.Process.Command, Env: appEnv(cfg), Health: healthCheck(cfg),
 		StartTimeout: cfg.HealthCheck.StartTimeout,
 		SmokeCommand: cfg.SmokeTest.Command, SmokeTimeout: cfg.SmokeTest.Timeout, SmokeEnv: s.smokeEnv(),
@@ -192,7 +199,7 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 	if err := s.openFlags(ctx, m); err != nil {
 		return err
 	}
-	apiH := api.New(api.Options{Store: s.store, Artifacts: arts, Deploy: s.deploy, Auth: s.auth,
+	apiH := api.New(api.Options{Store: s.store, Artifacts: arts, Deploy: s.deploy, Auth: s.auth, Fleet: s.fleet,
 		Flags: s.flags, Migrations: apiMigrations(mig), Logger: s.log.With("component", "api"),
 		Notifications: s.notify})
 	if s.InitialToken, err = bootstrapToken(ctx, s.store, s.auth.Tokens(), s.opts.AdminToken); err != nil {
@@ -256,6 +263,12 @@ func (s *Server) shutdown(ctx context.Context) {
 	}
 	if s.deploy != nil {
 		s.deploy.Close()
+	}
+	if s.forgetLater != nil {
+		s.forgetLater.Stop()
+	}
+	if s.fleet != nil {
+		s.fleet.Close()
 	}
 	if s.routerSrv != nil {
 		s.routerSrv.Shutdown(ctx)

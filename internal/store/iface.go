@@ -114,5 +114,6 @@ type Store interface {
 	Audit
 	Flags
 	Notifications
+	Routers
 	Close() error
 }

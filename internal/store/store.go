@@ -124,9 +124,14 @@ const (
 	// RoleEvaluator may only evaluate flags (OFREP, the flag snapshot and
 	// its stream): the role of API keys built into applications.
 	RoleEvaluator = "evaluator"
-	RoleViewer    = "viewer"
-	RoleDeployer  = "deployer"
-	RoleAdmin     = "admin"
+	// RoleRouter may only follow the routing stream and report a router's
+	// heartbeats and acknowledgements: the role of `bascule router`'s
+	// token. It is outside the ranking of the others: no other role but
+	// admin includes it, and it includes none.
+	RoleRouter   = "router"
+	RoleViewer   = "viewer"
+	RoleDeployer = "deployer"
+	RoleAdmin    = "admin"
 )
 
 // Token is an API token. Only the SHA-256 of the secret is stored.

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bascule/bascule/internal/deploy"
 	"github.com/bascule/bascule/internal/store"
 )
 
@@ -68,10 +70,22 @@ func TestDoubleDeployMakesOne(t *testing.T) {
 
 // TestSwitchRace: two people press Go live and Rollback at the same
 // moment on the same page; one wins and the other is told why. A click
-// from a page that shows an older state is refused, not replayed.
+// from a page that shows an older state is refused, not replayed. Both are
+// valid moves from where they start: v2 was rolled back, so going live
+// with it again and rolling back to it both switch to green.
 func TestSwitchRace(t *testing.T) {
 	s := newStack(t)
 	s.liveWithNext()
+	for _, step := range []func(context.Context, string, string) (deploy.Status, error){
+		s.deploy.GoLive,
+		func(ctx context.Context, actor, reason string) (deploy.Status, error) {
+			return s.deploy.Rollback(ctx, actor, reason, false)
+		},
+	} {
+		if _, err := step(context.Background(), "setup", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
 	alice, bob := s.login("dana"), s.login("dave")
 	var wg sync.WaitGroup
 	replies := make([]reply, 2)
@@ -85,7 +99,7 @@ func TestSwitchRace(t *testing.T) {
 		won, lost = lost, won
 	}
 	if won.status != http.StatusSeeOther || lost.status != http.StatusConflict {
-		t.Fatalf("go-live and rollback at once = %d and %d, want one 303 and one 409", replies[0].status, replies[1].status)
+		t.Fatalf("go-live and rollback at once = %d and %d, want one 303 and one 409:\n%s\n%s", replies[0].status, replies[1].status, excerpt(replies[0].body, "flash error"), excerpt(replies[1].body, "flash error"))
 	}
 	why := excerpt(lost.body, "flash error")
 	if !strings.Contains(why, "in progress") && !strings.Contains(why, "Production moved since you loaded the page") {

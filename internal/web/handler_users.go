@@ -23,7 +23,7 @@ type secretView struct {
 
 var (
 	userRoles  = []string{store.RoleViewer, store.RoleDeployer, store.RoleAdmin}
-	tokenRoles = []string{store.RoleEvaluator, store.RoleViewer, store.RoleDeployer, store.RoleAdmin}
+	tokenRoles = []string{store.RoleEvaluator, store.RoleRouter, store.RoleViewer, store.RoleDeployer, store.RoleAdmin}
 )
 
 // usersPage lists users and API tokens for admins.

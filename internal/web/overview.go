@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 
 	"github.com/bascule/bascule/internal/deploy"
+	"github.com/bascule/bascule/internal/fleet"
 	"github.com/bascule/bascule/internal/store"
 )
 
@@ -23,6 +24,9 @@ type overviewView struct {
 	Rollback   actionView
 	Finalize   actionView
 	PreviewURL string
+	// Routers lists the routers when there is more than the one inside
+	// bascule serve, or one is stale or lagging; nil otherwise.
+	Routers *fleet.Fleet
 	// Sig changes whenever anything the panel shows changes, but traffic:
 	// the live stream re-sends the panel only then.
 	Sig string
@@ -79,6 +83,19 @@ func (h *Handler) overview(ctx context.Context) (*overviewView, error) {
 		v.DeployTo = v.Live.Color // the very first deployment goes to the live color
 	}
 	v.Deploy, v.GoLive, v.Rollback, v.Finalize = v.deployAction(), v.goLiveAction(), v.rollbackAction(), v.finalizeAction()
+	if h.opts.Fleet != nil {
+		f, err := h.opts.Fleet.Routers(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list routers: %w", err)
+		}
+		show := len(f.Routers) > 1
+		for _, r := range f.Routers {
+			show = show || r.Stale || r.Lagging
+		}
+		if show {
+			v.Routers = &f
+		}
+	}
 	v.Sig = v.signature()
 	return v, nil
 }
@@ -173,6 +190,12 @@ func (v *overviewView) signature() string {
 	if g := v.Status.Guard; g != nil {
 		// While it watches, the panel follows its counts and its clock.
 		fmt.Fprintf(h, "|guard/%d/%s/%s/%d/%d/%d", g.DeploymentID, g.State, g.Reason, g.Requests, g.Errors, int(g.LeftSeconds))
+	}
+	if f := v.Routers; f != nil {
+		fmt.Fprintf(h, "|fleet/%d", f.Generation)
+		for _, r := range f.Routers {
+			fmt.Fprintf(h, "/%s/%d/%d/%t", r.ID, r.Installed, r.Drained, r.Stale)
+		}
 	}
 	return fmt.Sprintf("%016x", h.Sum64())
 }

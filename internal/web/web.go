@@ -8,6 +8,7 @@
 package web
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/bascule/bascule/internal/auth"
 	"github.com/bascule/bascule/internal/deploy"
 	"github.com/bascule/bascule/internal/flag"
+	"github.com/bascule/bascule/internal/fleet"
 	"github.com/bascule/bascule/internal/store"
 )
 
@@ -27,6 +29,11 @@ type Store interface {
 	store.Slots
 	store.Audit
 	store.Tokens
+}
+
+// Fleet is what the overview shows of the routers. *fleet.Hub provides it.
+type Fleet interface {
+	Routers(ctx context.Context) (fleet.Fleet, error)
 }
 
 // ColorStats are the router's counters for one color since start: requests
@@ -54,6 +61,8 @@ type Options struct {
 	// Notifications lists the webhooks and their deliveries; nil: the page
 	// says none are configured.
 	Notifications Notifications
+	// Fleet lists the routers; nil: the overview shows none.
+	Fleet Fleet
 	// Tick is how often the overview's charts get a point; 0: one second.
 	Tick   time.Duration
 	Logger *slog.Logger     // nil: discard

@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("TokenListRevoke", func(t *testing.T) { testTokenListRevoke(t, open(t)) })
 	t.Run("FlagVersions", func(t *testing.T) { testFlagVersions(t, open(t)); testFlagRace(t, open(t)) })
 	t.Run("Notifications", func(t *testing.T) { runNotifications(t, open) })
+	t.Run("Routers", func(t *testing.T) { testRouters(t, open(t)) })
 }
 
 var t0 = time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/bascule/bascule/feature"
+	"github.com/bascule/bascule/internal/auth"
+	"github.com/bascule/bascule/internal/fleet"
+	"github.com/bascule/bascule/internal/router"
+	"github.com/spf13/cobra"
+)
+
+// routerFlags are `bascule router`'s settings.
+type routerFlags struct {
+	control, listen, data, id string
+	drain                     time.Duration
+	verbose                   bool
+}
+
+func (c *cli) routerCommand() *cobra.Command {
+	var f routerFlags
+	cmd := &cobra.Command{
+		Use:   "router --control URL --token TOKEN --listen ADDR --data DIR",
+		Short: "Run a router alone, following a control plane's routing table",
+		Long: `router runs the data plane alone, on a machine of its own if you like: it serves
+production traffic with the routing table it installed last (kept in --data, served at
+once on start, even when the control plane cannot be reached), follows the control
+plane's routing stream, and reports a heartbeat every second. A go-live or rollback
+completes only when every live router has installed the new table and drained the old
+color. Create its token with: bascule token create --role router NAME.
+
+  bascule router forget ID   removes a router gone for good from the registry
+  bascule router list        lists the routers (bascule status shows them too)`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return c.runRouter(cmd.Context(), f) },
+	}
+	cmd.Flags().StringVar(&f.control, "control", "", "the control plane's URL, e.g. http://10.0.0.1:8081 (required)")
+	cmd.Flags().StringVar(&f.listen, "listen", "127.0.0.1:8080", "address production traffic comes to")
+	cmd.Flags().StringVar(&f.data, "data", "", "directory where the last table installed is kept (required)")
+	cmd.Flags().StringVar(&f.id, "id", "", "the router's name in the registry (default HOST:PORT)")
+	cmd.Flags().DurationVar(&f.drain, "drain-timeout", 30*time.Second, "on SIGTERM, how long requests in flight may finish")
+	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "log debug messages")
+	cmd.AddCommand(c.routerListCommand(), c.routerForgetCommand())
+	return cmd
+}
+
+func (c *cli) runRouter(ctx context.Context, f routerFlags) error {
+	token := c.token
+	if token == "" {
+		token = c.getenv("BASCULE_TOKEN")
+	}
+	switch {
+	case f.control == "":
+		return errors.New("--control URL is required: the control plane this router follows")
+	case f.data == "":
+		return errors.New("--data DIR is required: where the router keeps the table it serves")
+	case token == "":
+		return errors.New("--token (or BASCULE_TOKEN) is required: a token with the router role (bascule token create --role router NAME)")
+	}
+	log := c.logger(f.verbose)
+	if err := os.MkdirAll(f.data, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	path := filepath.Join(f.data, "routing.json")
+	table, err := router.LoadTable(path)
+	if err != nil {
+		return err
+	}
+	// Bucket as bascule serve does: a progressive go-live's split is
+	// bucketed the same on every router, so a user stays on one side
+	// whichever router a request goes through.
+	r := router.New(router.Options{Logger: log.With("component", "router"), StripCookies: []string{auth.CookieName},
+		Bucket: feature.Bucket})
+	r.Install(table)
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fmt.Errorf("--listen %s: %w", f.listen, err)
+	}
+	srv := router.NewServer(f.listen, r)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	host, _ := os.Hostname()
+	id := f.id
+	if id == "" {
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		id = host + ":" + port
+	}
+	log.Info("router listening", "addr", ln.Addr().String(), "id", id, "generation", table.Generation, "live", table.Live)
+	agent := fleet.NewAgent(fleet.AgentOptions{ID: id, Host: host, Listen: ln.Addr().String(), Router: r, Path: path,
+		Logger: log.With("component", "fleet")})
+	fctx, stop := context.WithCancel(ctx)
+	followed := make(chan struct{})
+	go func() {
+		defer close(followed)
+		(&fleet.Follower{URL: f.control, Token: token, Agent: agent, Logger: log.With("component", "fleet")}).Run(fctx)
+	}()
+	select {
+	case <-ctx.Done():
+	case err = <-served:
+	}
+	stop()
+	<-followed
+	sctx, cancel := context.WithTimeout(context.Background(), f.drain)
+	defer cancel()
+	srv.Shutdown(sctx)
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("router: %w", err)
+	}
+	return nil
+}
+
+func (c *cli) routerListCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the routers, marking the stale and the lagging",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := c.client().Routers(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if c.json {
+				return c.writeJSON(f)
+			}
+			return printRouters(c.stdout, f, time.Now())
+		},
+	}
+	cmd.Flags().BoolVar(&c.json, "json", false, "print JSON")
+	return cmd
+}
+
+func (c *cli) routerForgetCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "forget ID",
+		Short: "Remove a router gone for good, which every switch would otherwise name as not confirmed",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := c.client().ForgetRouter(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			c.printf("router %s forgotten\n", args[0])
+			return nil
+		},
+	}
+}
+
+// printRouters prints one line per router: the generation it serves, its
+// load per color, when it was last heard from, and whether it is stale
+// (no heartbeat for three intervals) or lagging (behind the fleet).
+func printRouters(w io.Writer, f fleet.Fleet, now time.Time) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "ROUTER\tHOST\tLISTEN\tGENERATION\tBLUE\tGREEN\tLAST SEEN\tSTATE\n")
+	for _, r := range f.Routers {
+		state := "ok"
+		switch {
+		case r.Stale:
+			state = "STALE (no heartbeat for " + f.StaleAfter + ")"
+		case r.Installed < f.Generation:
+			state = "LAGGING (has not installed " + strconv.FormatInt(f.Generation, 10) + ")"
+		case r.Drained < f.Generation:
+			state = "draining"
+		}
+		id := r.ID
+		if r.Embedded {
+			id += " (serve)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s ago\t%s\n", id, dash(r.Host), dash(r.Listen), r.Installed,
+			load(r.Colors[router.Blue]), load(r.Colors[router.Green]), round(now.Sub(r.LastSeen)), state)
+	}
+	return tw.Flush()
+}
+
+func load(l fleet.Load) string {
+	s := strconv.FormatInt(l.InFlight, 10)
+	if l.Queued > 0 {
+		s += "+" + strconv.FormatInt(l.Queued, 10) + "q"
+	}
+	return s
+}

@@ -1,0 +1,186 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/bascule/bascule/internal/router"
+)
+
+// Target is the data plane an Agent drives; *router.Router provides it.
+type Target interface {
+	Table() router.Table
+	Install(t router.Table)
+	InFlight(addr string) int64
+	Upgraded(addr string) int64
+	Queued(addr string) int64
+}
+
+var _ Target = (*router.Router)(nil)
+
+// AgentOptions configure an Agent.
+type AgentOptions struct {
+	ID     string // unique in the fleet and stable across restarts
+	Host   string // the machine, as people name it
+	Listen string // the address production reaches it on
+	Router Target
+	// Path is where each table is persisted before it is installed, so a
+	// restart serves it at once; "" does not persist (the control plane
+	// of `bascule serve` persists the table itself).
+	Path   string
+	Logger *slog.Logger // nil: discard
+}
+
+// Agent is a router's side of the protocol: it installs what it is given,
+// drains, and says so.
+type Agent struct {
+	opts AgentOptions
+	log  *slog.Logger
+	poke chan struct{} // tells Report to send now
+
+	mu        sync.Mutex
+	installed int64
+	drained   int64
+	pending   map[string]bool    // addresses still to drain
+	stopDrain context.CancelFunc // the drain under way, if any
+}
+
+// NewAgent returns an agent for the table its router serves now (the one
+// persisted before a restart, say), which counts as installed and drained.
+func NewAgent(opts AgentOptions) *Agent {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	g := opts.Router.Table().Generation
+	return &Agent{opts: opts, log: log, poke: make(chan struct{}, 1), installed: g, drained: g}
+}
+
+// Apply makes u the router's table: persisted, installed, acknowledged,
+// then drained in the background and acknowledged again. A generation
+// already installed changes nothing. It returns an error, and installs
+// nothing, when the table cannot be persisted.
+func (a *Agent) Apply(u Update) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	next := u.Table
+	if next.Generation == a.installed {
+		a.wake() // a reconnect: say where we stand
+		return nil
+	}
+	if a.opts.Path != "" {
+		if err := router.SaveTable(a.opts.Path, next); err != nil {
+			return fmt.Errorf("install generation %d: %w", next.Generation, err)
+		}
+	}
+	prev := a.opts.Router.Table()
+	a.opts.Router.Install(next)
+	a.installed = next.Generation
+	a.pending = toDrain(a.pending, prev, next)
+	if a.stopDrain != nil {
+		a.stopDrain()
+		a.stopDrain = nil
+	}
+	if len(a.pending) == 0 {
+		a.drained = next.Generation
+	} else {
+		ctx, cancel := context.WithTimeout(context.Background(), u.drainTimeout())
+		a.stopDrain = cancel
+		go a.drain(ctx, next.Generation, a.pending)
+	}
+	a.log.Info("routing table installed", "generation", next.Generation, "live", next.Live, "draining", len(a.pending))
+	a.wake()
+	return nil
+}
+
+// drain waits until nothing but upgraded connections (which may last for
+// hours, and keep their color) is in flight to any of addrs, then records
+// generation gen as drained, unless a newer one was installed meanwhile:
+// that one's drain takes over what is left.
+func (a *Agent) drain(ctx context.Context, gen int64, addrs map[string]bool) {
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for !a.empty(addrs) {
+		select {
+		case <-ctx.Done():
+			a.mu.Lock()
+			if ctx.Err() == context.DeadlineExceeded && a.installed == gen {
+				// Give up on what is stuck, so the next generation's
+				// drain does not wait for it too; gen stays unacknowledged.
+				a.log.Warn("drain timed out: requests still in flight", "generation", gen)
+				a.pending = nil
+			}
+			a.mu.Unlock()
+			return
+		case <-tick.C:
+		}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.installed == gen {
+		a.drained, a.pending = gen, nil
+		a.wake()
+	}
+}
+
+func (a *Agent) empty(addrs map[string]bool) bool {
+	for addr := range addrs {
+		if a.opts.Router.InFlight(addr)-a.opts.Router.Upgraded(addr) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (a *Agent) wake() {
+	select {
+	case a.poke <- struct{}{}:
+	default:
+	}
+}
+
+// State is the heartbeat the agent would send now.
+func (a *Agent) State() Heartbeat {
+	a.mu.Lock()
+	installed, drained := a.installed, a.drained
+	a.mu.Unlock()
+	return Heartbeat{ID: a.opts.ID, Host: a.opts.Host, Listen: a.opts.Listen, Installed: installed, Drained: drained,
+		Colors: loads(a.opts.Router.Table(), a.opts.Router)}
+}
+
+// Report sends the agent's state through send every interval, and at once
+// after each install and drain, until ctx ends. A failed send is retried
+// at the next beat with the state of then: acknowledgements are states,
+// not messages, so none is lost by a partition.
+func (a *Agent) Report(ctx context.Context, interval time.Duration, send func(context.Context, Heartbeat) error) {
+	if interval <= 0 {
+		interval = DefaultInterval
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	failing := false
+	for {
+		// Two intervals: a slow answer is still worth having, and a
+		// third missed beat would make the router stale anyway.
+		sctx, cancel := context.WithTimeout(ctx, 2*interval)
+		err := send(sctx, a.State())
+		cancel()
+		switch {
+		case err != nil && !failing && ctx.Err() == nil:
+			a.log.Warn("heartbeat not delivered; retrying every interval", "err", err)
+			failing = true
+		case err == nil && failing:
+			a.log.Info("heartbeat delivered again")
+			failing = false
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-a.poke:
+		}
+	}
+}

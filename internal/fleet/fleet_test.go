@@ -1,0 +1,188 @@
+package fleet
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/bascule/bascule/internal/router"
+)
+
+// TestSwitchReturnsOnlyOnceNoRouterSendsToTheOldColor is the guarantee:
+// under steady load through three routers, once Switch returns without
+// error no request reaches the color switched away from, and no request
+// fails, through go-live and rollback cycles.
+func TestSwitchReturnsOnlyOnceNoRouterSendsToTheOldColor(t *testing.T) {
+	blue, green := startApp(t, router.Blue), startApp(t, router.Green)
+	cp := startControlPlane(t, blue, green, 100*time.Millisecond)
+	var addrs []string
+	for _, id := range []string{"r1", "r2", "r3"} {
+		rm := startRemote(t, id, cp.url, 100*time.Millisecond, filepath.Join(t.TempDir(), "routing.json"))
+		addrs = append(addrs, rm.addr)
+	}
+	gen := cp.hub.Table().Generation
+	waitFor(t, 5*time.Second, "three routers to install the first table", func() bool {
+		return cp.confirmedBy("r1", gen) && cp.confirmedBy("r2", gen) && cp.confirmedBy("r3", gen)
+	})
+	l := startLoad(t, 600, addrs...)
+	apps := map[router.Color]*app{router.Blue: blue, router.Green: green}
+	for i := range 6 {
+		to := []router.Color{router.Green, router.Blue}[i%2]
+		from := apps[to.Other()]
+		before := from.count.Load()
+		waitFor(t, 5*time.Second, "requests on the live color before switching", func() bool { return from.count.Load() > before+20 })
+		start := time.Now()
+		if err := cp.hub.Switch(to); err != nil {
+			t.Fatalf("cycle %d: Switch(%s) = %v, want complete", i, to, err)
+		}
+		returned := time.Now()
+		// Drained everywhere: nothing is still being answered by the old
+		// color, so whoever stops it now cuts nothing.
+		if n := from.active.Load(); n != 0 {
+			t.Errorf("cycle %d: %d requests still running on %s when Switch(%s) returned", i, n, from.color, to)
+		}
+		t.Logf("cycle %d: switch to %s confirmed by 4 routers in %s", i, to, returned.Sub(start))
+		target := apps[to]
+		n := target.count.Load()
+		waitFor(t, 5*time.Second, "requests on the new color", func() bool { return target.count.Load() > n+50 })
+		if last := from.lastArrival(); last.After(returned) {
+			t.Fatalf("cycle %d: a request reached %s %s after Switch(%s) returned", i, from.color, last.Sub(returned), to)
+		}
+	}
+	l.end()
+	if n := l.failed.Load(); n > 0 {
+		t.Errorf("%d of %d requests failed during the switches; first: %v", n, l.sent.Load(), l.firstErr.Load())
+	}
+}
+
+// TestPartitionedRouterIsNamedAndConverges: a router that cannot reach
+// the control plane during a go-live makes the switch incomplete, named
+// with the reason, and serves the newest table as soon as it can reach the
+// control plane again.
+func TestPartitionedRouterIsNamedAndConverges(t *testing.T) {
+	blue, green := startApp(t, router.Blue), startApp(t, router.Green)
+	cp := startControlPlane(t, blue, green, 100*time.Millisecond)
+	px := startCutter(t, cp.url)
+	path := filepath.Join(t.TempDir(), "routing.json")
+	ok := startRemote(t, "r1", cp.url, 100*time.Millisecond, filepath.Join(t.TempDir(), "routing.json"))
+	cut := startRemote(t, "r2", px.url(), 100*time.Millisecond, path)
+	gen := cp.hub.Table().Generation
+	waitFor(t, 5*time.Second, "both routers to install the first table", func() bool {
+		return cp.confirmedBy("r1", gen) && cp.confirmedBy("r2", gen)
+	})
+	px.cut()
+	start := time.Now()
+	err := cp.hub.Switch(router.Green)
+	var ie *IncompleteSwitchError
+	if !errors.As(err, &ie) {
+		t.Fatalf("Switch(green) with r2 cut off = %v, want *IncompleteSwitchError", err)
+	}
+	t.Logf("answer after %s: %v", time.Since(start).Round(time.Millisecond), err)
+	if len(ie.Lagging) != 1 || ie.Lagging[0].ID != "r2" {
+		t.Fatalf("lagging routers = %+v, want r2 only", ie.Lagging)
+	}
+	if got := get(t, cut.addr); got != "blue" {
+		t.Errorf("the cut-off router answers from %q, want blue: it keeps serving its last table", got)
+	}
+	if got := get(t, ok.addr); got != "green" {
+		t.Errorf("the connected router answers from %q, want green", got)
+	}
+	px.restore()
+	waitFor(t, 20*time.Second, "r2 to install the newest generation", func() bool { return cp.confirmedBy("r2", ie.Generation) })
+	if got := get(t, cut.addr); got != "green" {
+		t.Errorf("r2 after reconnecting answers from %q, want green", got)
+	}
+	persisted, err := router.LoadTable(path)
+	if err != nil || persisted.Live != router.Green || persisted.Generation != ie.Generation {
+		t.Errorf("r2's persisted table = %+v, %v; want green live at generation %d", persisted, err, ie.Generation)
+	}
+	f, err := cp.hub.Routers(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range f.Routers {
+		if r.Stale || r.Lagging {
+			t.Errorf("router %s after convergence: stale %v lagging %v, want neither", r.ID, r.Stale, r.Lagging)
+		}
+	}
+}
+
+// TestRouterStartsOnItsPersistedTableWithoutControlPlane: a router that
+// restarts while the control plane is unreachable serves the table it
+// installed last, at once.
+func TestRouterStartsOnItsPersistedTableWithoutControlPlane(t *testing.T) {
+	blue, green := startApp(t, router.Blue), startApp(t, router.Green)
+	cp := startControlPlane(t, blue, green, 100*time.Millisecond)
+	path := filepath.Join(t.TempDir(), "routing.json")
+	rm := startRemote(t, "r1", cp.url, 100*time.Millisecond, path)
+	gen := cp.hub.Table().Generation
+	waitFor(t, 5*time.Second, "r1 to install", func() bool { return cp.confirmedBy("r1", gen) })
+	if err := cp.hub.Switch(router.Green); err != nil {
+		t.Fatalf("Switch(green) = %v", err)
+	}
+	rm.stop()
+	again := startRemote(t, "r1", "http://127.0.0.1:1", 100*time.Millisecond, path)
+	if got := get(t, again.addr); got != "green" {
+		t.Errorf("restarted router without a control plane answers from %q, want green (its persisted table)", got)
+	}
+}
+
+// TestStaleRouterIsNamedWithoutWaiting: a router gone silent before the
+// go-live is not waited for, but the answer names it: the switch is not
+// complete while a registered router may still serve the old color.
+func TestStaleRouterIsNamedWithoutWaiting(t *testing.T) {
+	blue, green := startApp(t, router.Blue), startApp(t, router.Green)
+	cp := startControlPlane(t, blue, green, 100*time.Millisecond)
+	rm := startRemote(t, "r1", cp.url, 100*time.Millisecond, filepath.Join(t.TempDir(), "routing.json"))
+	gen := cp.hub.Table().Generation
+	waitFor(t, 5*time.Second, "r1 to install", func() bool { return cp.confirmedBy("r1", gen) })
+	rm.stop()
+	waitFor(t, 5*time.Second, "r1 to turn stale", func() bool {
+		f, _ := cp.hub.Routers(t.Context())
+		for _, r := range f.Routers {
+			if r.ID == "r1" {
+				return r.Stale
+			}
+		}
+		return false
+	})
+	start := time.Now()
+	err := cp.hub.Switch(router.Green)
+	var ie *IncompleteSwitchError
+	if !errors.As(err, &ie) || len(ie.Lagging) != 1 || ie.Lagging[0].ID != "r1" {
+		t.Fatalf("Switch(green) with r1 stale = %v, want an incomplete switch naming r1", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Switch waited %s for a router already stale, want no wait", d)
+	}
+	if err := cp.hub.Forget(t.Context(), "r1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cp.hub.Switch(router.Blue); err != nil {
+		t.Errorf("Switch(blue) after forgetting r1 = %v, want complete", err)
+	}
+}
+
+// TestHeartbeatRefusesBadIDs: a router's id is shown in lists and typed
+// to forget it; an empty, long or unprintable one is refused and nothing
+// is registered.
+func TestHeartbeatRefusesBadIDs(t *testing.T) {
+	blue, green := startApp(t, router.Blue), startApp(t, router.Green)
+	cp := startControlPlane(t, blue, green, time.Second)
+	for _, id := range []string{"", "a b", "x/y", "bell\a", string(make([]byte, 129))} {
+		var ie *InputError
+		if err := cp.hub.Heartbeat(t.Context(), Heartbeat{ID: id}); !errors.As(err, &ie) {
+			t.Errorf("Heartbeat(id %q) = %v, want an *InputError", id, err)
+		}
+	}
+	f, err := cp.hub.Routers(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range f.Routers {
+		if !r.Embedded {
+			t.Errorf("router %q registered by a refused heartbeat", r.ID)
+		}
+	}
+}

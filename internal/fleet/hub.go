@@ -1,0 +1,251 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/bascule/bascule/internal/router"
+	"github.com/bascule/bascule/internal/store"
+)
+
+// HubOptions configure a Hub.
+type HubOptions struct {
+	// Local is the router inside this process, which takes part as an
+	// Agent reached by function calls. Required: it also checks what a
+	// table may hold (a split) before the fleet is asked to install it.
+	Local              *router.Router
+	LocalID, LocalHost string
+	LocalListen        string
+	Store              store.Routers
+	Interval           time.Duration // the routers' heartbeat interval; zero: DefaultInterval
+	DrainTimeout       time.Duration // how long a switch waits for acknowledgements; zero: 30s
+	Logger             *slog.Logger  // nil: discard
+	Now                func() time.Time
+}
+
+// Hub is the control plane's side of the protocol. It holds the table the
+// fleet must serve, numbers each change with a generation, publishes it to
+// the routing stream's followers and to the local router, and waits for
+// the routers' acknowledgements. It provides what the deploy pipeline
+// needs of a router.
+type Hub struct {
+	opts  HubOptions
+	log   *slog.Logger
+	local *Agent
+
+	pubMu   sync.Mutex // orders publications: the local router installs them in order
+	writeMu sync.Mutex // orders registry writes and Forget: a forgotten router stays forgotten
+
+	mu      sync.Mutex
+	table   router.Table
+	changed chan struct{} // closed at each publication
+	acked   chan struct{} // closed at each heartbeat
+	routers map[string]seen
+	dirty   map[string]store.Router // heard, not yet written to the store
+	persist chan struct{}           // wakes the store writer
+
+	stop context.CancelFunc
+	wg   sync.WaitGroup
+}
+
+// seen is the last heartbeat of a router and when it arrived.
+type seen struct {
+	hb Heartbeat
+	at time.Time
+}
+
+// NewHub returns a hub serving the local router's table under a new
+// generation, above every generation a registered router reports, so
+// that a control plane that lost its own count still moves the fleet.
+func NewHub(ctx context.Context, opts HubOptions) (*Hub, error) {
+	if opts.Interval <= 0 {
+		opts.Interval = DefaultInterval
+	}
+	if opts.DrainTimeout <= 0 {
+		opts.DrainTimeout = 30 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	h := &Hub{opts: opts, log: opts.Logger, changed: make(chan struct{}), acked: make(chan struct{}), routers: map[string]seen{},
+		dirty: map[string]store.Router{}, persist: make(chan struct{}, 1)}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	list, err := opts.Store.ListRouters(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open router fleet: %w", err)
+	}
+	t := clone(opts.Local.Table())
+	gen := t.Generation
+	for _, r := range list {
+		h.routers[r.ID] = seen{hb: Heartbeat{ID: r.ID, Host: r.Host, Listen: r.Listen, Installed: r.Installed, Drained: r.Drained}, at: r.LastSeen}
+		gen = max(gen, r.Installed)
+	}
+	h.table = t
+	h.table.Generation = gen
+	h.local = NewAgent(AgentOptions{ID: opts.LocalID, Host: opts.LocalHost, Listen: opts.LocalListen,
+		Router: opts.Local, Logger: h.log.With("router", opts.LocalID)})
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	h.stop = cancel
+	h.wg.Add(2)
+	go func() {
+		defer h.wg.Done()
+		h.local.Report(rctx, opts.Interval, h.Heartbeat)
+	}()
+	go func() {
+		defer h.wg.Done()
+		h.writeRegistry(rctx)
+	}()
+	h.publish(t)
+	return h, nil
+}
+
+// Close stops the local router's heartbeats and writes what the registry
+// has not written yet.
+func (h *Hub) Close() {
+	h.stop()
+	h.wg.Wait()
+	h.flush(context.Background())
+}
+
+// writeRegistry writes heartbeats to the store as they come, coalesced
+// per router, until ctx ends. A heartbeat's answer never waits for the
+// store: a slow disk must not make a router look stale.
+func (h *Hub) writeRegistry(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.persist:
+		}
+		h.flush(ctx)
+	}
+}
+
+func (h *Hub) flush(ctx context.Context) {
+	h.writeMu.Lock()
+	defer h.writeMu.Unlock()
+	h.mu.Lock()
+	batch := h.dirty
+	h.dirty = map[string]store.Router{}
+	h.mu.Unlock()
+	for _, r := range batch {
+		if err := h.opts.Store.PutRouter(ctx, r); err != nil {
+			h.log.Error("record router heartbeat", "router", r.ID, "err", err)
+		}
+	}
+}
+
+// Table returns the table the fleet must serve, with its generation.
+func (h *Hub) Table() router.Table {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return clone(h.table)
+}
+
+// Current returns the latest update, and a channel closed when a newer
+// one is published: what the routing stream sends.
+func (h *Hub) Current() (Update, <-chan struct{}) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return Update{Table: clone(h.table), DrainTimeoutMS: h.opts.DrainTimeout.Milliseconds()}, h.changed
+}
+
+// publish makes next (its generation ignored) the fleet's table under a
+// new generation, installs it in the local router, and returns the
+// generation with the routers live at that moment.
+func (h *Hub) publish(next router.Table) (int64, map[string]bool) {
+	h.pubMu.Lock()
+	defer h.pubMu.Unlock()
+	h.mu.Lock()
+	next = clone(next)
+	next.Generation = h.table.Generation + 1
+	h.table = next
+	close(h.changed)
+	h.changed = make(chan struct{})
+	live := h.liveLocked()
+	h.mu.Unlock()
+	if err := h.local.Apply(Update{Table: clone(next), DrainTimeoutMS: h.opts.DrainTimeout.Milliseconds()}); err != nil {
+		h.log.Error("install in the local router", "generation", next.Generation, "err", err)
+	}
+	live[h.opts.LocalID] = true
+	return next.Generation, live
+}
+
+// liveLocked returns the routers heard from within StaleAfter intervals.
+func (h *Hub) liveLocked() map[string]bool {
+	out := map[string]bool{}
+	for id, s := range h.routers {
+		if !h.staleAt(s.at) {
+			out[id] = true
+		}
+	}
+	return out
+}
+
+func (h *Hub) staleAt(last time.Time) bool {
+	return h.opts.Now().Sub(last) > StaleAfter*h.opts.Interval
+}
+
+// Heartbeat records what a router reports; its generations are the
+// acknowledgements a switch waits for.
+func (h *Hub) Heartbeat(ctx context.Context, hb Heartbeat) error {
+	if err := validID(hb.ID); err != nil {
+		return err
+	}
+	colors, err := encodeColors(hb.Colors)
+	if err != nil {
+		return err
+	}
+	now := h.opts.Now()
+	h.mu.Lock()
+	h.routers[hb.ID] = seen{hb: hb, at: now}
+	h.dirty[hb.ID] = store.Router{ID: hb.ID, Host: hb.Host, Listen: hb.Listen,
+		Installed: hb.Installed, Drained: hb.Drained, Colors: colors, LastSeen: now.UTC()}
+	close(h.acked)
+	h.acked = make(chan struct{})
+	h.mu.Unlock()
+	select {
+	case h.persist <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// Forget removes a router from the registry: one gone for good, which
+// would otherwise be named in every switch's answer.
+func (h *Hub) Forget(ctx context.Context, id string) error {
+	h.writeMu.Lock()
+	defer h.writeMu.Unlock()
+	if err := h.opts.Store.DeleteRouter(ctx, id); err != nil {
+		return err
+	}
+	h.mu.Lock()
+	delete(h.routers, id)
+	delete(h.dirty, id)
+	h.mu.Unlock()
+	return nil
+}
+
+// InputError is a request the hub refuses as malformed.
+type InputError struct{ Msg string }
+
+func (e *InputError) Error() string { return e.Msg }
+
+// validID checks a router's id: what people read in lists and type to
+// forget it, so short and printable.
+func validID(id string) error {
+	if id == "" || len(id) > 128 {
+		return &InputError{Msg: fmt.Sprintf("heartbeat: id: want 1 to 128 characters, got %d", len(id))}
+	}
+	for _, r := range id {
+		if r <= ' ' || r == 0x7f || r == '/' {
+			return &InputError{Msg: fmt.Sprintf("heartbeat: id %q: want printable characters, no spaces or slashes", id)}
+		}
+	}
+	return nil
+}
