@@ -104,6 +104,28 @@ func (d *decoder) runtime(path string, n ast.Node, r *Runtime) {
 				"green": d.str(&r.Static.Green),
 			})
 		},
+		"kubernetes": func(p string, n ast.Node) { d.kubernetes(p, n, &r.Kubernetes) },
+	})
+}
+
+func (d *decoder) kubernetes(path string, n ast.Node, k *Kubernetes) {
+	d.mapping(path, n, section{
+		"namespace":       d.str(&k.Namespace),
+		"kubeconfig":      d.str(&k.Kubeconfig),
+		"replicas":        d.integer(&k.Replicas),
+		"idle_scale_down": d.duration(&k.IdleScaleDown),
+		"container": func(p string, n ast.Node) {
+			d.mapping(p, n, section{
+				"port": d.integer(&k.Container.Port),
+				"env":  d.strMap(&k.Container.Env),
+				"resources": func(p string, n ast.Node) {
+					d.mapping(p, n, section{
+						"requests": d.strMap(&k.Container.Requests),
+						"limits":   d.strMap(&k.Container.Limits),
+					})
+				},
+			})
+		},
 	})
 }
 

@@ -30,7 +30,8 @@ func TestParseValid(t *testing.T) {
 			func(c *Config) { c.ControlTrustedProxies = []string{"10.0.0.0/8", "192.0.2.7", "fd00::/8"} }},
 		{"quoted number kept verbatim", cmdOK + "preview: {token: 0123}\n", func(c *Config) { c.Preview.Token = "0123" }},
 		{"static driver", "runtime:\n  driver: static\n  static: {blue: 127.0.0.1:19001, green: '[::1]:19002'}\n", func(c *Config) {
-			c.Runtime = Runtime{Driver: DriverStatic, Process: c.Runtime.Process, Static: Static{Blue: "127.0.0.1:19001", Green: "[::1]:19002"}}
+			c.Runtime = Runtime{Driver: DriverStatic, Process: c.Runtime.Process, Static: Static{Blue: "127.0.0.1:19001", Green: "[::1]:19002"},
+				Kubernetes: c.Runtime.Kubernetes}
 			c.Runtime.Process.Command = nil
 		}},
 		{"concurrency limit", cmdOK + "concurrency: {limit: 32, queue_timeout: 2s}\n", func(c *Config) {
@@ -127,7 +128,7 @@ func TestParseInvalid(t *testing.T) {
 		{"listen equals control", cmdOK + "listen: 127.0.0.1:9000\ncontrol: localhost:9000\n",
 			[]string{`b.yaml:3: control: localhost:9000 is also the listen address; the router and the control plane need different ports`}},
 		{"unknown runtime driver", "runtime:\n  driver: docker\n",
-			[]string{`b.yaml:2: runtime.driver: unknown driver "docker"; want "process" or "static"`}},
+			[]string{`b.yaml:2: runtime.driver: unknown driver "docker"; want "process", "static" or "kubernetes"`}},
 		{"process without command, section present", "runtime:\n  process:\n    env: {A: b}\n",
 			[]string{`b.yaml:2: runtime.process.command: required when runtime.driver is process, e.g. ["./app", "--serve"]`}},
 		{"process without command, no runtime at all", "app: shop\n",

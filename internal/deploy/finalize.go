@@ -188,6 +188,7 @@ func (s *Service) Finalize(ctx context.Context, actor, reason string) (Status, e
 		return Status{}, fmt.Errorf("finalize %s: %w", live.Version, err)
 	}
 	s.audit(ctx, actor, "finalize", live.Version, "ok", msg+": "+reason)
+	s.scaleDownIdle(ctx)
 	return s.Status(ctx)
 }
 

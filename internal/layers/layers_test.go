@@ -31,14 +31,15 @@ var layer = map[string]int{
 	"internal/layers":     0,
 	"internal/testreport": 0, // test support: how a skipped suite says so
 	// Implementations of a leaf's interfaces, and the public SDK.
-	"flagclient":                1,
-	"internal/migrate/postgres": 1,
-	"internal/migrate/sqlite":   1,
-	"internal/runtime/process":  1,
-	"internal/runtime/static":   1,
-	"internal/store/postgres":   1,
-	"internal/store/sqlite":     1,
-	"internal/store/storetest":  1,
+	"flagclient":                  1,
+	"internal/migrate/postgres":   1,
+	"internal/migrate/sqlite":     1,
+	"internal/runtime/process":    1,
+	"internal/runtime/static":     1,
+	"internal/runtime/kubernetes": 1,
+	"internal/store/postgres":     1,
+	"internal/store/sqlite":       1,
+	"internal/store/storetest":    1,
 	// The domain: who may act, flags, deployments, notifications.
 	"internal/auth":   2,
 	"internal/flag":   2,
