@@ -10,6 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/bascule/bascule/internal/runtime"
 )
@@ -40,13 +41,13 @@ func (d *Driver) Start(ctx context.Context, color string, spec runtime.Spec) (ru
 	if err := checkImage(spec); err != nil {
 		return runtime.Instance{}, fmt.Errorf("start %s on %s: %w", spec.Version, color, err)
 	}
-	fresh, err := d.apply(ctx, color, spec)
+	fresh, gen, err := d.apply(ctx, color, spec)
 	if err != nil {
 		return runtime.Instance{}, fmt.Errorf("start %s on %s: %w", spec.Version, color, err)
 	}
 	wctx, cancel := context.WithTimeout(ctx, d.opts.StartTimeout)
 	defer cancel()
-	inst, err := d.waitReady(wctx, color)
+	inst, err := d.waitReady(wctx, color, gen)
 	if err == nil {
 		return inst, nil
 	}
@@ -80,36 +81,48 @@ func checkImage(spec runtime.Spec) error {
 
 // apply creates or updates the color's Service and Deployment to run
 // spec. It reports whether it rolled something out (false: the color
-// already ran spec, and a failure must not delete it).
-func (d *Driver) apply(ctx context.Context, color string, spec runtime.Spec) (bool, error) {
+// already ran spec, and a failure must not delete it) and the
+// Deployment's generation that runs spec.
+func (d *Driver) apply(ctx context.Context, color string, spec runtime.Spec) (fresh bool, gen int64, err error) {
 	if err := d.ensureService(ctx, color); err != nil {
-		return false, err
+		return false, 0, err
 	}
 	api := d.client.AppsV1().Deployments(d.opts.Namespace)
 	want := d.deploymentFor(color, spec, time.Now())
-	cur, err := api.Get(ctx, want.Name, metav1.GetOptions{})
-	switch {
-	case apierrors.IsNotFound(err):
-		if _, err := api.Create(ctx, want, metav1.CreateOptions{}); err != nil {
-			return false, fmt.Errorf("create deployment %s: %w", want.Name, err)
+	// The deployment controller writes the status as it goes (a color
+	// just stopped has pods terminating): a conflicting write is retried
+	// on the fresh object.
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur, err := api.Get(ctx, want.Name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			made, err := api.Create(ctx, want, metav1.CreateOptions{})
+			if err != nil {
+				return fmt.Errorf("create deployment %s: %w", want.Name, err)
+			}
+			fresh, gen = true, made.Generation
+			return nil
+		case err != nil:
+			return fmt.Errorf("read deployment %s: %w", want.Name, err)
 		}
-		return true, nil
-	case err != nil:
-		return false, fmt.Errorf("read deployment %s: %w", want.Name, err)
-	}
-	if running(cur) {
-		if cur.Annotations[AnnotationRelease] == spec.Version && image(cur) == spec.Image {
-			return false, nil
+		if running(cur) {
+			if cur.Annotations[AnnotationRelease] == spec.Version && image(cur) == spec.Image {
+				fresh, gen = false, cur.Generation
+				return nil
+			}
+			return fmt.Errorf("%w: %s runs there (stop it first)", runtime.ErrBusy, cur.Annotations[AnnotationRelease])
 		}
-		return false, fmt.Errorf("%w: %s runs there (stop it first)", runtime.ErrBusy, cur.Annotations[AnnotationRelease])
-	}
-	// A stopped color (scaled to zero) keeps its Deployment: it gets the
-	// new template, replicas and labels; its selector never changes.
-	want.ResourceVersion = cur.ResourceVersion
-	if _, err := api.Update(ctx, want, metav1.UpdateOptions{}); err != nil {
-		return false, fmt.Errorf("update deployment %s: %w", want.Name, err)
-	}
-	return true, nil
+		// A stopped color (scaled to zero) keeps its Deployment: it gets
+		// the new template, replicas and labels; its selector never changes.
+		want.ResourceVersion = cur.ResourceVersion
+		made, err := api.Update(ctx, want, metav1.UpdateOptions{})
+		if err != nil {
+			return fmt.Errorf("update deployment %s: %w", want.Name, err)
+		}
+		fresh, gen = true, made.Generation
+		return nil
+	})
+	return fresh, gen, err
 }
 
 func (d *Driver) ensureService(ctx context.Context, color string) error {
@@ -121,14 +134,15 @@ func (d *Driver) ensureService(ctx context.Context, color string) error {
 	return nil
 }
 
-// waitReady waits, on the watches, until the color's rollout is done and
-// its EndpointSlices list every replica ready.
-func (d *Driver) waitReady(ctx context.Context, color string) (runtime.Instance, error) {
-	last := "no deployment yet"
+// waitReady waits, on the watches, until the rollout of the color's
+// Deployment generation gen (or later) is done and its EndpointSlices list
+// every replica ready.
+func (d *Driver) waitReady(ctx context.Context, color string, gen int64) (runtime.Instance, error) {
+	last := "the deployment not seen yet"
 	for {
 		changed := d.changes()
 		dep := d.deployment(color)
-		if dep != nil {
+		if dep != nil && dep.Generation >= gen {
 			done, failed, state := rolloutState(dep)
 			if failed != "" {
 				return runtime.Instance{}, errors.New(failed)
@@ -136,7 +150,7 @@ func (d *Driver) waitReady(ctx context.Context, color string) (runtime.Instance,
 			last = state
 			if done {
 				addrs := d.Addrs(color)
-				if len(addrs) >= int(*dep.Spec.Replicas) {
+				if len(addrs) > 0 && len(addrs) >= int(*dep.Spec.Replicas) {
 					return d.instance(color, dep, addrs), nil
 				}
 				last = fmt.Sprintf("rollout done, %d of %d pods in the endpoints", len(addrs), *dep.Spec.Replicas)
@@ -189,13 +203,14 @@ func rolloutState(dep *appsv1.Deployment) (done bool, failed, state string) {
 // no garbage collector removes a deleted Deployment's ReplicaSet and pods
 // at once.
 func (d *Driver) remove(ctx context.Context, color string) error {
-	if err := d.scale(ctx, color, 0); err != nil {
+	gen, err := d.scale(ctx, color, 0)
+	if err != nil {
 		return err
 	}
 	for {
 		changed := d.changes()
 		dep := d.deployment(color)
-		if dep == nil || (dep.Status.ObservedGeneration >= dep.Generation && dep.Status.Replicas == 0) {
+		if dep == nil || (dep.Generation >= gen && dep.Status.ObservedGeneration >= dep.Generation && dep.Status.Replicas == 0) {
 			break
 		}
 		select {

@@ -20,7 +20,7 @@ func (d *Driver) Stop(ctx context.Context, color string) error {
 	if err := checkColor(color); err != nil {
 		return fmt.Errorf("stop: %w", err)
 	}
-	if err := d.scale(ctx, color, 0); err != nil {
+	if _, err := d.scale(ctx, color, 0); err != nil {
 		return fmt.Errorf("stop %s: %w", color, err)
 	}
 	return nil
@@ -45,36 +45,43 @@ func (d *Driver) ScaleDownLater(ctx context.Context, color string) error {
 	if dep == nil || !running(dep) {
 		return nil
 	}
-	at := time.Now().Add(d.opts.IdleScaleDown).UTC().Format(time.RFC3339)
-	if err := d.patch(ctx, color, map[string]any{"metadata": map[string]any{"annotations": map[string]any{AnnotationScaleDownAt: at}}}); err != nil {
+	at := time.Now().Add(d.opts.IdleScaleDown).UTC().Format(time.RFC3339Nano)
+	if _, err := d.patch(ctx, color, map[string]any{"metadata": map[string]any{"annotations": map[string]any{AnnotationScaleDownAt: at}}}); err != nil {
 		return fmt.Errorf("schedule scale-down of %s: %w", color, err)
 	}
 	return nil
 }
 
-// scale sets the color's replicas and drops any promised scale-down; a
-// missing Deployment is not an error.
-func (d *Driver) scale(ctx context.Context, color string, replicas int32) error {
-	err := d.patch(ctx, color, map[string]any{
+// scale sets the color's replicas and drops any promised scale-down. It
+// returns the Deployment's generation after the change; a missing
+// Deployment is not an error (generation 0).
+func (d *Driver) scale(ctx context.Context, color string, replicas int32) (int64, error) {
+	gen, err := d.patch(ctx, color, map[string]any{
 		"metadata": map[string]any{"annotations": map[string]any{AnnotationScaleDownAt: nil}},
 		"spec":     map[string]any{"replicas": replicas},
 	})
 	if apierrors.IsNotFound(err) {
-		return nil
+		return 0, nil
 	}
-	return err
+	return gen, err
 }
 
-func (d *Driver) patch(ctx context.Context, color string, change map[string]any) error {
+// patch merges change into the color's Deployment and returns its
+// generation after the change. A missing Deployment's error matches
+// apierrors.IsNotFound.
+func (d *Driver) patch(ctx context.Context, color string, change map[string]any) (int64, error) {
 	body, err := json.Marshal(change)
 	if err != nil {
-		return fmt.Errorf("encode patch: %w", err)
+		return 0, fmt.Errorf("encode patch: %w", err)
 	}
-	_, err = d.client.AppsV1().Deployments(d.opts.Namespace).Patch(ctx, d.name(color), types.MergePatchType, body, metav1.PatchOptions{})
-	if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("patch deployment %s: %w", d.name(color), err)
+	dep, err := d.client.AppsV1().Deployments(d.opts.Namespace).Patch(ctx, d.name(color), types.MergePatchType, body, metav1.PatchOptions{})
+	if apierrors.IsNotFound(err) {
+		return 0, err
 	}
-	return err
+	if err != nil {
+		return 0, fmt.Errorf("patch deployment %s: %w", d.name(color), err)
+	}
+	return dep.Generation, nil
 }
 
 // retryIdle is when a scale-down the API server refused is tried again.
@@ -116,13 +123,13 @@ func (d *Driver) reconcileColor(ctx context.Context, color string) {
 	}
 	if d.opts.Live != nil && d.opts.Live() == color {
 		d.log.Info("idle scale-down withdrawn: the color serves production", "color", color)
-		if err := d.patch(ctx, color, map[string]any{"metadata": map[string]any{"annotations": map[string]any{AnnotationScaleDownAt: nil}}}); err != nil {
+		if _, err := d.patch(ctx, color, map[string]any{"metadata": map[string]any{"annotations": map[string]any{AnnotationScaleDownAt: nil}}}); err != nil && !apierrors.IsNotFound(err) {
 			d.log.Error("withdraw idle scale-down", "color", color, "err", err)
 		}
 		return
 	}
 	d.log.Info("scaling the idle color to zero", "color", color, "release", dep.Annotations[AnnotationRelease])
-	if err := d.scale(ctx, color, 0); err != nil && ctx.Err() == nil {
+	if _, err := d.scale(ctx, color, 0); err != nil && ctx.Err() == nil {
 		d.log.Error("idle scale-down; retrying", "color", color, "err", err, "in", retryIdle)
 		d.mu.Lock()
 		d.timers[color] = time.AfterFunc(retryIdle, d.wake)
