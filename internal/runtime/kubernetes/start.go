@@ -253,3 +253,7 @@ func (d *Driver) instance(color string, dep *appsv1.Deployment, addrs []string) 
 	}
 	return runtime.Instance{Color: color, Version: dep.Annotations[AnnotationRelease], Addr: addrs[0], Started: started}
 }
+
+// RunsImages reports true: the driver runs releases that are container
+// images (runtime.Spec.Image), and nothing else (deploy.ImageRunner).
+func (d *Driver) RunsImages() bool { return true }
