@@ -98,3 +98,22 @@ func TestAddImageReleaseRefusesTagsAndBadDigests(t *testing.T) {
 		t.Errorf("GET v3 after the refusals = %d, want 404", r.status)
 	}
 }
+
+// Until the kubernetes driver runs it, an image cannot be deployed: the
+// process driver would unpack its migrations and find no program. The
+// deployment is refused before anything starts, saying why.
+func TestDeployImageWithProcessDriverRefused(t *testing.T) {
+	f := newFixture(t)
+	if resp := f.do(f.admin(), "POST", imageReleasePath("v3", shopImage), migrationsArchive(t, "SELECT 1;")); resp.status != http.StatusCreated {
+		t.Fatalf("POST image release = %d %s", resp.status, resp.body)
+	}
+	resp := f.do(f.admin(), "POST", "/api/v1/deployments", `{"version":"v3"}`)
+	if resp.status != http.StatusUnprocessableEntity || resp.code != "image_release" || !strings.Contains(string(resp.body), "runtime.driver: kubernetes") {
+		t.Errorf("deploy an image with the process driver = %d %s, want 422 image_release naming the kubernetes driver", resp.status, resp.body)
+	}
+	var list struct{ Deployments []store.Deployment }
+	f.do(f.admin(), "GET", "/api/v1/deployments", "").decode(t, &list)
+	if len(list.Deployments) != 0 {
+		t.Errorf("deployments after the refusal: %+v, want none", list.Deployments)
+	}
+}
