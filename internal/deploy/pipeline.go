@@ -32,10 +32,17 @@ const logTailLines = 20
 // ErrUnknownRelease for a version never registered and a *ConflictError
 // naming the running deployment when one is active.
 func (s *Service) Deploy(ctx context.Context, version, reason, actor string) (store.Deployment, error) {
-	if _, err := s.opts.Store.Release(ctx, version); err != nil {
+	rel, err := s.opts.Store.Release(ctx, version)
+	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return store.Deployment{}, fmt.Errorf("%w: %s (register it with `bascule release add %s PATH`)", ErrUnknownRelease, version, version)
 		}
+		return store.Deployment{}, err
+	}
+	if rel.Image != "" && !runsImages(s.opts.Driver) {
+		err := fmt.Errorf("%w: %s is the image %s, and this bascule's runtime driver runs release artifacts (process, static); "+
+			"images run with runtime.driver: kubernetes", ErrImageNotRunnable, version, rel.Image)
+		s.audit(ctx, actor, "deploy", version, "refused", err.Error())
 		return store.Deployment{}, err
 	}
 	if p := s.progressive(); p != nil {

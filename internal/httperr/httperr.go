@@ -143,6 +143,7 @@ var sentinels = []struct {
 	page          string
 }{
 	{err: deploy.ErrUnknownRelease, status: http.StatusNotFound, code: "unknown_release"},
+	{err: deploy.ErrImageNotRunnable, status: http.StatusUnprocessableEntity, code: "image_release"},
 	{err: flag.ErrExists, status: http.StatusConflict, code: "exists"},
 	{err: flag.ErrNotBoolean, status: http.StatusBadRequest, code: "bad_request"},
 	{err: auth.ErrUnauthenticated, status: http.StatusUnauthorized, code: "unauthenticated",

@@ -23,6 +23,7 @@ var layer = map[string]int{
 	"internal/migrate":    0,
 	"internal/pgtest":     1, // test support, over testreport
 	"internal/netnstest":  1, // test support: hosts in network namespaces
+	"internal/kubetest":   1, // test support: a real Kubernetes control plane, over testreport
 	"internal/router":     0,
 	"internal/runtime":    0,
 	"internal/sampleapp":  0,
