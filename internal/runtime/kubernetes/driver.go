@@ -73,8 +73,9 @@ type Options struct {
 	Requests, Limits map[string]string
 	// Health becomes the pods' readiness probe (an HTTP GET of its path).
 	Health runtime.HealthCheck
-	// StartTimeout bounds Start, and is the Deployment's progress
-	// deadline; default 60s.
+	// StartTimeout is the Deployment's progress deadline (the longest a
+	// rollout may go without progress), and bounds Start with a few
+	// seconds' grace; default 60s.
 	StartTimeout time.Duration
 	// StopTimeout is the pods' termination grace period; default 30s.
 	StopTimeout time.Duration

@@ -21,6 +21,11 @@ import (
 // lines.
 var ErrRolloutFailed = errors.New("rollout failed")
 
+// progressGrace is how long Start waits past the Deployment's progress
+// deadline for the deployment controller's verdict, which names the cause;
+// the bound itself only matters when no controller answers.
+const progressGrace = 5 * time.Second
+
 // cleanupTimeout bounds what a failed Start does to leave nothing behind,
 // on a context of its own: the caller's may be what ended.
 const cleanupTimeout = 30 * time.Second
@@ -31,8 +36,9 @@ const cleanupTimeout = 30 * time.Second
 // EndpointSlices list as many ready addresses. It refuses (wrapping
 // runtime.ErrBusy) a color that runs another release: Stop it first. A
 // color that already runs spec (adopted after a restart) is only waited
-// for. A rollout that fails — past the progress deadline, or not ready
-// within Options.StartTimeout — is scaled down and its Deployment and
+// for. A rollout that fails — the Deployment reports it past its progress
+// deadline (Options.StartTimeout without progress), or it is not ready
+// shortly after that — is scaled down and its Deployment and
 // Service deleted, and the error (wrapping ErrRolloutFailed) tells why.
 func (d *Driver) Start(ctx context.Context, color string, spec runtime.Spec) (runtime.Instance, error) {
 	if err := checkColor(color); err != nil {
@@ -45,7 +51,7 @@ func (d *Driver) Start(ctx context.Context, color string, spec runtime.Spec) (ru
 	if err != nil {
 		return runtime.Instance{}, fmt.Errorf("start %s on %s: %w", spec.Version, color, err)
 	}
-	wctx, cancel := context.WithTimeout(ctx, d.opts.StartTimeout)
+	wctx, cancel := context.WithTimeout(ctx, d.opts.StartTimeout+progressGrace)
 	defer cancel()
 	inst, err := d.waitReady(wctx, color, gen)
 	if err == nil {
@@ -160,7 +166,7 @@ func (d *Driver) waitReady(ctx context.Context, color string, gen int64) (runtim
 		case <-changed:
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return runtime.Instance{}, fmt.Errorf("not ready after %s: %s", d.opts.StartTimeout, last)
+				return runtime.Instance{}, fmt.Errorf("not ready after %s: %s", d.opts.StartTimeout+progressGrace, last)
 			}
 			return runtime.Instance{}, ctx.Err()
 		}
