@@ -19,17 +19,34 @@ import (
 	"github.com/bascule/bascule/internal/artifact"
 	"github.com/bascule/bascule/internal/client"
 	"github.com/bascule/bascule/internal/deploy"
+	"github.com/bascule/bascule/internal/migrate"
 	"github.com/bascule/bascule/internal/store"
 	"github.com/spf13/cobra"
 )
 
 func (c *cli) releaseCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "release", Short: "Register and list releases"}
+	var image, migrations string
 	add := &cobra.Command{
-		Use:   "add VERSION PATH",
-		Short: "Register a release artifact (a file, or a directory packed reproducibly)",
-		Args:  cobra.ExactArgs(2),
+		Use:   "add VERSION PATH | add VERSION --image NAME@sha256:DIGEST [--migrations DIR]",
+		Short: "Register a release artifact (a file, or a directory packed reproducibly), or a container image by digest",
+		Long: "Register a release: the artifact at PATH (a file, or a directory packed reproducibly), or,\n" +
+			"with --image, a container image named by digest (a tag alone is refused: it can be moved to\n" +
+			"other bytes) whose migrations, from --migrations DIR, are uploaded beside it as migrations/.",
+		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if image != "" || cmd.Flags().Changed("image") {
+				if len(args) != 1 {
+					return errors.New("release add --image takes no PATH: the image is the program, --migrations DIR its migrations")
+				}
+				return c.addImageRelease(cmd, args[0], image, migrations)
+			}
+			if migrations != "" {
+				return errors.New("--migrations goes with --image; an artifact release carries its migrations in its own migrations/ directory")
+			}
+			if len(args) != 2 {
+				return errors.New("release add needs VERSION and PATH (or --image)")
+			}
 			f, name, cleanup, err := openArtifact(args[1])
 			if err != nil {
 				return err
@@ -55,6 +72,8 @@ func (c *cli) releaseCommand() *cobra.Command {
 		},
 	}
 	add.Flags().BoolVar(&c.json, "json", false, "print JSON")
+	add.Flags().StringVar(&image, "image", "", "register a container image, by digest: NAME@sha256:<64 hex>")
+	add.Flags().StringVar(&migrations, "migrations", "", "with --image: the release's migrations directory (expand/, contract/)")
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List releases, newest first",
@@ -68,9 +87,10 @@ func (c *cli) releaseCommand() *cobra.Command {
 				return c.writeJSON(rels)
 			}
 			tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "VERSION\tDIGEST\tSIZE\tCREATED BY\tCREATED")
+			fmt.Fprintln(tw, "VERSION\tDIGEST\tSIZE\tCREATED BY\tCREATED\tIMAGE")
 			for _, r := range rels {
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", r.Version, shortDigest(r.Digest), r.Size, r.CreatedBy, r.CreatedAt.Local().Format(time.DateTime))
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", r.Version, shortDigest(r.Digest), r.Size, r.CreatedBy,
+					r.CreatedAt.Local().Format(time.DateTime), r.Image)
 			}
 			return tw.Flush()
 		},
@@ -78,6 +98,52 @@ func (c *cli) releaseCommand() *cobra.Command {
 	list.Flags().BoolVar(&c.json, "json", false, "print JSON")
 	cmd.AddCommand(add, list)
 	return cmd
+}
+
+// addImageRelease registers version as image, with the migrations of dir
+// (none when dir is empty) packed reproducibly as migrations/, so that
+// registering the same release twice is recognised.
+func (c *cli) addImageRelease(cmd *cobra.Command, version, image, dir string) error {
+	if err := artifact.CheckImage(image); err != nil {
+		return err
+	}
+	if st, err := os.Stat(dir); dir != "" && (err != nil || !st.IsDir()) {
+		return fmt.Errorf("--migrations %s: not a directory", dir)
+	}
+	f, err := os.CreateTemp("", "bascule-migrations-*.tar.gz")
+	if err != nil {
+		return fmt.Errorf("pack migrations: %w", err)
+	}
+	defer func() { f.Close(); os.Remove(f.Name()) }()
+	if dir == "" {
+		// No migrations: an empty migrations/ directory, packed from one.
+		empty, err := os.MkdirTemp("", "bascule-no-migrations-*")
+		if err != nil {
+			return fmt.Errorf("pack migrations: %w", err)
+		}
+		defer os.Remove(empty)
+		dir = empty
+	}
+	if err := artifact.PackDirAs(f, dir, migrate.MigrationsDir); err != nil {
+		return err
+	}
+	digest, err := fileDigest(f)
+	if err != nil {
+		return err
+	}
+	rel, created, err := c.client().AddImageRelease(cmd.Context(), version, image, digest, f)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return c.writeJSON(rel)
+	}
+	verb := "registered"
+	if !created {
+		verb = "already registered, same image and migrations:"
+	}
+	c.printf("release %s %s %s (migrations %s)\n", verb, rel.Version, rel.Image, shortDigest(rel.Digest))
+	return nil
 }
 
 // openArtifact opens a file as is, or packs a directory reproducibly into a

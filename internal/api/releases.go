@@ -42,6 +42,12 @@ func (h *Handler) getRelease(w http.ResponseWriter, r *http.Request, _ auth.Prin
 // are immutable: the same version with the same bytes answers 200 (CI may
 // retry), with other bytes 409. An archive that would not unpack under the
 // artifact package's rules is refused with 422, naming the entry.
+//
+// With image=NAME@sha256:<hex> the release is that container image, named
+// by digest (a tag alone is refused: 400 invalid_image), and the body is
+// the archive of its migrations, stored as any release's artifact so that
+// the same gates run; then the same version answers 200 only with the same
+// image and the same migrations.
 func (h *Handler) addRelease(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	q := r.URL.Query()
 	version := q.Get("version")
@@ -52,9 +58,21 @@ func (h *Handler) addRelease(w http.ResponseWriter, r *http.Request, p auth.Prin
 	if filename == "" {
 		filename = "app"
 	}
+	image := q.Get("image")
+	if q.Has("image") {
+		if err := artifact.CheckImage(image); err != nil {
+			h.audit(r, p, "release.add", version, "refused", err.Error())
+			return errorf(http.StatusBadRequest, "invalid_image", "%v", err)
+		}
+	}
 	body := bufio.NewReaderSize(r.Body, 64<<10)
 	head, _ := body.Peek(512)
 	format := artifact.DetectFormat(head)
+	if image != "" && format == artifact.FormatFile {
+		return errorf(http.StatusBadRequest, "bad_request",
+			"a release that is an image uploads its migrations as a tar or tar.gz archive with a migrations/ directory "+
+				"(bascule release add VERSION --image REF --migrations DIR packs one)")
+	}
 	// The archive is checked now, against the rules it will be unpacked
 	// under, so that CI learns at once that a release cannot be deployed.
 	blob, err := h.opts.Artifacts.PutRelease(r.Context(), body, r.Header.Get("X-Bascule-Digest"), format)
@@ -66,16 +84,22 @@ func (h *Handler) addRelease(w http.ResponseWriter, r *http.Request, p auth.Prin
 		return err
 	}
 	rel := store.Release{Version: version, Digest: blob.Digest, Size: blob.Size, Format: format,
-		Filename: filename, Notes: q.Get("notes"), CreatedBy: p.Name, CreatedAt: time.Now().UTC()}
+		Filename: filename, Notes: q.Get("notes"), CreatedBy: p.Name, CreatedAt: time.Now().UTC(), Image: image}
 	err = h.opts.Store.CreateRelease(r.Context(), rel)
 	if errors.Is(err, store.ErrConflict) {
 		old, gerr := h.opts.Store.Release(r.Context(), version)
 		if gerr != nil {
 			return gerr
 		}
-		if old.Digest == rel.Digest {
+		if old.Digest == rel.Digest && old.Image == rel.Image {
 			writeJSON(w, http.StatusOK, old)
 			return nil
+		}
+		if old.Image != rel.Image {
+			h.audit(r, p, "release.add", version, "refused", "different image: "+orNone(rel.Image))
+			return errorf(http.StatusConflict, "release_exists",
+				"release %s is already registered with image %s; this one names %s. Releases are immutable: register a new version",
+				version, orNone(old.Image), orNone(rel.Image))
 		}
 		h.audit(r, p, "release.add", version, "refused", "different bytes: "+rel.Digest)
 		return errorf(http.StatusConflict, "release_exists",
@@ -85,9 +109,21 @@ func (h *Handler) addRelease(w http.ResponseWriter, r *http.Request, p auth.Prin
 	if err != nil {
 		return err
 	}
-	h.audit(r, p, "release.add", version, "ok", fmt.Sprintf("%s, %d bytes", rel.Digest, rel.Size))
+	detail := fmt.Sprintf("%s, %d bytes", rel.Digest, rel.Size)
+	if rel.Image != "" {
+		detail = fmt.Sprintf("image %s, migrations %s", rel.Image, rel.Digest)
+	}
+	h.audit(r, p, "release.add", version, "ok", detail)
 	writeJSON(w, http.StatusCreated, rel)
 	return nil
+}
+
+// orNone names a release's image, or says it has none.
+func orNone(image string) string {
+	if image == "" {
+		return "none (an artifact release)"
+	}
+	return image
 }
 
 func (h *Handler) audit(r *http.Request, p auth.Principal, action, target, outcome, detail string) {

@@ -115,3 +115,35 @@ func TestUnpackSingleFileAndTamper(t *testing.T) {
 		t.Fatalf("single-file release not unpacked as an executable: %v", err)
 	}
 }
+
+// A release that is an image carries its migrations as migrations/, where
+// the pipeline looks: PackDirAs puts the tree there, and packs an empty
+// tree as the directory alone (a release with no migrations).
+func TestPackDirAs(t *testing.T) {
+	ctx := context.Background()
+	src := writeTree(t, map[string]string{"expand/001_add.sql": "ALTER TABLE t ADD COLUMN c int;"})
+	s := &artifact.Store{Dir: t.TempDir()}
+	unpack := func(dir string) string {
+		var buf bytes.Buffer
+		if err := artifact.PackDirAs(&buf, dir, "migrations"); err != nil {
+			t.Fatal(err)
+		}
+		blob, err := s.PutRelease(ctx, bytes.NewReader(buf.Bytes()), "", artifact.FormatTarGz)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := s.Unpack(ctx, blob.Digest, artifact.FormatTarGz, "migrations.tar.gz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	out := unpack(src)
+	if body, err := os.ReadFile(filepath.Join(out, "migrations/expand/001_add.sql")); err != nil || !strings.Contains(string(body), "ADD COLUMN") {
+		t.Errorf("unpacked migrations/expand/001_add.sql = %q, %v", body, err)
+	}
+	out = unpack(t.TempDir())
+	if st, err := os.Stat(filepath.Join(out, "migrations")); err != nil || !st.IsDir() {
+		t.Errorf("empty tree: migrations/ = %v, %v; want a directory", st, err)
+	}
+}

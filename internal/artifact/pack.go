@@ -14,7 +14,14 @@ import (
 // PackDir writes dir as a reproducible tar.gz to w: entries sorted, times,
 // owners and gzip header zeroed, so the same tree always has the same digest
 // and registering it twice is recognised as the same release.
-func PackDir(w io.Writer, dir string) error {
+func PackDir(w io.Writer, dir string) error { return PackDirAs(w, dir, "") }
+
+// PackDirAs is PackDir with every entry under the directory prefix (no
+// slashes at its ends), which is in the archive too: how a release that is
+// an image carries its migrations directory as migrations/, where the
+// pipeline reads a release's migrations from. An empty dir is allowed and
+// packs as prefix alone.
+func PackDirAs(w io.Writer, dir, prefix string) error {
 	zw, err := gzip.NewWriterLevel(w, gzip.BestSpeed)
 	if err != nil {
 		return err
@@ -26,10 +33,19 @@ func PackDir(w io.Writer, dir string) error {
 			return err
 		}
 		rel, err := filepath.Rel(dir, path)
-		if err != nil || rel == "." {
+		if err != nil {
 			return err
 		}
-		return addEntry(tw, path, filepath.ToSlash(rel), d)
+		name := filepath.ToSlash(rel)
+		switch {
+		case prefix == "" && rel == ".":
+			return nil
+		case rel == ".":
+			name = prefix
+		case prefix != "":
+			name = prefix + "/" + name
+		}
+		return addEntry(tw, path, name, d)
 	})
 	if err != nil {
 		return fmt.Errorf("pack %s: %w", dir, err)

@@ -104,7 +104,19 @@ func (c *Client) Releases(ctx context.Context) ([]store.Release, error) {
 // AddRelease streams an artifact to the server as version. created tells
 // whether it is new (false: the same bytes were registered before).
 func (c *Client) AddRelease(ctx context.Context, version, filename, digest string, body io.Reader) (rel store.Release, created bool, err error) {
-	q := url.Values{"version": {version}, "filename": {filename}}
+	return c.addRelease(ctx, url.Values{"version": {version}, "filename": {filename}}, digest, body)
+}
+
+// AddImageRelease registers version as a container image named by digest,
+// with body the archive of its migrations (a migrations/ directory, or
+// none) whose sha256 is digest. created is false when the same image and
+// migrations were registered before.
+func (c *Client) AddImageRelease(ctx context.Context, version, image, digest string, body io.Reader) (rel store.Release, created bool, err error) {
+	q := url.Values{"version": {version}, "image": {image}, "filename": {"migrations.tar.gz"}}
+	return c.addRelease(ctx, q, digest, body)
+}
+
+func (c *Client) addRelease(ctx context.Context, q url.Values, digest string, body io.Reader) (rel store.Release, created bool, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(c.BaseURL, "/")+"/api/v1/releases?"+q.Encode(), body)
 	if err != nil {
 		return rel, false, err

@@ -9,10 +9,11 @@ import (
 
 // Driver names accepted by runtime.driver, database.driver and store.driver.
 const (
-	DriverProcess  = "process"  // runtime: bascule starts the release's command itself
-	DriverStatic   = "static"   // runtime: something else runs blue and green at fixed addresses
-	DriverSQLite   = "sqlite"   // database and store
-	DriverPostgres = "postgres" // database and store
+	DriverProcess  = "process"    // runtime: bascule starts the release's command itself
+	DriverStatic   = "static"     // runtime: something else runs blue and green at fixed addresses
+	DriverKube     = "kubernetes" // runtime: a Deployment per color in a Kubernetes namespace
+	DriverSQLite   = "sqlite"     // database and store
+	DriverPostgres = "postgres"   // database and store
 )
 
 // Config is a loaded bascule.yaml: every default applied, every value
@@ -95,9 +96,28 @@ type Preview struct {
 
 // Runtime selects and configures the runtime driver.
 type Runtime struct {
-	Driver  string  // DriverProcess (default) or DriverStatic
-	Process Process // used when Driver is DriverProcess
-	Static  Static  // used when Driver is DriverStatic
+	Driver     string     // DriverProcess (default), DriverStatic or DriverKube
+	Process    Process    // used when Driver is DriverProcess
+	Static     Static     // used when Driver is DriverStatic
+	Kubernetes Kubernetes // used when Driver is DriverKube
+}
+
+// Kubernetes configures the kubernetes driver: each color is a Deployment
+// "<app>-<color>" of the release's image in Namespace.
+type Kubernetes struct {
+	Namespace     string        // required
+	Kubeconfig    string        // path; "" means in-cluster (the pod's service account)
+	Replicas      int           // pods per running color; default 1
+	IdleScaleDown time.Duration // after finalize, how long the idle color stays warm; default 10m
+	Container     Container
+}
+
+// Container is the app's container in a color's pods.
+type Container struct {
+	Port     int               // the port the app listens on, given in PORT; default 8080
+	Env      map[string]string // extra environment; PORT is reserved
+	Requests map[string]string // resources.requests, e.g. {cpu: 100m, memory: 128Mi}
+	Limits   map[string]string // resources.limits
 }
 
 // Process configures the process driver, which starts the release's command
@@ -233,6 +253,8 @@ func Default() Config {
 		Runtime: Runtime{
 			Driver:  DriverProcess,
 			Process: Process{PortRange: PortRange{Min: 20000, Max: 20999}, Instances: 1},
+			Kubernetes: Kubernetes{Replicas: 1, IdleScaleDown: 10 * time.Minute,
+				Container: Container{Port: 8080}},
 		},
 		HealthCheck: HealthCheck{
 			Path:             "/",

@@ -50,6 +50,9 @@ func TestLoadFull(t *testing.T) {
 				Instances: 2,
 			},
 			Static: Static{Blue: []string{"127.0.0.1:19001"}, Green: []string{"127.0.0.1:19002", "127.0.0.1:19003"}},
+			Kubernetes: Kubernetes{Namespace: "shop", Replicas: 3, IdleScaleDown: 30 * time.Minute,
+				Container: Container{Port: 8080, Env: map[string]string{"LOG_LEVEL": "info"},
+					Requests: map[string]string{"cpu": "250m", "memory": "128Mi"}, Limits: map[string]string{"memory": "256Mi"}}},
 		},
 		HealthCheck: HealthCheck{
 			Path:             "/healthz",
@@ -103,7 +106,8 @@ func TestDefault(t *testing.T) {
 		Control: "127.0.0.1:8081",
 		DataDir: "/state/bascule",
 		Preview: Preview{Header: "X-Bascule-Preview", Cookie: "bascule_preview"},
-		Runtime: Runtime{Driver: DriverProcess, Process: Process{PortRange: PortRange{Min: 20000, Max: 20999}, Instances: 1}},
+		Runtime: Runtime{Driver: DriverProcess, Process: Process{PortRange: PortRange{Min: 20000, Max: 20999}, Instances: 1},
+			Kubernetes: Kubernetes{Replicas: 1, IdleScaleDown: 10 * time.Minute, Container: Container{Port: 8080}}},
 		HealthCheck: HealthCheck{
 			Path:             "/",
 			Interval:         200 * time.Millisecond,

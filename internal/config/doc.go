@@ -161,7 +161,7 @@
 //
 // runtime — how a release runs in a color slot.
 //
-//	driver              "process" (default) or "static".
+//	driver              "process" (default), "static" or "kubernetes".
 //	process.command     argv of the release, run from the unpacked release
 //	                    directory with PORT set. Required for the process driver.
 //	process.env         mapping of extra environment variables. PORT is reserved.
@@ -175,6 +175,20 @@
 //	                    ([10.0.0.1:8080, 10.0.0.2:8080]) for several instances,
 //	                    which the router balances. Required for the static driver.
 //	static.green        the same for the green color; no address of both colors.
+//	kubernetes.namespace        namespace of the Deployments and Services "<app>-blue" and
+//	                            "<app>-green" (app must then be a DNS label of at most 57
+//	                            characters). Required for the kubernetes driver.
+//	kubernetes.kubeconfig       path of a kubeconfig file; "" (default) uses the pod's
+//	                            service account (bascule runs in the cluster).
+//	kubernetes.replicas         pods per running color, at least 1. Default 1.
+//	kubernetes.idle_scale_down  once the live release is finalized, how long the idle color
+//	                            stays warm before it is scaled to zero; 0 scales it at once.
+//	                            Default 10m.
+//	kubernetes.container.port   port the app listens on, given in PORT. Default 8080.
+//	kubernetes.container.env    mapping of extra environment variables. PORT, BASCULE_COLOR
+//	                            and BASCULE_RELEASE are reserved.
+//	kubernetes.container.resources.requests, .limits
+//	                            mappings of resource name to quantity ("250m", "128Mi").
 //
 // health_check — when a color counts as healthy.
 //

@@ -107,6 +107,28 @@ func (d *decoder) runtime(path string, n yamldoc.Node, r *Runtime) {
 				"green": d.addrs(&r.Static.Green),
 			})
 		},
+		"kubernetes": func(p string, n yamldoc.Node) { d.kubernetes(p, n, &r.Kubernetes) },
+	})
+}
+
+func (d *decoder) kubernetes(path string, n yamldoc.Node, k *Kubernetes) {
+	d.mapping(path, n, section{
+		"namespace":       d.str(&k.Namespace),
+		"kubeconfig":      d.str(&k.Kubeconfig),
+		"replicas":        d.integer(&k.Replicas),
+		"idle_scale_down": d.duration(&k.IdleScaleDown),
+		"container": func(p string, n yamldoc.Node) {
+			d.mapping(p, n, section{
+				"port": d.integer(&k.Container.Port),
+				"env":  d.strMap(&k.Container.Env),
+				"resources": func(p string, n yamldoc.Node) {
+					d.mapping(p, n, section{
+						"requests": d.strMap(&k.Container.Requests),
+						"limits":   d.strMap(&k.Container.Limits),
+					})
+				},
+			})
+		},
 	})
 }
 

@@ -36,7 +36,8 @@ func TestParseValid(t *testing.T) {
 			func(c *Config) { c.ControlTrustedProxies = []string{"10.0.0.0/8", "192.0.2.7", "fd00::/8"} }},
 		{"quoted number kept verbatim", cmdOK + "preview: {token: 0123}\n", func(c *Config) { c.Preview.Token = "0123" }},
 		{"static driver", "runtime:\n  driver: static\n  static: {blue: 127.0.0.1:19001, green: '[::1]:19002'}\n", func(c *Config) {
-			c.Runtime = Runtime{Driver: DriverStatic, Process: c.Runtime.Process, Static: Static{Blue: []string{"127.0.0.1:19001"}, Green: []string{"[::1]:19002"}}}
+			c.Runtime = Runtime{Driver: DriverStatic, Process: c.Runtime.Process, Static: Static{Blue: []string{"127.0.0.1:19001"}, Green: []string{"[::1]:19002"}},
+				Kubernetes: c.Runtime.Kubernetes}
 			c.Runtime.Process.Command = nil
 		}},
 		{"concurrency limit", cmdOK + "concurrency: {limit: 32, queue_timeout: 2s}\n", func(c *Config) {
@@ -140,7 +141,7 @@ func TestParseInvalid(t *testing.T) {
 			cmdOK + "control: 0.0.0.0:8081\nstore: {driver: postgres, url: 'postgres://db/bascule'}\n",
 			[]string{`b.yaml:2: control: listens on every address (0.0.0.0:8081): with a shared store, set control_advertise_url to the address the other instances reach this one at`}},
 		{"unknown runtime driver", "runtime:\n  driver: docker\n",
-			[]string{`b.yaml:2: runtime.driver: unknown driver "docker"; want "process" or "static"`}},
+			[]string{`b.yaml:2: runtime.driver: unknown driver "docker"; want "process", "static" or "kubernetes"`}},
 		{"process without command, section present", "runtime:\n  process:\n    env: {A: b}\n",
 			[]string{`b.yaml:2: runtime.process.command: required when runtime.driver is process, e.g. ["./app", "--serve"]`}},
 		{"process without command, no runtime at all", "app: shop\n",

@@ -77,6 +77,7 @@ func (v *validator) validate(c *Config) {
 	}
 	v.preview(&c.Preview)
 	v.runtime(&c.Runtime, []namedAddr{{"listen", listen, okL}, {"control", control, okC}})
+	v.kubernetes(&c.Runtime.Kubernetes, c.App, c.Runtime.Driver == DriverKube)
 	v.healthCheck(&c.HealthCheck)
 	v.command("smoke_test.command", c.SmokeTest.Command)
 	v.positive("smoke_test.timeout", c.SmokeTest.Timeout)
@@ -252,9 +253,9 @@ type namedAddr struct {
 
 func (v *validator) runtime(r *Runtime, own []namedAddr) {
 	switch r.Driver {
-	case DriverProcess, DriverStatic:
+	case DriverProcess, DriverStatic, DriverKube:
 	default:
-		v.errorf("runtime.driver", "unknown driver %q; want %q or %q", r.Driver, DriverProcess, DriverStatic)
+		v.errorf("runtime.driver", "unknown driver %q; want %q, %q or %q", r.Driver, DriverProcess, DriverStatic, DriverKube)
 	}
 	v.process(&r.Process, r.Driver == DriverProcess, own)
 	v.static(&r.Static, r.Driver == DriverStatic, own)

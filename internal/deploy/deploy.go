@@ -197,6 +197,22 @@ func (e *ConflictError) Error() string { return e.Msg }
 // ErrUnknownRelease is returned when deploying a version never registered.
 var ErrUnknownRelease = errors.New("unknown release")
 
+// ErrImageNotRunnable is returned when deploying a release that is a
+// container image with a driver that runs only release artifacts.
+var ErrImageNotRunnable = errors.New("release is a container image")
+
+// ImageRunner is implemented by a Driver that runs releases that are
+// container images (Release.Image). A driver without it runs artifacts
+// only, and deploying an image with it is refused before anything starts.
+type ImageRunner interface {
+	RunsImages() bool
+}
+
+func runsImages(d Driver) bool {
+	ir, ok := d.(ImageRunner)
+	return ok && ir.RunsImages()
+}
+
 func conflict(format string, args ...any) error {
 	return &ConflictError{Msg: fmt.Sprintf(format, args...)}
 }

@@ -134,6 +134,7 @@ func (s *Service) Finalize(ctx context.Context, actor, reason string) (Status, e
 		return Status{}, fmt.Errorf("finalize %s: %w", live.Version, err)
 	}
 	s.audit(ctx, actor, ActionFinalize, live.Version, "ok", msg+": "+reason)
+	s.scaleDownIdle(ctx)
 	return s.Status(ctx)
 }
 

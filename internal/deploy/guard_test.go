@@ -74,14 +74,29 @@ type guardStack struct {
 	dataDir     string // routing table and progressive go-live state
 	cfg         guard.Config
 	autoGoLive  bool
+	// wrap, if set, wraps the static driver (to add what another driver
+	// offers).
+	wrap func(*static.Driver) deploy.Driver
 }
 
 var testGuard = guard.Config{Window: 2 * time.Second, MaxErrorRate: 0.02, MinRequests: 20}
 
 func newGuardStack(t *testing.T, cfg guard.Config, autoGoLive bool) *guardStack {
 	t.Helper()
+	return newGuardStackWrapped(t, cfg, autoGoLive, nil)
+}
+
+// newGuardStackWith is newGuardStack (without auto go-live) whose driver
+// is wrap of the static one.
+func newGuardStackWith(t *testing.T, cfg guard.Config, wrap func(*static.Driver) deploy.Driver) *guardStack {
+	t.Helper()
+	return newGuardStackWrapped(t, cfg, false, wrap)
+}
+
+func newGuardStackWrapped(t *testing.T, cfg guard.Config, autoGoLive bool, wrap func(*static.Driver) deploy.Driver) *guardStack {
+	t.Helper()
 	s := &guardStack{t: t, blue: newApp(t, router.Blue), green: newApp(t, router.Green), arts: &artifact.Store{Dir: t.TempDir()},
-		dataDir: t.TempDir(), cfg: cfg, autoGoLive: autoGoLive}
+		dataDir: t.TempDir(), cfg: cfg, autoGoLive: autoGoLive, wrap: wrap}
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "bascule.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +141,11 @@ func (s *guardStack) open(t *testing.T, table *router.Table) {
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	s.front = "http://" + ln.Addr().String() + "/"
-	s.svc = deploy.New(deploy.Options{App: "shop", Store: s.db, Artifacts: s.arts, Driver: drv, Router: s.router,
+	var d deploy.Driver = drv
+	if s.wrap != nil {
+		d = s.wrap(drv)
+	}
+	s.svc = deploy.New(deploy.Options{App: "shop", Store: s.db, Artifacts: s.arts, Driver: d, Router: s.router,
 		Health:     runtime.HealthCheck{Path: "/healthz", Interval: 20 * time.Millisecond, Timeout: time.Second},
 		AutoGoLive: s.autoGoLive, Guard: s.cfg, Traffic: meter, GuardTick: 20 * time.Millisecond,
 		RoutingPath: filepath.Join(s.dataDir, "routing.json"), ProgressPath: filepath.Join(s.dataDir, "golive.json")})

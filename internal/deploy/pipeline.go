@@ -36,10 +36,17 @@ func (s *Service) Deploy(ctx context.Context, version, reason, actor string) (st
 	if err != nil {
 		return store.Deployment{}, err
 	}
-	if _, err := s.opts.Store.Release(ctx, version); err != nil {
+	rel, err := s.opts.Store.Release(ctx, version)
+	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return store.Deployment{}, fmt.Errorf("%w: %s (register it with `bascule release add %s PATH`)", ErrUnknownRelease, version, version)
 		}
+		return store.Deployment{}, err
+	}
+	if rel.Image != "" && !runsImages(s.opts.Driver) {
+		err := fmt.Errorf("%w: %s is the image %s, and this bascule's runtime driver runs release artifacts (process, static); "+
+			"images run with runtime.driver: kubernetes", ErrImageNotRunnable, version, rel.Image)
+		s.audit(ctx, actor, ActionDeploy, version, "refused", err.Error())
 		return store.Deployment{}, err
 	}
 	if p := s.progressive(); p != nil {
@@ -189,7 +196,7 @@ func (p *pipeline) execute(ctx context.Context) error {
 	if err := p.migrate(ctx, rel.Version, dir); err != nil {
 		return err
 	}
-	if err := p.startCandidate(ctx, rel.Version, dir); err != nil {
+	if err := p.startCandidate(ctx, rel, dir); err != nil {
 		return err
 	}
 	if err := p.smokeTest(ctx, dir, rel.Version); err != nil {
@@ -203,8 +210,9 @@ func (p *pipeline) execute(ctx context.Context) error {
 // startCandidate replaces what ran on the target color with the
 // candidate, waits until it is healthy, and routes its color to it (for
 // preview, or production on the very first deployment).
-func (p *pipeline) startCandidate(ctx context.Context, version, dir string) error {
+func (p *pipeline) startCandidate(ctx context.Context, rel store.Release, dir string) error {
 	s := p.s
+	version := rel.Version
 	// From here on the target color changes: what ran there is replaced.
 	// Before, a failure leaves it exactly as it was (the previous release
 	// warm for a rollback, or a ready one that can still go live).
@@ -224,7 +232,7 @@ func (p *pipeline) startCandidate(ctx context.Context, version, dir string) erro
 	if err := p.begin(ctx, StepStart, store.StateStarting); err != nil {
 		return err
 	}
-	inst, err := s.opts.Driver.Start(ctx, string(p.color), s.spec(version, dir))
+	inst, err := s.opts.Driver.Start(ctx, string(p.color), s.spec(rel, dir))
 	if err != nil {
 		return fmt.Errorf("start %s on %s: %w", version, p.color, err)
 	}

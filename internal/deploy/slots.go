@@ -92,8 +92,10 @@ func (s *Service) unroute(ctx context.Context, color router.Color) error {
 	return nil
 }
 
-func (s *Service) spec(version, dir string) runtime.Spec {
-	return runtime.Spec{Version: version, Dir: dir, Command: s.opts.Command, Env: s.opts.Env}
+// spec is what the driver needs to run rel, unpacked in dir: the
+// release's files and command, or its image.
+func (s *Service) spec(rel store.Release, dir string) runtime.Spec {
+	return runtime.Spec{Version: rel.Version, Dir: dir, Image: rel.Image, Command: s.opts.Command, Env: s.opts.Env}
 }
 
 // healthWaiter is a driver that waits for health itself, with a better
@@ -149,7 +151,7 @@ func (s *Service) ensureRunning(ctx context.Context, color router.Color) (string
 	if err != nil {
 		return "", err
 	}
-	inst, err := s.opts.Driver.Start(ctx, string(color), s.spec(rel.Version, dir))
+	inst, err := s.opts.Driver.Start(ctx, string(color), s.spec(rel, dir))
 	if err != nil {
 		return "", fmt.Errorf("start %s on %s: %w", rel.Version, color, err)
 	}

@@ -176,6 +176,7 @@ var sentinels = []struct {
 	{err: deploy.ErrNotLeader, status: http.StatusServiceUnavailable, code: "not_leader"},
 	{err: store.ErrFenced, status: http.StatusServiceUnavailable, code: "not_leader",
 		message: "this bascule instance lost the lead of the control plane during the request; try again"},
+	{err: deploy.ErrImageNotRunnable, status: http.StatusUnprocessableEntity, code: "image_release"},
 	{err: flag.ErrExists, status: http.StatusConflict, code: "exists"},
 	{err: flag.ErrNotBoolean, status: http.StatusBadRequest, code: "bad_request"},
 	{err: auth.ErrUnauthenticated, status: http.StatusUnauthorized, code: "unauthenticated",

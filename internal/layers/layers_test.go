@@ -23,6 +23,7 @@ var layer = map[string]int{
 	"internal/migrate":    0,
 	"internal/pgtest":     1, // test support, over testreport
 	"internal/netnstest":  1, // test support: hosts in network namespaces
+	"internal/kubetest":   1, // test support: a real Kubernetes control plane, over testreport
 	"internal/router":     0,
 	"internal/runtime":    0,
 	"internal/sampleapp":  0,
@@ -32,16 +33,17 @@ var layer = map[string]int{
 	"internal/testreport": 0, // test support: how a skipped suite says so
 	// Implementations of a leaf's interfaces, the public SDK, and the
 	// config, read through yamldoc.
-	"internal/config":           1,
-	"flagclient":                1,
-	"internal/migrate/postgres": 1,
-	"internal/migrate/sqlite":   1,
-	"internal/runtime/process":  1,
-	"internal/runtime/static":   1,
-	"internal/store/postgres":   1,
-	"internal/store/sqlite":     1,
-	"internal/store/storetest":  1,
-	"internal/fleet":            1, // routers switching as one: the hub (control plane) and the agent (router)
+	"internal/config":             1,
+	"flagclient":                  1,
+	"internal/migrate/postgres":   1,
+	"internal/migrate/sqlite":     1,
+	"internal/runtime/process":    1,
+	"internal/runtime/static":     1,
+	"internal/runtime/kubernetes": 1,
+	"internal/store/postgres":     1,
+	"internal/store/sqlite":       1,
+	"internal/store/storetest":    1,
+	"internal/fleet":              1, // routers switching as one: the hub (control plane) and the agent (router)
 	// The domain: who may act, flags, deployments, notifications.
 	"internal/auth":   2,
 	"internal/flag":   2,

@@ -6,11 +6,12 @@ import (
 	"context"
 
 	"github.com/bascule/bascule/internal/runtime"
+	"github.com/bascule/bascule/internal/runtime/kubernetes"
 	"github.com/bascule/bascule/internal/runtime/process"
 	"github.com/bascule/bascule/internal/runtime/static"
 )
 
-// driver is the method set both drivers share, so the deploy pipeline can
+// driver is the method set the drivers share, so the deploy pipeline can
 // use either behind one interface of its own.
 type driver interface {
 	Start(ctx context.Context, color string, spec runtime.Spec) (runtime.Instance, error)
@@ -25,4 +26,5 @@ type driver interface {
 var (
 	_ driver = (*process.Driver)(nil)
 	_ driver = (*static.Driver)(nil)
+	_ driver = (*kubernetes.Driver)(nil)
 )

@@ -35,6 +35,10 @@ type Spec struct {
 	// Env holds extra "K=V" entries added to os.Environ(). The driver adds
 	// PORT, BASCULE_COLOR and BASCULE_RELEASE after them, so those win.
 	Env []string
+	// Image is the release's container image by digest
+	// ("registry.example.com/shop@sha256:…"), for drivers that run images
+	// (kubernetes); the process driver ignores it.
+	Image string
 }
 
 // Instance is what runs in a slot: one process or upstream, or several

@@ -160,7 +160,8 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 		return err
 	}
 	s.startNotifier()
-	if s.driver, err = newDriver(ctx, cfg, s.log); err != nil {
+	live := func() string { return string(s.router.Table().Live) }
+	if s.driver, err = newDriver(ctx, cfg, live, s.log); err != nil {
 		return err
 	}
 	arts := &artifact.Store{Dir: filepath.Join(cfg.DataDir, "releases")}

@@ -26,11 +26,13 @@ import (
 	"github.com/bascule/bascule/internal/store/sqlite"
 )
 
-func newDriver(ctx context.Context, cfg config.Config, log *slog.Logger) (driver, error) {
+func newDriver(ctx context.Context, cfg config.Config, live func() string, log *slog.Logger) (driver, error) {
 	dir := filepath.Join(cfg.DataDir, "slots")
 	switch cfg.Runtime.Driver {
 	case config.DriverStatic:
 		return static.Open(dir, map[string][]string{"blue": cfg.Runtime.Static.Blue, "green": cfg.Runtime.Static.Green})
+	case config.DriverKube:
+		return newKubeDriver(ctx, cfg, live, log.With("component", "runtime"))
 	default:
 		d, err := process.New(process.Options{Dir: dir, PortMin: cfg.Runtime.Process.PortRange.Min,
 			PortMax: cfg.Runtime.Process.PortRange.Max, StopTimeout: cfg.StopTimeout,
@@ -123,8 +125,12 @@ func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 // plus DATABASE_URL from database.url unless env sets it, so the release
 // talks to the database its migrations ran against.
 func appEnv(cfg config.Config) []string {
-	env := envList(cfg.Runtime.Process.Env)
-	if _, set := cfg.Runtime.Process.Env["DATABASE_URL"]; !set && cfg.Database.URL != "" {
+	vars := cfg.Runtime.Process.Env
+	if cfg.Runtime.Driver == config.DriverKube {
+		vars = cfg.Runtime.Kubernetes.Container.Env
+	}
+	env := envList(vars)
+	if _, set := vars["DATABASE_URL"]; !set && cfg.Database.URL != "" {
 		env = append(env, "DATABASE_URL="+cfg.Database.URL)
 	}
 	return env

@@ -32,6 +32,11 @@ type Release struct {
 	// Hold, when set, says why auto_go_live must not promote this release
 	// again: the guard rolled it back. A person can still go live with it.
 	Hold string `json:"hold,omitempty"`
+	// Image, when set, makes the release a container image, named by
+	// digest ("registry.example.com/shop@sha256:<64 hex>"), which the
+	// kubernetes driver runs; the artifact (Digest, Size, …) then holds only
+	// the release's migrations, so that the same gates run.
+	Image string `json:"image,omitempty"`
 }
 
 // State is where a deployment stands. Its values are stored as they are

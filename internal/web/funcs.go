@@ -17,6 +17,7 @@ func funcs() template.FuncMap {
 		"iso":         func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"dur":         duration,
 		"short":       shortDigest,
+		"shortImage":  shortImage,
 		"percent":     pct,
 		"lines":       func(s string) []string { return strings.Split(strings.TrimRight(s, "\n"), "\n") },
 		"join":        strings.Join,
@@ -58,6 +59,16 @@ func shortDigest(d string) string {
 		return d[:19]
 	}
 	return d
+}
+
+// shortImage is an image reference with its digest shortened:
+// "registry.example.com/shop@sha256:0123456789ab".
+func shortImage(ref string) string {
+	name, digest, ok := strings.Cut(ref, "@")
+	if !ok {
+		return ref
+	}
+	return name + "@" + shortDigest(digest)
 }
 
 // dialogView is the confirmation dialog of an overview action.

@@ -12,20 +12,20 @@ import (
 // CreateRelease registers r; ErrConflict if the version exists.
 func (db *DB) CreateRelease(ctx context.Context, r store.Release) error {
 	_, err := db.pool.Exec(ctx, `INSERT INTO releases
-		(version, digest, size, format, filename, notes, created_by, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		r.Version, r.Digest, r.Size, r.Format, r.Filename, r.Notes, r.CreatedBy, r.CreatedAt)
+		(version, digest, size, format, filename, notes, created_by, created_at, image)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		r.Version, r.Digest, r.Size, r.Format, r.Filename, r.Notes, r.CreatedBy, r.CreatedAt, r.Image)
 	if err != nil {
 		return fmt.Errorf("insert release %s: %w", r.Version, adaptError(err))
 	}
 	return nil
 }
 
-const releaseColumns = `version, digest, size, format, filename, notes, created_by, created_at, hold`
+const releaseColumns = `version, digest, size, format, filename, notes, created_by, created_at, hold, image`
 
 func scanRelease(row pgx.Row) (store.Release, error) {
 	var r store.Release
-	err := row.Scan(&r.Version, &r.Digest, &r.Size, &r.Format, &r.Filename, &r.Notes, &r.CreatedBy, &r.CreatedAt, &r.Hold)
+	err := row.Scan(&r.Version, &r.Digest, &r.Size, &r.Format, &r.Filename, &r.Notes, &r.CreatedBy, &r.CreatedAt, &r.Hold, &r.Image)
 	return r, err
 }
 

@@ -10,23 +10,23 @@ import (
 // CreateRelease registers r; ErrConflict if the version exists.
 func (s *DB) CreateRelease(ctx context.Context, r store.Release) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO releases
-		(version, digest, size, format, filename, notes, created_by, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.Version, r.Digest, r.Size, r.Format, r.Filename, r.Notes, r.CreatedBy, formatTime(r.CreatedAt))
+		(version, digest, size, format, filename, notes, created_by, created_at, image)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.Version, r.Digest, r.Size, r.Format, r.Filename, r.Notes, r.CreatedBy, formatTime(r.CreatedAt), r.Image)
 	if err != nil {
 		return fmt.Errorf("insert release %s: %w", r.Version, adaptError(err))
 	}
 	return nil
 }
 
-const releaseColumns = `version, digest, size, format, filename, notes, created_by, created_at, hold`
+const releaseColumns = `version, digest, size, format, filename, notes, created_by, created_at, hold, image`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanRelease(row scanner) (store.Release, error) {
 	var r store.Release
 	var created string
-	err := row.Scan(&r.Version, &r.Digest, &r.Size, &r.Format, &r.Filename, &r.Notes, &r.CreatedBy, &created, &r.Hold)
+	err := row.Scan(&r.Version, &r.Digest, &r.Size, &r.Format, &r.Filename, &r.Notes, &r.CreatedBy, &created, &r.Hold, &r.Image)
 	r.CreatedAt = parseTime(created)
 	return r, err
 }

@@ -15,6 +15,7 @@ import (
 // Run runs the suite; open must return a new, empty store.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Releases", func(t *testing.T) { testReleases(t, open(t)) })
+	t.Run("ImageReleases", func(t *testing.T) { testImageReleases(t, open(t)) })
 	t.Run("OneActiveDeployment", func(t *testing.T) { testOneActive(t, open(t)) })
 	t.Run("DeploymentRoundTrip", func(t *testing.T) { testDeploymentRoundTrip(t, open(t)) })
 	t.Run("Slots", func(t *testing.T) { testSlots(t, open(t)) })
@@ -73,6 +74,30 @@ func testReleases(t *testing.T, s store.Store) {
 	}
 	if list, _ := s.ListReleases(ctx); len(list) != 2 || list[0].Hold == "" || list[1].Hold != "" {
 		t.Errorf("ListReleases after HoldRelease(v2) = %+v, want v2 held, v1 not", list)
+	}
+}
+
+// A release that is an image keeps its reference by digest beside the
+// artifact of its migrations, in Release and in ListReleases.
+func testImageReleases(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const image = "registry.example.com/shop@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	addRelease(t, s, "v1", t0)
+	r := store.Release{Version: "v2", Digest: "sha256:migrations", Size: 45, Format: "tar.gz", Filename: "migrations.tar.gz",
+		CreatedBy: "ci", CreatedAt: t0.Add(time.Minute), Image: image}
+	if err := s.CreateRelease(ctx, r); err != nil {
+		t.Fatalf("CreateRelease(v2 image) = %v", err)
+	}
+	got, err := s.Release(ctx, "v2")
+	if err != nil {
+		t.Fatalf("Release(v2) = %v", err)
+	}
+	if diff := cmp.Diff(r, got); diff != "" {
+		t.Errorf("Release(v2) differs from what was registered (-want +got):\n%s", diff)
+	}
+	list, err := s.ListReleases(ctx)
+	if err != nil || len(list) != 2 || list[0].Image != image || list[1].Image != "" {
+		t.Errorf("ListReleases = %+v, %v; want v2 with its image, then v1 without", list, err)
 	}
 }
 
