@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/bascule/bascule/internal/client"
+	"github.com/bascule/bascule/internal/netnstest"
 	"github.com/bascule/bascule/internal/pgtest"
 	"github.com/bascule/bascule/internal/store"
 )
@@ -36,6 +37,7 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	pgtest.ReportSkips()
+	netnstest.Report()
 	os.Exit(code)
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/bascule/bascule/internal/client"
+	"github.com/bascule/bascule/internal/netnstest"
 	"github.com/bascule/bascule/internal/store"
 )
 
@@ -40,15 +41,10 @@ func sh(t *testing.T, args ...string) {
 }
 
 // newHosts builds the bridge, or skips the test (loudly) where it cannot:
-// it needs root and iproute2.
+// it needs root and iproute2 (mandatory with CI=true).
 func newHosts(t *testing.T) *hosts {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("NETWORK NAMESPACE TEST NOT RUN: it needs root (ip netns, veth)")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("NETWORK NAMESPACE TEST NOT RUN: iproute2's ip not found")
-	}
+	netnstest.Require(t) // a loud skip without root or iproute2, a failure with CI=true
 	h := &hosts{t: t, prefix: fmt.Sprintf("bsc%d", os.Getpid()%100000)}
 	h.bridge = h.prefix + "br"
 	t.Cleanup(h.teardown)
