@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
+	"github.com/bascule/bascule/internal/atomicfile"
 	"github.com/bascule/bascule/internal/store"
 )
 
@@ -69,7 +69,7 @@ func (s *Service) saveProgress(p *Progressive) error {
 	if err != nil {
 		return fmt.Errorf("encode progressive go-live: %w", err)
 	}
-	if err := writeFileAtomic(s.opts.ProgressPath, b); err != nil {
+	if err := atomicfile.Write(s.opts.ProgressPath, b); err != nil {
 		return fmt.Errorf("save progressive go-live: %w", err)
 	}
 	return nil
@@ -104,27 +104,4 @@ func (s *Service) loadProgress() (*Progressive, error) {
 		return nil, fmt.Errorf("parse progressive go-live %s: bad steps %v at %d", s.opts.ProgressPath, p.Steps, p.Step)
 	}
 	return &p, nil
-}
-
-// writeFileAtomic writes b to path through a temporary file in the same
-// directory, synced, then renamed over path: a crash leaves the old file
-// or the new one, never a torn one.
-func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+
+	"github.com/bascule/bascule/internal/atomicfile"
 )
 
 // LoadTable reads a routing table saved by SaveTable. A missing file is
@@ -40,30 +41,8 @@ func SaveTable(path string, t Table) error {
 	if err != nil {
 		return fmt.Errorf("encode routing table: %w", err)
 	}
-	if err := writeFileAtomic(path, b); err != nil {
+	if err := atomicfile.Write(path, b); err != nil {
 		return fmt.Errorf("save routing table: %w", err)
 	}
 	return nil
-}
-
-// writeFileAtomic writes b to path through a temporary file in the same
-// directory, synced, then renamed over path.
-func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
