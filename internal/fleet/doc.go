@@ -7,9 +7,9 @@
 // A go-live in fleet terms: the Hub publishes generation N; every router
 // installs it (persisted first), acknowledges the install, waits until
 // nothing is in flight on the addresses N no longer sends production to,
-// and acknowledges the drain. Hub.Switch returns once every live router
-// acknowledged both, or with an *IncompleteSwitchError naming those that
-// did not. The router inside `bascule serve` is an Agent like any other;
+// and acknowledges the drain. Hub.Install publishes the table, and
+// Hub.DrainRequests returns once every live router acknowledged both, or
+// with an *IncompleteSwitchError naming those that did not. The router inside `bascule serve` is an Agent like any other;
 // it only reaches the Hub through a function call instead of HTTP.
 //
 // The package reads router.Table as the control plane writes it and ships

@@ -33,7 +33,7 @@ func TestSwitchReturnsOnlyOnceNoRouterSendsToTheOldColor(t *testing.T) {
 		before := from.count.Load()
 		waitFor(t, 5*time.Second, "requests on the live color before switching", func() bool { return from.count.Load() > before+20 })
 		start := time.Now()
-		if err := cp.hub.Switch(to); err != nil {
+		if err := switchTo(cp.hub, to); err != nil {
 			t.Fatalf("cycle %d: Switch(%s) = %v, want complete", i, to, err)
 		}
 		returned := time.Now()
@@ -73,7 +73,7 @@ func TestPartitionedRouterIsNamedAndConverges(t *testing.T) {
 	})
 	px.cut()
 	start := time.Now()
-	err := cp.hub.Switch(router.Green)
+	err := switchTo(cp.hub, router.Green)
 	var ie *IncompleteSwitchError
 	if !errors.As(err, &ie) {
 		t.Fatalf("Switch(green) with r2 cut off = %v, want *IncompleteSwitchError", err)
@@ -118,7 +118,7 @@ func TestRouterStartsOnItsPersistedTableWithoutControlPlane(t *testing.T) {
 	rm := startRemote(t, "r1", cp.url, 100*time.Millisecond, path)
 	gen := cp.hub.Table().Generation
 	waitFor(t, 5*time.Second, "r1 to install", func() bool { return cp.confirmedBy("r1", gen) })
-	if err := cp.hub.Switch(router.Green); err != nil {
+	if err := switchTo(cp.hub, router.Green); err != nil {
 		t.Fatalf("Switch(green) = %v", err)
 	}
 	rm.stop()
@@ -148,7 +148,7 @@ func TestStaleRouterIsNamedWithoutWaiting(t *testing.T) {
 		return false
 	})
 	start := time.Now()
-	err := cp.hub.Switch(router.Green)
+	err := switchTo(cp.hub, router.Green)
 	var ie *IncompleteSwitchError
 	if !errors.As(err, &ie) || len(ie.Lagging) != 1 || ie.Lagging[0].ID != "r1" {
 		t.Fatalf("Switch(green) with r1 stale = %v, want an incomplete switch naming r1", err)
@@ -159,7 +159,7 @@ func TestStaleRouterIsNamedWithoutWaiting(t *testing.T) {
 	if err := cp.hub.Forget(t.Context(), "r1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := cp.hub.Switch(router.Blue); err != nil {
+	if err := switchTo(cp.hub, router.Blue); err != nil {
 		t.Errorf("Switch(blue) after forgetting r1 = %v, want complete", err)
 	}
 }

@@ -221,3 +221,17 @@ func (cp *controlPlane) confirmedBy(id string, gen int64) bool {
 	s, ok := cp.hub.routers[id]
 	return ok && confirmed(s.hb, gen, true)
 }
+
+// switchTo makes to live on every router as the pipeline's go-live does
+// through the hub (deploy's route, then drainRequests): Install the table
+// with to live and no split, then wait for the old color to drain on
+// every live router, up to the drain timeout.
+func switchTo(h *Hub, to router.Color) error {
+	cur := h.Table()
+	next := clone(cur)
+	next.Live, next.Split = to, nil
+	h.Install(next)
+	ctx, cancel := context.WithTimeout(context.Background(), h.opts.DrainTimeout)
+	defer cancel()
+	return h.DrainRequests(ctx, cur.Upstreams[cur.Live])
+}

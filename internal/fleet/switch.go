@@ -10,34 +10,6 @@ import (
 	"github.com/bascule/bascule/internal/router"
 )
 
-// Switch makes color to live on every router and ends any split: it
-// publishes a new generation, then waits until every live router has
-// installed it and drained what it stopped sending production to. It
-// returns an error wrapping router.ErrNoUpstream when to has no upstream,
-// and an *IncompleteSwitchError, once the live routers are done or the
-// drain timeout is over, when a router has not confirmed: the switch is
-// then published and persisted, and the laggards install it when they
-// reach the control plane again.
-func (h *Hub) Switch(to router.Color) error {
-	if _, err := router.ParseColor(string(to)); err != nil {
-		return fmt.Errorf("switch to %q: %w", to, router.ErrUnknownColor)
-	}
-	cur := h.Table()
-	if cur.Upstreams[to] == "" {
-		return fmt.Errorf("switch to %s: %w", to, router.ErrNoUpstream)
-	}
-	next := clone(cur)
-	next.Live, next.Split = to, nil
-	gen, live := h.publish(next)
-	ctx, cancel := context.WithTimeout(context.Background(), h.opts.DrainTimeout)
-	defer cancel()
-	if err := h.await(ctx, gen, live, true); err != nil {
-		h.log.Warn("switch incomplete", "generation", gen, "err", err)
-		return err
-	}
-	return nil
-}
-
 // CheckTable returns why the local router would not serve t exactly as
 // given: the pipeline checks a table before it persists and installs it.
 func (h *Hub) CheckTable(t router.Table) error { return h.opts.Local.CheckTable(t) }
@@ -77,16 +49,12 @@ func (h *Hub) Drain(ctx context.Context, addr string) error {
 	return err
 }
 
-// InFlight, Queued and Upgraded are the local router's counters: what
-// the pipeline waits for after its own calls. Each router's are in the
-// registry (Routers).
+// InFlight and Queued are the local router's counters, which the
+// pipeline's status shows. Each router's are in the registry (Routers).
 func (h *Hub) InFlight(addr string) int64 { return h.opts.Local.InFlight(addr) }
 
 // Queued returns the local router's queued requests to addr.
 func (h *Hub) Queued(addr string) int64 { return h.opts.Local.Queued(addr) }
-
-// Upgraded returns the local router's upgraded connections to addr.
-func (h *Hub) Upgraded(addr string) int64 { return h.opts.Local.Upgraded(addr) }
 
 func (h *Hub) liveSet() map[string]bool {
 	h.mu.Lock()
