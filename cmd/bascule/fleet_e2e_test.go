@@ -272,12 +272,40 @@ func TestFleetSwitchesAsOne(t *testing.T) {
 	in, blue, green, routers, _ := fleetSetup(t)
 	addrs := addrsOf(routers)
 	l := startFleetLoad(t, 1000, addrs)
-	ctx := context.Background()
 	apps := map[string]*timedApp{"v1": blue, "v2": green}
-	var calls, spreads []time.Duration
 	began, sentBefore := time.Now(), l.total.Load()
 	time.Sleep(time.Second) // steady load first; nothing to await
-	for i := range 6 {
+	calls, spreads := switchCycles(t, in, l, addrs, apps, 6, "fleet test")
+	rate := float64(l.total.Load()-sentBefore) / time.Since(began).Seconds()
+	l.end()
+	t.Logf("load: %.0f requests a second through 3 routers; %d sent, %d failed", rate, l.total.Load(), l.failed.Load())
+	t.Logf("switch call (all 4 routers installed and drained): %s", summary(calls))
+	t.Logf("call to every router answering from the new release: %s", summary(spreads))
+	if n := l.failed.Load(); n > 0 {
+		t.Errorf("%d requests failed; first: %v", n, l.firstErr.Load())
+	}
+	out, code := runCLI(t, in, "status")
+	if code != 0 || !strings.Contains(out, "routers (generation") {
+		t.Errorf("status = %d:\n%s\nwant the routers listed", code, out)
+	}
+	for _, id := range []string{"r1", "r2", "r3"} {
+		if !strings.Contains(out, id) {
+			t.Errorf("status does not list router %s:\n%s", id, out)
+		}
+	}
+	t.Logf("bascule status:\n%s", out)
+}
+
+// switchCycles alternates go-live (to v2) and rollback (to v1) n times
+// under the load l sends through the routers at addrs: each call must
+// complete, every router must then answer from the new release, and no
+// user's request may reach the release switched away from after the call
+// returned. It returns how long each call took, and how long after it
+// started every router answered from the new release.
+func switchCycles(t *testing.T, in *instance, l *fleetLoad, addrs []string, apps map[string]*timedApp, n int, reason string) (calls, spreads []time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	for i := range n {
 		action, to, from := "go-live", "v2", "v1"
 		if i%2 == 1 {
 			action, to, from = "rollback", "v1", "v2"
@@ -286,9 +314,9 @@ func TestFleetSwitchesAsOne(t *testing.T) {
 		start := time.Now()
 		var err error
 		if action == "go-live" {
-			_, err = in.cl.GoLive(ctx, "fleet test")
+			_, err = in.cl.GoLive(ctx, reason)
 		} else {
-			_, err = in.cl.Rollback(ctx, "fleet test", false)
+			_, err = in.cl.Rollback(ctx, reason, false)
 		}
 		returned := time.Now()
 		if err != nil {
@@ -314,24 +342,7 @@ func TestFleetSwitchesAsOne(t *testing.T) {
 			t.Errorf("cycle %d: a user's request reached %s %s after %s returned", i, from, late.Sub(returned), action)
 		}
 	}
-	rate := float64(l.total.Load()-sentBefore) / time.Since(began).Seconds()
-	l.end()
-	t.Logf("load: %.0f requests a second through 3 routers; %d sent, %d failed", rate, l.total.Load(), l.failed.Load())
-	t.Logf("switch call (all 4 routers installed and drained): %s", summary(calls))
-	t.Logf("call to every router answering from the new release: %s", summary(spreads))
-	if n := l.failed.Load(); n > 0 {
-		t.Errorf("%d requests failed; first: %v", n, l.firstErr.Load())
-	}
-	out, code := runCLI(t, in, "status")
-	if code != 0 || !strings.Contains(out, "routers (generation") {
-		t.Errorf("status = %d:\n%s\nwant the routers listed", code, out)
-	}
-	for _, id := range []string{"r1", "r2", "r3"} {
-		if !strings.Contains(out, id) {
-			t.Errorf("status does not list router %s:\n%s", id, out)
-		}
-	}
-	t.Logf("bascule status:\n%s", out)
+	return calls, spreads
 }
 
 func summary(ds []time.Duration) string {

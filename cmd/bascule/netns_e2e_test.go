@@ -171,39 +171,7 @@ func TestFleetAcrossNetworkNamespaces(t *testing.T) {
 	ctx := context.Background()
 	began, sentBefore := time.Now(), l.total.Load()
 	time.Sleep(time.Second) // steady load first; nothing to await
-	var calls, spreads []time.Duration
-	for i := range 4 {
-		action, to, from := "go-live", "v2", "v1"
-		if i%2 == 1 {
-			action, to, from = "rollback", "v1", "v2"
-		}
-		l.reset()
-		start := time.Now()
-		if action == "go-live" {
-			_, err = in.cl.GoLive(ctx, "netns test")
-		} else {
-			_, err = in.cl.Rollback(ctx, "netns test", false)
-		}
-		returned := time.Now()
-		if err != nil {
-			t.Fatalf("cycle %d: %s = %v, want complete", i, action, err)
-		}
-		var at map[string]time.Time
-		waitFor(t, 10*time.Second, "every router to answer from "+to, func() bool {
-			var ok bool
-			at, ok = l.switched(addrs, to)
-			return ok
-		})
-		var last time.Time
-		for _, a := range at {
-			last = later(last, a)
-		}
-		calls, spreads = append(calls, returned.Sub(start)), append(spreads, last.Sub(start))
-		time.Sleep(300 * time.Millisecond)
-		if late := apps[from].lastUser(); late.After(returned) {
-			t.Errorf("cycle %d: a user's request reached %s %s after %s returned", i, from, late.Sub(returned), action)
-		}
-	}
+	calls, spreads := switchCycles(t, in, l, addrs, apps, 4, "netns test")
 	rate := float64(l.total.Load()-sentBefore) / time.Since(began).Seconds()
 	t.Logf("load: %.0f requests a second through 3 routers on 3 hosts; %d sent, %d failed", rate, l.total.Load(), l.failed.Load())
 	t.Logf("switch call (all 4 routers installed and drained): %s", summary(calls))
@@ -235,13 +203,6 @@ func TestFleetAcrossNetworkNamespaces(t *testing.T) {
 	if rel, _ := get(t, http.DefaultClient, "http://"+routers[1].listen+"/"); rel != "v2" {
 		t.Errorf("r2 after the partition answers from %s, want v2", rel)
 	}
-}
-
-func later(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }
 
 func portOf(t *testing.T, addr string) string {
