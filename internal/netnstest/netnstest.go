@@ -92,7 +92,9 @@ type Network struct {
 	bridge string
 
 	mu    sync.Mutex
+	last  netip.Addr // the last address handed out; the gateway's first
 	hosts []*Host
+	rules map[string][]string // partitions in force: the root namespace's rules to delete
 }
 
 // Host is a network namespace with one interface (eth0) on the network.
@@ -110,12 +112,13 @@ func New(t testing.TB) *Network {
 	reapOrphans()
 	n := networks.Add(1)
 	prefix := fmt.Sprintf("bn%d%c", os.Getpid()%100000, 'a'+rune(n%26))
-	nw := &Network{t: t, prefix: prefix, bridge: prefix + "br"}
+	nw := &Network{t: t, prefix: prefix, bridge: prefix + "br", rules: map[string][]string{}}
 	subnet, err := freeSubnet()
 	if err != nil {
 		t.Fatalf("netnstest: %v", err)
 	}
 	nw.subnet = subnet
+	nw.last = nw.Gateway()
 	t.Cleanup(nw.remove)
 	gw := nw.Gateway()
 	for _, args := range [][]string{
@@ -140,10 +143,8 @@ func (nw *Network) AddHost() *Host {
 	nw.t.Helper()
 	nw.mu.Lock()
 	i := len(nw.hosts)
-	addr := nw.Gateway()
-	for range i + 1 {
-		addr = addr.Next()
-	}
+	nw.last = nw.last.Next()
+	addr := nw.last
 	h := &Host{net: nw, Name: fmt.Sprintf("%sh%d", nw.prefix, i), Addr: addr, veth: fmt.Sprintf("%sv%d", nw.prefix, i)}
 	nw.hosts = append(nw.hosts, h)
 	nw.mu.Unlock()
@@ -168,6 +169,51 @@ func (nw *Network) AddHost() *Host {
 	return h
 }
 
+// AddAddr gives the root namespace one more address on the network, for
+// a second server the test runs outside any namespace (a control plane
+// beside the apps): a host can then be cut off from it alone (Partition).
+func (nw *Network) AddAddr() netip.Addr {
+	nw.t.Helper()
+	nw.mu.Lock()
+	nw.last = nw.last.Next()
+	addr := nw.last
+	nw.mu.Unlock()
+	if err := run("addr", "add", netip.PrefixFrom(addr, 24).String(), "dev", nw.bridge); err != nil {
+		nw.t.Fatalf("netnstest: add address: %v", err)
+	}
+	return addr
+}
+
+// Partition cuts h off from peer, an address of the root namespace
+// (AddAddr's), both ways, or with cut false restores the link: a
+// blackhole route to peer in h's namespace, and a rule here that drops
+// what peer sends to h. Everything else still reaches h and is reached
+// from it. A partition still in force when the test ends is lifted.
+func (h *Host) Partition(peer netip.Addr, cut bool) error {
+	op := "del"
+	if cut {
+		op = "add"
+	}
+	rule := []string{"rule", op, "from", peer.String(), "to", h.Addr.String(), "blackhole"}
+	if err := run("-n", h.Name, "route", op, "blackhole", peer.String()+"/32"); err != nil {
+		return err
+	}
+	if err := run(rule...); err != nil {
+		return err
+	}
+	nw := h.net
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	key := h.Name + " " + peer.String()
+	if cut {
+		rule[1] = "del"
+		nw.rules[key] = rule
+	} else {
+		delete(nw.rules, key)
+	}
+	return nil
+}
+
 // Command returns a command that runs name in h's namespace. Its process
 // is the program itself (`ip netns exec` execs it), so its PID is the
 // program's: stop it by PID as any other.
@@ -182,10 +228,16 @@ func (h *Host) LinkDown() error { return run("link", "set", h.veth, "down") }
 // LinkUp puts h back on the network.
 func (h *Host) LinkUp() error { return run("link", "set", h.veth, "up") }
 
-// remove deletes the hosts (their links go with them) and the bridge.
+// remove lifts the partitions in force and deletes the hosts (their links
+// go with them) and the bridge.
 func (nw *Network) remove() {
 	nw.mu.Lock()
 	hosts := nw.hosts
+	for _, rule := range nw.rules {
+		if err := run(rule...); err != nil {
+			nw.t.Errorf("netnstest: lift a partition: %v", err)
+		}
+	}
 	nw.mu.Unlock()
 	for _, h := range hosts {
 		if err := run("netns", "del", h.Name); err != nil {

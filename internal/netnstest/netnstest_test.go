@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strings"
@@ -190,4 +191,72 @@ func deadPID(t *testing.T) int {
 	}
 	t.Fatal("no free PID")
 	return 0
+}
+
+// A partition cuts a host off from one address of the root namespace
+// only, both ways, and lifts cleanly: the host still reaches the gateway.
+func TestPartitionCutsOnePeer(t *testing.T) {
+	netnstest.Require(t)
+	nw := netnstest.New(t)
+	peer := nw.AddAddr()
+	if peer == nw.Gateway() {
+		t.Fatalf("AddAddr = the gateway %s", peer)
+	}
+	h := nw.AddHost()
+	if h.Addr == peer {
+		t.Fatalf("host and AddAddr share %s", peer)
+	}
+	addr := startServer(t, h)
+	// The root namespace reaching h from peer's address, and from the
+	// gateway's.
+	from := func(src string) (string, error) {
+		c := &http.Client{Timeout: time.Second, Transport: &http.Transport{DialContext: (&net.Dialer{
+			LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}).DialContext}}
+		resp, err := c.Get("http://" + addr + "/")
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return string(b), err
+	}
+	if body, err := from(peer.String()); err != nil || body != "hello "+peer.String() {
+		t.Fatalf("from %s before the partition: %q, %v", peer, body, err)
+	}
+	if err := h.Partition(peer, true); err != nil {
+		t.Fatal(err)
+	}
+	if body, err := from(peer.String()); err == nil {
+		t.Fatalf("from %s during the partition: %q, want no answer", peer, body)
+	}
+	if body, err := from(nw.Gateway().String()); err != nil || body != "hello "+nw.Gateway().String() {
+		t.Fatalf("from the gateway during the partition: %q, %v; want an answer", body, err)
+	}
+	if err := h.Partition(peer, false); err != nil {
+		t.Fatal(err)
+	}
+	if body, err := from(peer.String()); err != nil || body != "hello "+peer.String() {
+		t.Fatalf("from %s after the partition: %q, %v", peer, body, err)
+	}
+}
+
+// A partition still in force when the test ends is lifted with the
+// network: no rule of it is left in the root namespace.
+func TestPartitionLiftedAtCleanup(t *testing.T) {
+	netnstest.Require(t)
+	var peer netip.Addr
+	t.Run("cut", func(t *testing.T) {
+		nw := netnstest.New(t)
+		peer = nw.AddAddr()
+		if err := nw.AddHost().Partition(peer, true); err != nil {
+			t.Fatal(err)
+		}
+	})
+	out, err := exec.Command("ip", "rule", "list").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "from "+peer.String()+" ") {
+		t.Errorf("a partition's rule outlived its network:\n%s", out)
+	}
 }
