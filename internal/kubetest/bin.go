@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 )
 
 // Version is the Kubernetes release whose binaries the tests run; the cache
@@ -58,11 +57,4 @@ func findBinaries(dir string) (binaries, error) {
 		*p.dst = path
 	}
 	return b, nil
-}
-
-// mandatory reports whether missing binaries must fail the tests instead of
-// skipping them: they must in CI.
-func mandatory(getenv func(string) string) bool {
-	ci, err := strconv.ParseBool(getenv("CI"))
-	return err == nil && ci
 }

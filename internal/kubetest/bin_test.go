@@ -47,13 +47,3 @@ func TestFindBinariesMissing(t *testing.T) {
 		t.Errorf("findBinaries with all three = %v", err)
 	}
 }
-
-// Missing binaries skip the tests on a developer's machine but fail them in
-// CI.
-func TestMandatory(t *testing.T) {
-	for v, want := range map[string]bool{"true": true, "1": true, "": false, "false": false} {
-		if got := mandatory(env(map[string]string{"CI": v})); got != want {
-			t.Errorf("mandatory with CI=%q = %v, want %v", v, got, want)
-		}
-	}
-}

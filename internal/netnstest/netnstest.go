@@ -76,7 +76,7 @@ func Require(t testing.TB) {
 	if err == nil {
 		return
 	}
-	if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
+	if testreport.Mandatory(os.Getenv) {
 		t.Fatalf("netnstest: %v", err)
 	}
 	skips.Skip(t, err.Error())

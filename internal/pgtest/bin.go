@@ -100,12 +100,5 @@ func versionLess(a, b string) bool {
 	return na < nb
 }
 
-// mandatory reports whether missing PostgreSQL must fail the tests instead of
-// skipping them: it must in CI.
-func mandatory(getenv func(string) string) bool {
-	ci, err := strconv.ParseBool(getenv("CI"))
-	return err == nil && ci
-}
-
 // String names the binaries for error messages.
 func (b binaries) String() string { return fmt.Sprintf("initdb=%s postgres=%s", b.initdb, b.postgres) }

@@ -35,7 +35,7 @@ func Start(t testing.TB) *Server {
 // developer's machine, a failure in CI or for any other cause.
 func failOrSkip(t testing.TB, err error) {
 	t.Helper()
-	if errors.Is(err, ErrNotInstalled) && !mandatory(os.Getenv) {
+	if errors.Is(err, ErrNotInstalled) && !testreport.Mandatory(os.Getenv) {
 		skips.Skip(t, err.Error())
 	}
 	t.Fatalf("start postgres: %v", err)

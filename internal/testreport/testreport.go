@@ -5,7 +5,8 @@
 // tests ran, writes one line on stderr and appends the same line to the
 // file named by $BASCULE_SKIP_REPORT, which `make test` prints at the end.
 //
-// It is test support: only _test.go files and internal/pgtest import it.
+// It is test support: only _test.go files and the test-support packages
+// (pgtest, kubetest, netnstest) import it.
 package testreport
 
 import (
@@ -14,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +28,14 @@ const ReportEnv = "BASCULE_SKIP_REPORT"
 // suites are to behave as if missing: how the skip report itself is tested
 // on a machine that has them.
 const WithoutEnv = "BASCULE_TEST_WITHOUT"
+
+// Mandatory reports whether getenv says CI is true: there a suite that
+// misses a tool (PostgreSQL, Chromium, Kubernetes, network namespaces)
+// fails instead of skipping.
+func Mandatory(getenv func(string) string) bool {
+	ci, err := strconv.ParseBool(getenv("CI"))
+	return err == nil && ci
+}
 
 // Without reports whether $BASCULE_TEST_WITHOUT names tool.
 func Without(tool string) bool {

@@ -48,3 +48,19 @@ func TestWithout(t *testing.T) {
 		t.Errorf("Without with %s=chromium,postgresql is wrong", WithoutEnv)
 	}
 }
+
+// A missing tool skips the tests on a developer's machine but fails them
+// in CI: only a CI variable that parses as true makes them mandatory.
+func TestMandatoryInCI(t *testing.T) {
+	for v, want := range map[string]bool{"true": true, "1": true, "": false, "false": false, "yes": false} {
+		getenv := func(k string) string {
+			if k == "CI" {
+				return v
+			}
+			return ""
+		}
+		if got := Mandatory(getenv); got != want {
+			t.Errorf("Mandatory with CI=%q = %v, want %v", v, got, want)
+		}
+	}
+}
