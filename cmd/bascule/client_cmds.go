@@ -110,11 +110,6 @@ func (c *cli) addImageRelease(cmd *cobra.Command, version, image, dir string) er
 	if st, err := os.Stat(dir); dir != "" && (err != nil || !st.IsDir()) {
 		return fmt.Errorf("--migrations %s: not a directory", dir)
 	}
-	f, err := os.CreateTemp("", "bascule-migrations-*.tar.gz")
-	if err != nil {
-		return fmt.Errorf("pack migrations: %w", err)
-	}
-	defer func() { f.Close(); os.Remove(f.Name()) }()
 	if dir == "" {
 		// No migrations: an empty migrations/ directory, packed from one.
 		empty, err := os.MkdirTemp("", "bascule-no-migrations-*")
@@ -124,9 +119,11 @@ func (c *cli) addImageRelease(cmd *cobra.Command, version, image, dir string) er
 		defer os.Remove(empty)
 		dir = empty
 	}
-	if err := artifact.PackDirAs(f, dir, migrate.MigrationsDir); err != nil {
+	f, cleanup, err := packTemp("bascule-migrations-*.tar.gz", dir, migrate.MigrationsDir)
+	if err != nil {
 		return err
 	}
+	defer cleanup()
 	digest, err := fileDigest(f)
 	if err != nil {
 		return err
@@ -161,16 +158,27 @@ func openArtifact(path string) (*os.File, string, func(), error) {
 		}
 		return f, filepath.Base(path), func() { f.Close() }, nil
 	}
-	f, err := os.CreateTemp("", "bascule-release-*.tar.gz")
+	f, cleanup, err := packTemp("bascule-release-*.tar.gz", path, "")
 	if err != nil {
-		return nil, "", nil, fmt.Errorf("pack %s: %w", path, err)
-	}
-	cleanup := func() { f.Close(); os.Remove(f.Name()) }
-	if err := artifact.PackDir(f, path); err != nil {
-		cleanup()
 		return nil, "", nil, err
 	}
 	return f, filepath.Base(filepath.Clean(path)) + ".tar.gz", cleanup, nil
+}
+
+// packTemp packs dir reproducibly (artifact.PackDirAs, under prefix) into
+// a temporary file named after pattern, from which an upload then streams;
+// cleanup closes and removes it.
+func packTemp(pattern, dir, prefix string) (f *os.File, cleanup func(), err error) {
+	f, err = os.CreateTemp("", pattern)
+	if err != nil {
+		return nil, nil, fmt.Errorf("pack %s: %w", dir, err)
+	}
+	cleanup = func() { f.Close(); os.Remove(f.Name()) }
+	if err := artifact.PackDirAs(f, dir, prefix); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return f, cleanup, nil
 }
 
 // fileDigest hashes f from its start and rewinds it, so the server can
