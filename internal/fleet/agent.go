@@ -13,6 +13,7 @@ import (
 // Target is the data plane an Agent drives; *router.Router provides it.
 type Target interface {
 	Table() router.Table
+	CheckTable(t router.Table) error
 	Install(t router.Table)
 	InFlight(addr string) int64
 	Upgraded(addr string) int64
@@ -61,8 +62,10 @@ func NewAgent(opts AgentOptions) *Agent {
 
 // Apply makes u the router's table: persisted, installed, acknowledged,
 // then drained in the background and acknowledged again. A generation
-// already installed changes nothing. It returns an error, and installs
-// nothing, when the table cannot be persisted.
+// already installed changes nothing. It returns an error, and persists and
+// installs nothing, when the router would not serve the table exactly as
+// sent (an unknown color, a split it cannot apply) or the table cannot be
+// persisted: checked, persisted, installed, as the control plane does.
 func (a *Agent) Apply(u Update) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -70,6 +73,9 @@ func (a *Agent) Apply(u Update) error {
 	if next.Generation == a.installed {
 		a.wake() // a reconnect: say where we stand
 		return nil
+	}
+	if err := a.opts.Router.CheckTable(next); err != nil {
+		return fmt.Errorf("install generation %d: %w", next.Generation, err)
 	}
 	if a.opts.Path != "" {
 		if err := router.SaveTable(a.opts.Path, next); err != nil {

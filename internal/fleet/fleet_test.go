@@ -186,3 +186,38 @@ func TestHeartbeatRefusesBadIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestAgentRefusesATableItCannotServe: a control plane that sends a table
+// with an unknown color or a split the router cannot apply (a bug, a
+// corrupted stream) gets an error; the router persists nothing, keeps
+// serving its last table, and does not acknowledge the generation.
+func TestAgentRefusesATableItCannotServe(t *testing.T) {
+	blue, green := startApp(t, router.Blue), startApp(t, router.Green)
+	r := router.New(router.Options{})
+	good := router.Table{Generation: 1, Live: router.Blue, Upstreams: map[router.Color]string{router.Blue: blue.addr(), router.Green: green.addr()}}
+	path := filepath.Join(t.TempDir(), "routing.json")
+	a := NewAgent(AgentOptions{ID: "r1", Router: r, Path: path})
+	if err := a.Apply(Update{Table: good}); err != nil {
+		t.Fatal(err)
+	}
+	for name, bad := range map[string]router.Table{
+		"unknown live color": {Generation: 2, Live: "purple", Upstreams: good.Upstreams},
+		"unknown upstream color": {Generation: 3, Live: router.Blue,
+			Upstreams: map[router.Color]string{router.Blue: blue.addr(), "purple": green.addr()}},
+		"split to the live color": {Generation: 4, Live: router.Blue, Upstreams: good.Upstreams,
+			Split: &router.Split{To: router.Blue, Weight: router.Buckets / 2, Salt: "x"}},
+	} {
+		if err := a.Apply(Update{Table: bad}); err == nil {
+			t.Errorf("%s: Apply = nil, want an error", name)
+		}
+		if got := r.Table(); got.Generation != 1 || got.Live != router.Blue {
+			t.Errorf("%s: the router serves generation %d live %s, want 1 and blue", name, got.Generation, got.Live)
+		}
+		if saved, err := router.LoadTable(path); err != nil || saved.Generation != 1 {
+			t.Errorf("%s: persisted generation %d (%v), want 1", name, saved.Generation, err)
+		}
+		if hb := a.State(); hb.Installed != 1 {
+			t.Errorf("%s: acknowledges generation %d, want 1", name, hb.Installed)
+		}
+	}
+}
