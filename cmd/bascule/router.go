@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,9 +23,10 @@ import (
 
 // routerFlags are `bascule router`'s settings.
 type routerFlags struct {
-	control, listen, data, id string
-	drain                     time.Duration
-	verbose                   bool
+	control          []string
+	listen, data, id string
+	drain            time.Duration
+	verbose          bool
 }
 
 func (c *cli) routerCommand() *cobra.Command {
@@ -44,7 +46,7 @@ color. Create its token with: bascule token create --role router NAME.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return c.runRouter(cmd.Context(), f) },
 	}
-	cmd.Flags().StringVar(&f.control, "control", "", "the control plane's URL, e.g. http://10.0.0.1:8081 (required)")
+	cmd.Flags().StringSliceVar(&f.control, "control", nil, "the control plane's URL, e.g. http://10.0.0.1:8081 (required); several instances: repeat it\nor separate with commas, and the router moves to the next when one fails")
 	cmd.Flags().StringVar(&f.listen, "listen", "127.0.0.1:8080", "address production traffic comes to")
 	cmd.Flags().StringVar(&f.data, "data", "", "directory where the last table installed is kept (required)")
 	cmd.Flags().StringVar(&f.id, "id", "", "the router's name in the registry (default HOST:PORT)")
@@ -60,12 +62,17 @@ func (c *cli) runRouter(ctx context.Context, f routerFlags) error {
 		token = c.getenv("BASCULE_TOKEN")
 	}
 	switch {
-	case f.control == "":
+	case len(f.control) == 0:
 		return errors.New("--control URL is required: the control plane this router follows")
 	case f.data == "":
 		return errors.New("--data DIR is required: where the router keeps the table it serves")
 	case token == "":
 		return errors.New("--token (or BASCULE_TOKEN) is required: a token with the router role (bascule token create --role router NAME)")
+	}
+	for _, u := range f.control {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return fmt.Errorf("--control %q: want a URL such as http://10.0.0.1:8081", u)
+		}
 	}
 	log := c.logger(f.verbose)
 	if err := os.MkdirAll(f.data, 0o700); err != nil {
@@ -102,7 +109,7 @@ func (c *cli) runRouter(ctx context.Context, f routerFlags) error {
 	followed := make(chan struct{})
 	go func() {
 		defer close(followed)
-		(&fleet.Follower{URL: f.control, Token: token, Agent: agent, Logger: log.With("component", "fleet")}).Run(fctx)
+		(&fleet.Follower{URLs: f.control, Token: token, Agent: agent, Logger: log.With("component", "fleet")}).Run(fctx)
 	}()
 	select {
 	case <-ctx.Done():

@@ -221,3 +221,28 @@ func TestAgentRefusesATableItCannotServe(t *testing.T) {
 		}
 	}
 }
+
+// TestFollowerMovesToTheNextControlPlaneInstance: a router given several
+// control-plane instances follows the next one when the one it talks to
+// goes away, and confirms the switches made there.
+func TestFollowerMovesToTheNextControlPlaneInstance(t *testing.T) {
+	blue, green := startApp(t, router.Blue), startApp(t, router.Green)
+	a := startControlPlane(t, blue, green, 100*time.Millisecond)
+	b := startControlPlane(t, blue, green, 100*time.Millisecond)
+	path := filepath.Join(t.TempDir(), "routing.json")
+	// The first URL answers nothing: the router must not get stuck on it.
+	rm := startRemoteOf(t, "r1", []string{"http://127.0.0.1:1", a.url, b.url}, 100*time.Millisecond, path)
+	gen := a.hub.Table().Generation
+	waitFor(t, 10*time.Second, "r1 to follow instance a", func() bool { return a.confirmedBy("r1", gen) })
+
+	a.srv.CloseClientConnections()
+	a.srv.Close()
+	if err := switchTo(b.hub, router.Green); err != nil {
+		t.Fatal(err)
+	}
+	gen = b.hub.Table().Generation
+	waitFor(t, 10*time.Second, "r1 to move to instance b and confirm its switch", func() bool { return b.confirmedBy("r1", gen) })
+	if got := get(t, rm.addr); got != "green" {
+		t.Errorf("r1 answers from %q after following instance b's switch, want green", got)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/bascule/bascule/internal/sse"
@@ -25,8 +26,14 @@ const (
 
 // Follower connects an Agent to a control plane over HTTP: it follows the
 // routing stream, reconnecting with backoff, and sends the heartbeats.
+// With several control-plane instances it talks to one at a time, and
+// moves on to the next when that one's stream fails: any instance serves
+// the stream and forwards heartbeats to the leader, so the one it talks
+// to needs only be up.
 type Follower struct {
-	URL   string // the control plane, e.g. "http://10.0.0.1:8081"
+	// URLs are the control plane's instances, e.g. "http://10.0.0.1:8081";
+	// at least one.
+	URLs  []string
 	Token string // an API token with the router role
 	Agent *Agent
 	// Client makes the requests; nil: a client with no overall timeout
@@ -34,10 +41,20 @@ type Follower struct {
 	Client   *http.Client
 	Interval time.Duration // heartbeat interval; zero: DefaultInterval
 	Logger   *slog.Logger  // nil: discard
+
+	at atomic.Int64 // index in URLs of the instance talked to
+}
+
+// url returns the control-plane instance talked to now.
+func (f *Follower) url() string {
+	return strings.TrimRight(f.URLs[int(f.at.Load())%len(f.URLs)], "/")
 }
 
 // Run follows the stream and heartbeats until ctx ends.
 func (f *Follower) Run(ctx context.Context) {
+	if len(f.URLs) == 0 {
+		panic("fleet: a Follower needs a control plane's URL")
+	}
 	if f.Logger == nil {
 		f.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -60,7 +77,10 @@ func (f *Follower) Run(ctx context.Context) {
 		if got {
 			wait = first // it worked for a while: start over quickly
 		}
-		f.Logger.Warn("routing stream lost; serving the last table installed", "err", err, "retry_in", wait.String())
+		from := f.url()
+		round := f.at.Add(1)%int64(len(f.URLs)) == 0 // every instance tried since the last backoff
+		f.Logger.Warn("routing stream lost; serving the last table installed", "control", from, "err", err,
+			"next", f.url(), "retry_in", wait.String())
 		// Full jitter, so that a fleet cut off together does not come
 		// back in one wave.
 		t := time.NewTimer(wait/2 + rand.N(wait/2+1))
@@ -70,7 +90,9 @@ func (f *Follower) Run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		wait = min(2*wait, most)
+		if round {
+			wait = min(2*wait, most)
+		}
 	}
 }
 
@@ -81,7 +103,7 @@ func (f *Follower) follow(ctx context.Context) (got bool, err error) {
 	defer cancel()
 	st := f.Agent.State()
 	q := url.Values{"id": {st.ID}, "generation": {fmt.Sprint(st.Installed)}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(f.URL, "/")+StreamPath+"?"+q.Encode(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.url()+StreamPath+"?"+q.Encode(), nil)
 	if err != nil {
 		return false, fmt.Errorf("follow routing stream: %w", err)
 	}
@@ -127,7 +149,7 @@ func (f *Follower) heartbeat(ctx context.Context, hb Heartbeat) error {
 	if err != nil {
 		return fmt.Errorf("encode heartbeat: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(f.URL, "/")+HeartbeatPath, bytes.NewReader(b))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.url()+HeartbeatPath, bytes.NewReader(b))
 	if err != nil {
 		return fmt.Errorf("send heartbeat: %w", err)
 	}

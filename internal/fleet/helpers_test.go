@@ -64,6 +64,7 @@ type controlPlane struct {
 	hub   *Hub
 	local *router.Router
 	url   string
+	srv   *httptest.Server
 }
 
 func startControlPlane(t *testing.T, blue, green *app, interval time.Duration) *controlPlane {
@@ -98,7 +99,7 @@ func startControlPlane(t *testing.T, blue, green *app, interval time.Duration) *
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &controlPlane{hub: hub, local: local, url: srv.URL}
+	return &controlPlane{hub: hub, local: local, url: srv.URL, srv: srv}
 }
 
 // remote is one router as `bascule router` runs it: its own router,
@@ -114,6 +115,13 @@ type remote struct {
 }
 
 func startRemote(t *testing.T, id, controlURL string, interval time.Duration, path string) *remote {
+	t.Helper()
+	return startRemoteOf(t, id, []string{controlURL}, interval, path)
+}
+
+// startRemoteOf starts a router following the control-plane instances at
+// urls.
+func startRemoteOf(t *testing.T, id string, urls []string, interval time.Duration, path string) *remote {
 	t.Helper()
 	table, err := router.LoadTable(path)
 	if err != nil {
@@ -131,7 +139,7 @@ func startRemote(t *testing.T, id, controlURL string, interval time.Duration, pa
 	agent := NewAgent(AgentOptions{ID: id, Host: "host-" + id, Listen: ln.Addr().String(), Router: r, Path: path})
 	ctx, cancel := context.WithCancel(context.Background())
 	rm := &remote{id: id, r: r, agent: agent, addr: ln.Addr().String(), path: path, cancel: cancel, done: make(chan struct{})}
-	f := &Follower{URL: controlURL, Token: "t", Agent: agent, Interval: interval}
+	f := &Follower{URLs: urls, Token: "t", Agent: agent, Interval: interval}
 	go func() {
 		defer close(rm.done)
 		f.Run(ctx)
