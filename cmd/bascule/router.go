@@ -88,6 +88,16 @@ func (c *cli) runRouter(ctx context.Context, f routerFlags) error {
 	// whichever router a request goes through.
 	r := router.New(router.Options{Logger: log.With("component", "router"), StripCookies: []string{auth.CookieName},
 		Bucket: feature.Bucket})
+	// The control plane's settings (preview, cohort keys, the concurrency
+	// limit) as last received, so that a restart serves as before.
+	settingsPath := filepath.Join(f.data, "settings.json")
+	settings, found, err := fleet.LoadSettings(settingsPath)
+	if err != nil {
+		return err
+	}
+	if found {
+		r.Configure(settings)
+	}
 	r.Install(table)
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
@@ -104,7 +114,7 @@ func (c *cli) runRouter(ctx context.Context, f routerFlags) error {
 	}
 	log.Info("router listening", "addr", ln.Addr().String(), "id", id, "generation", table.Generation, "live", table.Live)
 	agent := fleet.NewAgent(fleet.AgentOptions{ID: id, Host: host, Listen: ln.Addr().String(), Router: r, Path: path,
-		Logger: log.With("component", "fleet")})
+		SettingsPath: settingsPath, Logger: log.With("component", "fleet")})
 	fctx, stop := context.WithCancel(ctx)
 	followed := make(chan struct{})
 	go func() {

@@ -22,6 +22,15 @@ type Target interface {
 
 var _ Target = (*router.Router)(nil)
 
+// configurable is a Target that takes the control plane's router settings
+// (preview, cohort keys, concurrency limit); *router.Router is one.
+type configurable interface {
+	Settings() router.Settings
+	Configure(router.Settings)
+}
+
+var _ configurable = (*router.Router)(nil)
+
 // AgentOptions configure an Agent.
 type AgentOptions struct {
 	ID     string // unique in the fleet and stable across restarts
@@ -31,8 +40,12 @@ type AgentOptions struct {
 	// Path is where each table is persisted before it is installed, so a
 	// restart serves it at once; "" does not persist (the control plane
 	// of `bascule serve` persists the table itself).
-	Path   string
-	Logger *slog.Logger // nil: discard
+	Path string
+	// SettingsPath is where the control plane's router settings are
+	// persisted before they are applied, for the same reason; "" does
+	// not persist them.
+	SettingsPath string
+	Logger       *slog.Logger // nil: discard
 }
 
 // Agent is a router's side of the protocol: it installs what it is given,
@@ -69,6 +82,9 @@ func NewAgent(opts AgentOptions) *Agent {
 func (a *Agent) Apply(u Update) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if err := a.configure(u.Settings); err != nil {
+		return err
+	}
 	next := u.Table
 	if next.Generation == a.installed {
 		a.wake() // a reconnect: say where we stand
@@ -99,6 +115,25 @@ func (a *Agent) Apply(u Update) error {
 	}
 	a.log.Info("routing table installed", "generation", next.Generation, "live", next.Live, "draining", len(a.pending))
 	a.wake()
+	return nil
+}
+
+// configure applies the control plane's router settings when they differ
+// from the router's, persisted first. nil (a control plane that sends
+// none) changes nothing.
+func (a *Agent) configure(s *router.Settings) error {
+	c, ok := a.opts.Router.(configurable)
+	if s == nil || !ok || c.Settings().Equal(*s) {
+		return nil
+	}
+	if a.opts.SettingsPath != "" {
+		if err := SaveSettings(a.opts.SettingsPath, *s); err != nil {
+			return err
+		}
+	}
+	c.Configure(*s)
+	a.log.Info("router settings applied", "preview", s.PreviewToken != "", "preview_hosts", s.PreviewHosts,
+		"concurrency", s.Concurrency)
 	return nil
 }
 

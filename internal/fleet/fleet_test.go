@@ -2,6 +2,8 @@ package fleet
 
 import (
 	"errors"
+	"io"
+	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
@@ -244,5 +246,43 @@ func TestFollowerMovesToTheNextControlPlaneInstance(t *testing.T) {
 	waitFor(t, 10*time.Second, "r1 to move to instance b and confirm its switch", func() bool { return b.confirmedBy("r1", gen) })
 	if got := get(t, rm.addr); got != "green" {
 		t.Errorf("r1 answers from %q after following instance b's switch, want green", got)
+	}
+}
+
+// TestRouterTakesTheControlPlanesSettings: a router started without
+// settings serves previews as the control plane's own router does once it
+// follows the stream, and after a restart without the control plane,
+// from the settings it persisted.
+func TestRouterTakesTheControlPlanesSettings(t *testing.T) {
+	blue, green := startApp(t, router.Blue), startApp(t, router.Green)
+	cp := startControlPlane(t, blue, green, 100*time.Millisecond)
+	cp.local.Configure(router.Settings{PreviewToken: "tok", PreviewHeader: "X-Preview"})
+	cp.hub.Install(cp.hub.Table()) // a control plane's settings are set before its hub starts; republish
+	preview := func(addr string) string {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/", nil)
+		req.Header.Set("X-Preview", "tok")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("GET through %s: %v", addr, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	path := filepath.Join(t.TempDir(), "routing.json")
+	rm := startRemote(t, "r1", cp.url, 100*time.Millisecond, path)
+	gen := cp.hub.Table().Generation
+	waitFor(t, 5*time.Second, "r1 to install", func() bool { return cp.confirmedBy("r1", gen) })
+	if got := preview(rm.addr); got != "green" {
+		t.Errorf("a preview through r1 answered by %q, want green, as through the control plane's router", got)
+	}
+	if got := get(t, rm.addr); got != "blue" {
+		t.Errorf("production through r1 answered by %q, want blue", got)
+	}
+	rm.stop()
+	again := startRemote(t, "r1", "http://127.0.0.1:1", 100*time.Millisecond, path)
+	if got := preview(again.addr); got != "green" {
+		t.Errorf("a preview through r1 restarted without its control plane answered by %q, want green (persisted settings)", got)
 	}
 }

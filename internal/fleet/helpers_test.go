@@ -128,6 +128,13 @@ func startRemoteOf(t *testing.T, id string, urls []string, interval time.Duratio
 		t.Fatal(err)
 	}
 	r := router.New(router.Options{})
+	settings, found, err := LoadSettings(path + ".settings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found {
+		r.Configure(settings)
+	}
 	r.Install(table)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -136,7 +143,8 @@ func startRemoteOf(t *testing.T, id string, urls []string, interval time.Duratio
 	srv := router.NewServer(ln.Addr().String(), r)
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
-	agent := NewAgent(AgentOptions{ID: id, Host: "host-" + id, Listen: ln.Addr().String(), Router: r, Path: path})
+	agent := NewAgent(AgentOptions{ID: id, Host: "host-" + id, Listen: ln.Addr().String(), Router: r, Path: path,
+		SettingsPath: path + ".settings"})
 	ctx, cancel := context.WithCancel(context.Background())
 	rm := &remote{id: id, r: r, agent: agent, addr: ln.Addr().String(), path: path, cancel: cancel, done: make(chan struct{})}
 	f := &Follower{URLs: urls, Token: "t", Agent: agent, Interval: interval}

@@ -152,7 +152,8 @@ func (h *Hub) Table() router.Table {
 func (h *Hub) Current() (Update, <-chan struct{}) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return Update{Table: clone(h.table), DrainTimeoutMS: h.opts.DrainTimeout.Milliseconds()}, h.changed
+	settings := h.opts.Local.Settings()
+	return Update{Table: clone(h.table), DrainTimeoutMS: h.opts.DrainTimeout.Milliseconds(), Settings: &settings}, h.changed
 }
 
 // publish makes next (its generation ignored) the fleet's table under a

@@ -13,6 +13,11 @@ type Update struct {
 	Table router.Table `json:"table"`
 	// DrainTimeoutMS is the control plane's drain_timeout, in milliseconds.
 	DrainTimeoutMS int64 `json:"drain_timeout_ms"`
+	// Settings are the control plane's router settings, which every router
+	// applies so that a request is treated alike whichever router it
+	// reaches. They hold the preview token: the routing stream is for
+	// router-role tokens only.
+	Settings *router.Settings `json:"settings,omitempty"`
 }
 
 // EventTable names the routing stream's table events.

@@ -210,7 +210,7 @@ func BenchmarkAcquire(b *testing.B) {
 			var h requestHead
 			b.ReportAllocs()
 			for b.Loop() {
-				u, _, _ := r.acquire(false, &h)
+				u, _, _ := r.acquire(r.edge.Load(), false, &h)
 				u.release()
 			}
 		})

@@ -48,8 +48,8 @@ type cohorts struct {
 	keyHeaderBytes []byte
 }
 
-func newCohorts(o Options) *cohorts {
-	c := &cohorts{bucket: o.Bucket, cookie: o.CohortCookie, keyCookie: o.CohortKeyCookie}
+func newCohorts(o Settings, bucket func(flagKey, salt, key string) uint32) *cohorts {
+	c := &cohorts{bucket: bucket, cookie: o.CohortCookie, keyCookie: o.CohortKeyCookie}
 	if c.cookie == "" {
 		c.cookie = DefaultCohortCookie
 	}
@@ -207,7 +207,7 @@ func (r *Router) checkSplit(t Table, sp Split) error {
 		return fmt.Errorf("split to %s: %w", sp.To, ErrNoUpstream)
 	case sp.Weight > Buckets:
 		return fmt.Errorf("split to %s: weight %d is more than %d buckets", sp.To, sp.Weight, Buckets)
-	case r.cohorts.bucket == nil:
+	case r.bucket == nil:
 		return fmt.Errorf("split to %s: the router has no bucketing function (Options.Bucket)", sp.To)
 	}
 	return nil

@@ -62,6 +62,7 @@ type fastConn struct {
 	// cohort, when set, is a cohort the router just gave this request's
 	// client: its answer sets the cohort cookie.
 	cohort string
+	edge   *edge // the router's settings, as the request began
 
 	queueTimer *time.Timer // bounds waits for a slot at a busy app; made at the first wait
 }
@@ -253,7 +254,8 @@ func (c *fastConn) proxy(head []byte) bool {
 	c.afterPost = string(c.req.method) == "POST"
 	c.reqClose = c.req.close
 	c.bodyTaken, c.bodyLeft = false, 0
-	u, color, cohort := r.acquire(r.preview.matchHead(&c.req) == toIdle, &c.req)
+	c.edge = r.edge.Load()
+	u, color, cohort := r.acquire(c.edge, c.edge.preview.matchHead(&c.req) == toIdle, &c.req)
 	c.cohort = cohort
 	if u == nil {
 		keep := c.answerError(len(head), http.StatusBadGateway, unreachableText(color, true, true))
@@ -512,7 +514,7 @@ func (c *fastConn) copyBody(dst *bufio.Writer) error {
 
 // writeFields writes the request's header lines that go upstream.
 func (c *fastConn) writeFields(bw *bufio.Writer) {
-	p := c.r.preview
+	p := c.edge.preview
 	for i := range c.req.fields {
 		f := &c.req.fields[i]
 		switch f.class {
@@ -533,7 +535,7 @@ func (c *fastConn) writeFields(bw *bufio.Writer) {
 // writeCookie writes a Cookie line without the preview cookie and the
 // cookies the router strips; untouched lines are copied as they came.
 func (c *fastConn) writeCookie(bw *bufio.Writer, f *field) {
-	names := c.r.stripped
+	names := c.edge.stripped
 	hit := false
 	for _, name := range names {
 		if _, ok := cookieValue(f.value, name); ok {
@@ -600,7 +602,7 @@ func (c *fastConn) relay(u *upstream, pc *h1Conn) (status int, keep, reuse bool)
 		bw.Write(c.s.date.line())
 	}
 	if c.cohort != "" {
-		c.r.cohorts.writeSetCookie(bw, c.cohort)
+		c.edge.cohorts.writeSetCookie(bw, c.cohort)
 	}
 	noBody := c.isHead || rh.status == 204 || rh.status == 304
 	keep = !c.reqClose

@@ -31,7 +31,7 @@ const (
 )
 
 // newPreview returns nil when o.PreviewToken is empty.
-func newPreview(o Options) *preview {
+func newPreview(o Settings) *preview {
 	if o.PreviewToken == "" {
 		return nil
 	}
@@ -282,10 +282,11 @@ func isPreviewKey(k string) bool {
 // never see: the preview header and the stripped cookies, the preview
 // cookie among them. The fast path does the same in writeFields.
 func (r *Router) stripOut(h http.Header) {
-	if r.preview != nil {
-		delete(h, r.preview.header)
+	e := r.edge.Load()
+	if e.preview != nil {
+		delete(h, e.preview.header)
 	}
-	for _, name := range r.stripped {
+	for _, name := range e.stripped {
 		stripCookie(h, name)
 	}
 }

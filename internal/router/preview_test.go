@@ -130,7 +130,7 @@ func FuzzPreviewMatch(f *testing.F) {
 	f.Add("[::1]:80", "", "a=1; bascule_preview=\"tok\"", "x=1&bascule_preview=t%6Fk")
 	f.Add("shop", "to", "bascule_preview=tokk", "bascule_preview=tok&bascule_preview=no")
 	r := New(Options{PreviewToken: "tok", PreviewHosts: []string{"Preview.example.com"}})
-	p := r.preview
+	p := r.edge.Load().preview
 	f.Fuzz(func(t *testing.T, host, header, cookie, query string) {
 		req := &http.Request{Host: host, Header: http.Header{}, URL: &url.URL{Path: "/", RawQuery: query}}
 		if header != "" {

@@ -14,7 +14,8 @@ import (
 // newUpstream builds the proxies for addr once, so the request path never
 // constructs one.
 func (r *Router) newUpstream(addr string) *upstream {
-	u := &upstream{addr: addr, lim: newLimiter(r.concurrency, r.queueTimeout)}
+	s := r.edge.Load().settings
+	u := &upstream{addr: addr, lim: newLimiter(s.Concurrency, s.QueueTimeout)}
 	u.h1 = r.newProxy(u, r.h1)
 	u.h2c = r.newProxy(u, r.h2c)
 	u.proxy = u.h1

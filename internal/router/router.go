@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -88,22 +89,18 @@ type Options struct {
 type Router struct {
 	snap atomic.Pointer[snapshot] // read lock-free on every request
 
-	log     *slog.Logger
-	preview *preview
-	cohorts *cohorts
-	// stripped are the cookies removed from every proxied request, by both
-	// fronts: the preview cookie and Options.StripCookies.
-	stripped     []string
+	log          *slog.Logger
+	edge         atomic.Pointer[edge] // Settings, read once per request
+	bucket       func(flagKey, salt, key string) uint32
+	strip        []string          // Options.StripCookies
 	h1           http.RoundTripper // HTTP/1.1 upstream transport
 	ownTransport bool              // no Options.Transport: plain requests take the h1Pool fast path
 	h2c          http.RoundTripper // HTTP/2 prior-knowledge upstream transport
 	allH2C       bool              // Options.H2C: h2c for everything but upgrades
 	buffers      *bufferPool
 	observe      func(Color, int, time.Duration)
-	concurrency  int           // Options.Concurrency
-	queueTimeout time.Duration // Options.QueueTimeout
-	writers      sync.Pool     // *trackingWriter
-	eject        ejection      // Options.Eject*
+	writers      sync.Pool // *trackingWriter
+	eject        ejection  // Options.Eject*
 
 	mu        sync.Mutex // serialises writers; never taken by requests
 	upstreams map[string]*upstream
@@ -114,8 +111,8 @@ type Router struct {
 func New(opts Options) *Router {
 	r := &Router{
 		log:       opts.Logger,
-		preview:   newPreview(opts),
-		cohorts:   newCohorts(opts),
+		bucket:    opts.Bucket,
+		strip:     slices.Clone(opts.StripCookies),
 		h1:        opts.Transport,
 		h2c:       opts.Transport,
 		allH2C:    opts.H2C,
@@ -123,14 +120,8 @@ func New(opts Options) *Router {
 		observe:   opts.Observe,
 		upstreams: map[string]*upstream{},
 		eject:     newEjection(opts),
-
-		concurrency:  opts.Concurrency,
-		queueTimeout: opts.QueueTimeout,
 	}
-	if r.preview != nil {
-		r.stripped = append(r.stripped, r.preview.cookie)
-	}
-	r.stripped = append(r.stripped, opts.StripCookies...)
+	r.edge.Store(r.newEdge(opts.settings()))
 	if r.log == nil {
 		r.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -146,23 +137,24 @@ func New(opts Options) *Router {
 // ServeHTTP routes req to the live color, or to the idle one when it carries
 // a valid preview token.
 func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	e := r.edge.Load()
 	if q, found := withoutPreviewParam(req.URL.RawQuery); found {
-		if r.preview != nil {
-			r.preview.link(w, req)
+		if e.preview != nil {
+			e.preview.link(w, req)
 			return
 		}
 		// Preview is off: the parameter means nothing, and still the app
 		// does not get to see what may be a token.
 		req.URL.RawQuery = q
 	}
-	u, c, cohort := r.acquire(r.preview.match(req) == toIdle, (*stdRequest)(req))
+	u, c, cohort := r.acquire(e, e.preview.match(req) == toIdle, (*stdRequest)(req))
 	if u == nil {
 		r.noUpstream(w, c)
 		return
 	}
 	defer u.release()
 	if cohort != "" {
-		w.Header().Add("Set-Cookie", r.cohorts.setCookie(cohort))
+		w.Header().Add("Set-Cookie", e.cohorts.setCookie(cohort))
 	}
 	upgrade := req.Header["Upgrade"] != nil
 	proxy := u.proxy
@@ -189,7 +181,7 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 // re-routes, so once Switch (or SetSplit) returns no request can still be
 // counted onto (or sent to) the color it switched away from unseen by
 // Drain. cohort is a new cohort to set as the cohort cookie, or "".
-func (r *Router) acquire(idle bool, src cohortSource) (u *upstream, c Color, cohort string) {
+func (r *Router) acquire(e *edge, idle bool, src cohortSource) (u *upstream, c Color, cohort string) {
 	for {
 		s := r.snap.Load()
 		i := s.live
@@ -200,7 +192,7 @@ func (r *Router) acquire(idle bool, src cohortSource) (u *upstream, c Color, coh
 			// Only while a progressive go-live is in progress; the key is
 			// bucketed again if the table changed, as a step may have.
 			var in bool
-			if in, cohort = r.cohorts.toSplit(s.split, src); in {
+			if in, cohort = e.cohorts.toSplit(s.split, src); in {
 				i = s.split.slot
 			}
 		}
