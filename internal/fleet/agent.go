@@ -85,7 +85,9 @@ func (a *Agent) Apply(u Update) error {
 	if err := a.configure(u.Settings); err != nil {
 		return err
 	}
-	next := u.Table
+	// Persisted as the router will hold it, so that a restart serves the
+	// same table.
+	next := u.Table.Normalized()
 	if next.Generation == a.installed {
 		a.wake() // a reconnect: say where we stand
 		return nil

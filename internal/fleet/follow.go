@@ -121,8 +121,15 @@ func (f *Follower) follow(ctx context.Context) (got bool, err error) {
 	// keep-alives is dead (a partition, say): cut it and reconnect.
 	alive := time.AfterFunc(3*Keepalive, cancel)
 	defer alive.Stop()
-	rd := sse.NewReader(resp.Body, 4<<20)
-	rd.Line = func() { alive.Reset(3 * Keepalive) }
+	return f.read(resp.Body, func() { alive.Reset(3 * Keepalive) })
+}
+
+// read applies the tables of a routing stream's body until it fails;
+// line is called at each line read. A table event that cannot be decoded
+// or applied ends it: the stream is not to be trusted further.
+func (f *Follower) read(body io.Reader, line func()) (got bool, err error) {
+	rd := sse.NewReader(body, 4<<20)
+	rd.Line = line
 	for {
 		ev, err := rd.Next()
 		if err != nil {

@@ -93,6 +93,21 @@ func (t Table) clone() Table {
 	return t
 }
 
+// Normalized returns a copy of t as a router holds it once installed:
+// each color's instances in JoinAddrs form, a color without any left out.
+// A table persisted in this form is the table a restart serves.
+func (t Table) Normalized() Table {
+	out := t.clone()
+	for c, addr := range out.Upstreams {
+		if addrs := SplitAddrs(addr); addrs != nil {
+			out.Upstreams[c] = JoinAddrs(addrs)
+		} else {
+			delete(out.Upstreams, c)
+		}
+	}
+	return out
+}
+
 // snapshot is one immutable routing state. The request path reads it through
 // an atomic pointer and never mutates it; writers build a new one.
 type snapshot struct {
