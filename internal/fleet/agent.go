@@ -31,7 +31,10 @@ type AgentOptions struct {
 	// Path is where each table is persisted before it is installed, so a
 	// restart serves it at once; "" does not persist (the control plane
 	// of `bascule serve` persists the table itself).
-	Path   string
+	Path string
+	// Counts are the router's per-color guard counters, reported in each
+	// heartbeat for the control plane's guard; nil: none reported.
+	Counts Counter
 	Logger *slog.Logger // nil: discard
 }
 
@@ -41,6 +44,7 @@ type Agent struct {
 	opts AgentOptions
 	log  *slog.Logger
 	poke chan struct{} // tells Report to send now
+	boot bootID        // names this process's counters
 
 	mu        sync.Mutex
 	installed int64
@@ -57,7 +61,7 @@ func NewAgent(opts AgentOptions) *Agent {
 		log = slog.New(slog.DiscardHandler)
 	}
 	g := opts.Router.Table().Generation
-	return &Agent{opts: opts, log: log, poke: make(chan struct{}, 1), installed: g, drained: g}
+	return &Agent{opts: opts, log: log, poke: make(chan struct{}, 1), boot: newBootID(), installed: g, drained: g}
 }
 
 // Apply makes u the router's table: persisted, installed, acknowledged,
@@ -154,7 +158,7 @@ func (a *Agent) State() Heartbeat {
 	installed, drained := a.installed, a.drained
 	a.mu.Unlock()
 	return Heartbeat{ID: a.opts.ID, Host: a.opts.Host, Listen: a.opts.Listen, Installed: installed, Drained: drained,
-		Colors: loads(a.opts.Router.Table(), a.opts.Router)}
+		Colors: loads(a.opts.Router.Table(), a.opts.Router), Traffic: a.traffic()}
 }
 
 // Report sends the agent's state through send every interval, and at once
