@@ -3,6 +3,8 @@ package fleet
 import (
 	"context"
 	"log/slog"
+	"math"
+	"math/bits"
 	"slices"
 	"sync"
 	"time"
@@ -107,7 +109,7 @@ func (t *Traffic) Read(c string) guard.Counts {
 	out := t.sum[i]
 	t.mu.Unlock()
 	if t.opts.Local != nil {
-		out = out.Add(t.opts.Local.Read(c))
+		out = plus(out, t.opts.Local.Read(c))
 	}
 	return out
 }
@@ -172,7 +174,7 @@ func (t *Traffic) heard(hb Heartbeat, now time.Time) {
 	r.heard = now
 	if tr.Boot == r.boot {
 		for i := range got {
-			t.sum[i] = t.sum[i].Add(got[i].Sub(r.last[i]))
+			t.sum[i] = plus(t.sum[i], got[i].Sub(r.last[i]))
 			r.last[i] = highest(r.last[i], got[i])
 		}
 		return
@@ -193,7 +195,7 @@ func (t *Traffic) heard(hb Heartbeat, now time.Time) {
 	r.boot, r.last = tr.Boot, got
 	if fresh {
 		for i := range got {
-			t.sum[i] = t.sum[i].Add(got[i])
+			t.sum[i] = plus(t.sum[i], got[i])
 		}
 	}
 }
@@ -222,4 +224,22 @@ func highest(a, b guard.Counts) guard.Counts {
 		a.Latency[i] = max(a.Latency[i], b.Latency[i])
 	}
 	return a
+}
+
+// plus returns a + b, bucket by bucket, stopping at the largest count
+// rather than wrapping around: routers that report absurd counts (each is
+// bounded, their number is not) must not make the sum go backwards.
+func plus(a, b guard.Counts) guard.Counts {
+	a.Requests, a.Errors = addSat(a.Requests, b.Requests), addSat(a.Errors, b.Errors)
+	for i := range a.Latency {
+		a.Latency[i] = addSat(a.Latency[i], b.Latency[i])
+	}
+	return a
+}
+
+func addSat(a, b uint64) uint64 {
+	if s, carry := bits.Add64(a, b, 0); carry == 0 {
+		return s
+	}
+	return math.MaxUint64
 }
