@@ -17,7 +17,9 @@ import (
 // error saying what is wrong, and registers nothing; a good one is
 // accepted.
 func TestMalformedHeartbeatIsRefused(t *testing.T) {
-	s := startServerWith(t, func(c *config.Config) { c.Guard = config.Guard{Window: time.Minute, MaxErrorRate: 0.02, MinRequests: 20} })
+	s := startServerWith(t, func(c *config.Config) {
+		c.Guard = config.Guard{Window: time.Minute, MaxErrorRate: 0.02, MinRequests: 20}
+	})
 	tok := s.token(t, store.RoleRouter)
 	lat := "0" + strings.Repeat(",0", 37)
 	hb := func(requests int) string {
