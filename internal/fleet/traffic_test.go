@@ -174,7 +174,7 @@ func TestTrafficCountsFromBeforeItStartedAreNotNews(t *testing.T) {
 	wantCounts(t, tr, "blue", 10, 1, "its next report")
 }
 
-// TestAt answers as guard.Meter does: the latest reading at or before t,
+// TestTrafficAtAnswersAsTheMeter: At answers as guard.Meter does: the latest reading at or before t,
 // else the oldest, else zero.
 func TestTrafficAtAnswersAsTheMeter(t *testing.T) {
 	hub, tr := trafficHub(t, nil, time.Second)
