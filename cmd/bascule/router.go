@@ -17,6 +17,7 @@ import (
 	"github.com/bascule/bascule/feature"
 	"github.com/bascule/bascule/internal/auth"
 	"github.com/bascule/bascule/internal/fleet"
+	"github.com/bascule/bascule/internal/guard"
 	"github.com/bascule/bascule/internal/router"
 	"github.com/spf13/cobra"
 )
@@ -83,11 +84,15 @@ func (c *cli) runRouter(ctx context.Context, f routerFlags) error {
 	if err != nil {
 		return err
 	}
+	// Per-color counters for the control plane's guard, reported in each
+	// heartbeat: three atomic adds a request, as in bascule serve. Their
+	// past is kept by the control plane, not here.
+	counts := guard.NewMeter(0, time.Second)
 	// Bucket as bascule serve does: a progressive go-live's split is
 	// bucketed the same on every router, so a user stays on one side
 	// whichever router a request goes through.
 	r := router.New(router.Options{Logger: log.With("component", "router"), StripCookies: []string{auth.CookieName},
-		Bucket: feature.Bucket})
+		Bucket: feature.Bucket, Observe: func(c router.Color, status int, d time.Duration) { counts.Observe(string(c), status, d) }})
 	// The control plane's settings (preview, cohort keys, the concurrency
 	// limit) as last received, so that a restart serves as before.
 	settingsPath := filepath.Join(f.data, "settings.json")
@@ -114,7 +119,7 @@ func (c *cli) runRouter(ctx context.Context, f routerFlags) error {
 	}
 	log.Info("router listening", "addr", ln.Addr().String(), "id", id, "generation", table.Generation, "live", table.Live)
 	agent := fleet.NewAgent(fleet.AgentOptions{ID: id, Host: host, Listen: ln.Addr().String(), Router: r, Path: path,
-		SettingsPath: settingsPath, Logger: log.With("component", "fleet")})
+		SettingsPath: settingsPath, Counts: counts, Logger: log.With("component", "fleet")})
 	fctx, stop := context.WithCancel(ctx)
 	followed := make(chan struct{})
 	go func() {

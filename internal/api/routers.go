@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 
 	"github.com/bascule/bascule/internal/auth"
@@ -56,10 +55,9 @@ func (h *Handler) routerHeartbeat(w http.ResponseWriter, r *http.Request, _ auth
 	}
 	// Not h.decode: fields a newer router adds must not cut it off from
 	// an older control plane in the middle of an upgrade.
-	var hb fleet.Heartbeat
-	r.Body = http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes)
-	if err := json.NewDecoder(r.Body).Decode(&hb); err != nil {
-		return errorf(http.StatusBadRequest, "bad_request", "invalid heartbeat: %v", err)
+	hb, err := fleet.DecodeHeartbeat(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
+	if err != nil {
+		return err // an *fleet.InputError: 400
 	}
 	if err := h.opts.Fleet.Heartbeat(r.Context(), hb); err != nil {
 		return err

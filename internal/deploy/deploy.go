@@ -95,7 +95,7 @@ type Options struct {
 	// Guard watches each go-live and rolls back on a breach; its zero
 	// value (Window 0) is off. Traffic must be set for it to work.
 	Guard guard.Config
-	// Traffic reads the router's per-color counters, for the guard. It
+	// Traffic reads the routers' per-color counters, for the guard. It
 	// must keep at least BaselineSpan(Guard.Window) of past readings.
 	Traffic Traffic
 	// GuardTick is how often the guard judges; zero: every 50ms.

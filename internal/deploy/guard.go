@@ -12,8 +12,9 @@ import (
 	"github.com/bascule/bascule/internal/store"
 )
 
-// Traffic is what the guard reads of the router's per-color counters
-// (guard.Meter provides it): counts now, and as of a past moment.
+// Traffic is what the guard reads of the routers' per-color counters:
+// counts now, and as of a past moment. guard.Meter provides it for one
+// router; fleet.Traffic, which bascule serve uses, for every router.
 type Traffic interface {
 	Read(color string) guard.Counts
 	At(color string, t time.Time) guard.Counts

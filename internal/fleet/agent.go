@@ -45,7 +45,10 @@ type AgentOptions struct {
 	// persisted before they are applied, for the same reason; "" does
 	// not persist them.
 	SettingsPath string
-	Logger       *slog.Logger // nil: discard
+	// Counts are the router's per-color guard counters, reported in each
+	// heartbeat for the control plane's guard; nil: none reported.
+	Counts Counter
+	Logger *slog.Logger // nil: discard
 }
 
 // Agent is a router's side of the protocol: it installs what it is given,
@@ -54,6 +57,7 @@ type Agent struct {
 	opts AgentOptions
 	log  *slog.Logger
 	poke chan struct{} // tells Report to send now
+	boot bootID        // names this process's counters
 
 	mu        sync.Mutex
 	installed int64
@@ -70,7 +74,7 @@ func NewAgent(opts AgentOptions) *Agent {
 		log = slog.New(slog.DiscardHandler)
 	}
 	g := opts.Router.Table().Generation
-	return &Agent{opts: opts, log: log, poke: make(chan struct{}, 1), installed: g, drained: g}
+	return &Agent{opts: opts, log: log, poke: make(chan struct{}, 1), boot: newBootID(), installed: g, drained: g}
 }
 
 // Apply makes u the router's table: persisted, installed, acknowledged,
@@ -191,7 +195,7 @@ func (a *Agent) State() Heartbeat {
 	installed, drained := a.installed, a.drained
 	a.mu.Unlock()
 	return Heartbeat{ID: a.opts.ID, Host: a.opts.Host, Listen: a.opts.Listen, Installed: installed, Drained: drained,
-		Colors: loads(a.opts.Router.Table(), a.opts.Router)}
+		Colors: loads(a.opts.Router.Table(), a.opts.Router), Traffic: a.traffic()}
 }
 
 // Report sends the agent's state through send every interval, and at once

@@ -24,6 +24,9 @@ type HubOptions struct {
 	DrainTimeout       time.Duration // how long a switch waits for acknowledgements; zero: 30s
 	Logger             *slog.Logger  // nil: discard
 	Now                func() time.Time
+	// Traffic keeps the routers' guard counters from their heartbeats;
+	// nil: not kept (the guard is off).
+	Traffic *Traffic
 }
 
 // Hub is the control plane's side of the protocol. It holds the table the
@@ -193,9 +196,11 @@ func (h *Hub) staleAt(last time.Time) bool {
 }
 
 // Heartbeat records what a router reports; its generations are the
-// acknowledgements a switch waits for.
+// acknowledgements a switch waits for, its counters go to the Traffic. A
+// heartbeat a router could not have sent gives an *InputError and changes
+// nothing.
 func (h *Hub) Heartbeat(ctx context.Context, hb Heartbeat) error {
-	if err := validID(hb.ID); err != nil {
+	if err := validHeartbeat(hb); err != nil {
 		return err
 	}
 	colors, err := encodeColors(hb.Colors)
@@ -210,6 +215,9 @@ func (h *Hub) Heartbeat(ctx context.Context, hb Heartbeat) error {
 	close(h.acked)
 	h.acked = make(chan struct{})
 	h.mu.Unlock()
+	if h.opts.Traffic != nil {
+		h.opts.Traffic.heard(hb, now)
+	}
 	select {
 	case h.persist <- struct{}{}:
 	default:

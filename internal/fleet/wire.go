@@ -40,6 +40,30 @@ type Heartbeat struct {
 	Drained   int64  `json:"drained"`   // last generation whose drain finished
 	// Colors holds the requests in flight and queued per color.
 	Colors map[router.Color]Load `json:"colors"`
+	// Traffic is the router's guard counters, which the control plane's
+	// guard sums across the fleet; absent from routers that keep none.
+	Traffic *TrafficReport `json:"traffic,omitempty"`
+}
+
+// TrafficReport is a router's per-color guard counters since its process
+// started: cumulative, so a lost heartbeat loses nothing.
+type TrafficReport struct {
+	// Boot names the router process's start (random): when it changes,
+	// the counters started over.
+	Boot string `json:"boot"`
+	// UptimeMS is how long the process has been counting, in
+	// milliseconds: counts from before the control plane was listening
+	// are not news to it.
+	UptimeMS int64                        `json:"uptime_ms"`
+	Colors   map[router.Color]ColorCounts `json:"colors"`
+}
+
+// ColorCounts are guard.Counts on the wire: requests, errors (5xx), and
+// the latency histogram, guard.NumBuckets buckets.
+type ColorCounts struct {
+	Requests int64   `json:"requests"`
+	Errors   int64   `json:"errors"`
+	Latency  []int64 `json:"latency"`
 }
 
 // Load is one color's requests on one router.

@@ -2,7 +2,6 @@ package guard
 
 import (
 	"context"
-	"sync"
 	"time"
 )
 
@@ -16,20 +15,15 @@ type Meter struct {
 
 type meterColor struct {
 	Counter
-	mu      sync.Mutex
-	keep    int         // readings kept
-	at      []time.Time // ring, oldest at next when full
-	reading []Counts
-	next    int
+	hist *History
 }
 
 // NewMeter returns a Meter that keeps its readings for about keep at one
 // Record every `every`.
 func NewMeter(keep, every time.Duration) *Meter {
-	n := int(keep/max(every, time.Millisecond)) + 2
 	m := &Meter{}
 	for i := range m.colors {
-		m.colors[i].keep = n
+		m.colors[i].hist = NewHistory(keep, every)
 	}
 	return m
 }
@@ -64,27 +58,8 @@ func (m *Meter) Read(c string) Counts {
 // t; when every reading is later, the oldest (the past before it is
 // forgotten); without readings, zero counts.
 func (m *Meter) At(c string, t time.Time) Counts {
-	mc := m.color(c)
-	if mc == nil {
-		return Counts{}
-	}
-	mc.mu.Lock()
-	defer mc.mu.Unlock()
-	best, bestAt := -1, time.Time{}
-	oldest, oldestAt := -1, time.Time{}
-	for i, at := range mc.at {
-		if !at.After(t) && (best < 0 || at.After(bestAt)) {
-			best, bestAt = i, at
-		}
-		if oldest < 0 || at.Before(oldestAt) {
-			oldest, oldestAt = i, at
-		}
-	}
-	switch {
-	case best >= 0:
-		return mc.reading[best]
-	case oldest >= 0:
-		return mc.reading[oldest]
+	if mc := m.color(c); mc != nil {
+		return mc.hist.At(t)
 	}
 	return Counts{}
 }
@@ -100,16 +75,7 @@ func (m *Meter) Since(c string, t time.Time) Counts {
 func (m *Meter) Record(now time.Time) {
 	for i := range m.colors {
 		mc := &m.colors[i]
-		r := mc.Read()
-		mc.mu.Lock()
-		if len(mc.at) < mc.keep {
-			mc.at = append(mc.at, now)
-			mc.reading = append(mc.reading, r)
-		} else {
-			mc.at[mc.next], mc.reading[mc.next] = now, r
-			mc.next = (mc.next + 1) % mc.keep
-		}
-		mc.mu.Unlock()
+		mc.hist.Record(now, mc.Read())
 	}
 }
 

@@ -22,7 +22,7 @@ func (s *Server) openFleet(ctx context.Context) (*fleet.Hub, error) {
 	listen := s.routerLn.Addr().String()
 	hub, err := fleet.NewHub(ctx, fleet.HubOptions{Local: s.router, LocalID: localRouterID(host, listen),
 		LocalHost: host, LocalListen: listen, Store: s.store, DrainTimeout: s.cfg.DrainTimeout,
-		Logger: s.log.With("component", "fleet")})
+		Traffic: s.traffic, Logger: s.log.With("component", "fleet")})
 	if err != nil {
 		return nil, fmt.Errorf("open router fleet: %w", err)
 	}

@@ -54,6 +54,9 @@ type Server struct {
 	driver driver
 	deploy *deploy.Service
 	fleet  *fleet.Hub // the routers, this process's own among them
+	// traffic is the guard's view of every router's counters; nil when
+	// the guard is off.
+	traffic *fleet.Traffic
 
 	forgetLater *time.Timer // forgets this host's earlier embedded routers
 	auth        *auth.Authenticator
@@ -177,7 +180,7 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 		StartTimeout: cfg.HealthCheck.StartTimeout,
 		SmokeCommand: cfg.SmokeTest.Command, SmokeTimeout: cfg.SmokeTest.Timeout, SmokeEnv: s.smokeEnv(),
 		DrainTimeout: cfg.DrainTimeout, AutoGoLive: cfg.AutoGoLive, Logger: s.log.With("component", "deploy"),
-		Observer: m, Migrations: deployMigrations(mig), Guard: guardConfig(cfg), Traffic: traffic(m),
+		Observer: m, Migrations: deployMigrations(mig), Guard: guardConfig(cfg), Traffic: s.guardTraffic(),
 		Standby: shared})
 	cop, err := newCrossOrigin(cfg)
 	if err != nil {
