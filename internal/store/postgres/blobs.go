@@ -1,0 +1,88 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/bascule/bascule/internal/store"
+	"github.com/jackc/pgx/v5"
+)
+
+var _ store.Blobs = (*DB)(nil)
+
+// PutBlob stores the blob in one transaction: the blobs row first, whose
+// primary key makes a second writer of the same digest wait for the first
+// to end (then find it stored, or write it if the first failed), then the
+// chunks by COPY, a chunk in memory at a time.
+func (db *DB) PutBlob(ctx context.Context, digest string, size int64, r io.Reader) error {
+	split, err := store.NewBlobSplitter(r, digest, size, store.BlobChunk)
+	if err != nil {
+		return fmt.Errorf("put blob: %w", err)
+	}
+	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO blobs (digest, size, chunk_size) VALUES ($1, $2, $3)
+			ON CONFLICT (digest) DO NOTHING`, digest, size, store.BlobChunk)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err // stored already, by this instance or another
+		}
+		_, err = tx.CopyFrom(ctx, pgx.Identifier{"blob_chunks"}, []string{"digest", "idx", "data"}, copyChunks{digest, split})
+		if serr := split.Err(); serr != nil {
+			// The bytes were refused: the splitter's error says why, where
+			// the server's would only quote its text.
+			return serr
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("put blob %s: %w", digest, err)
+	}
+	return nil
+}
+
+// copyChunks is a blob's chunks as COPY rows.
+type copyChunks struct {
+	digest string
+	split  *store.BlobSplitter
+}
+
+func (c copyChunks) Next() bool { return c.split.Next() }
+
+func (c copyChunks) Values() ([]any, error) {
+	i, data := c.split.Chunk()
+	return []any{c.digest, int32(i), data}, nil
+}
+
+func (c copyChunks) Err() error { return c.split.Err() }
+
+// OpenBlob returns a reader that fetches the chunks one by one, each by its
+// own query: a blob is immutable once committed, so the reads need no
+// transaction, and no connection is held between two of them.
+func (db *DB) OpenBlob(ctx context.Context, digest string) (io.ReadCloser, int64, error) {
+	var size int64
+	var chunk int
+	err := db.pool.QueryRow(ctx, `SELECT size, chunk_size FROM blobs WHERE digest = $1`, digest).Scan(&size, &chunk)
+	if err != nil {
+		return nil, 0, fmt.Errorf("open blob %s: %w", digest, adaptError(err))
+	}
+	r := store.NewBlobReader(digest, size, chunk, func(i int64) ([]byte, error) {
+		var data []byte
+		err := db.pool.QueryRow(ctx, `SELECT data FROM blob_chunks WHERE digest = $1 AND idx = $2`, digest, i).Scan(&data)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, store.ErrNotFound
+		}
+		return data, err
+	})
+	return io.NopCloser(r), size, nil
+}
+
+// HasBlob reports whether the blob is stored.
+func (db *DB) HasBlob(ctx context.Context, digest string) (bool, error) {
+	var ok bool
+	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM blobs WHERE digest = $1)`, digest).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("check blob %s: %w", digest, err)
+	}
+	return ok, nil
+}
