@@ -66,15 +66,27 @@ func (db *DB) OpenBlob(ctx context.Context, digest string) (io.ReadCloser, int64
 	if err != nil {
 		return nil, 0, fmt.Errorf("open blob %s: %w", digest, adaptError(err))
 	}
+	// One buffer for every chunk: the reader asks for the next chunk only
+	// once it has handed out all of the previous one.
+	var buf chunkBuf
 	r := store.NewBlobReader(digest, size, chunk, func(i int64) ([]byte, error) {
-		var data []byte
-		err := db.pool.QueryRow(ctx, `SELECT data FROM blob_chunks WHERE digest = $1 AND idx = $2`, digest, i).Scan(&data)
+		err := db.pool.QueryRow(ctx, `SELECT data FROM blob_chunks WHERE digest = $1 AND idx = $2`, digest, i).Scan(&buf)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil, store.ErrNotFound
 		}
-		return data, err
+		return buf, err
 	})
 	return io.NopCloser(r), size, nil
+}
+
+// chunkBuf receives a chunk into the bytes it already has, where scanning
+// into a []byte would allocate a megabyte per chunk.
+type chunkBuf []byte
+
+// ScanBytes implements pgtype.BytesScanner.
+func (b *chunkBuf) ScanBytes(v []byte) error {
+	*b = append((*b)[:0], v...)
+	return nil
 }
 
 // HasBlob reports whether the blob is stored.
