@@ -104,7 +104,8 @@ func (s *Store) put(ctx context.Context, r io.Reader, want string, check func(*o
 			return Blob{}, err
 		}
 	}
-	// Shared last: only bytes this store takes reach the other instances.
+	// Shared after every check: only bytes this store takes reach the
+	// other instances.
 	if err := s.share(ctx, tmp, b); err != nil {
 		return Blob{}, err
 	}
@@ -121,7 +122,7 @@ func (s *Store) receive(ctx context.Context, pattern string, r io.Reader, limit 
 	}
 	tmp, err := os.CreateTemp(dir, pattern)
 	if err != nil {
-		return nil, Blob{}, fmt.Errorf("create upload file: %w", err)
+		return nil, Blob{}, fmt.Errorf("create temporary artifact file: %w", err)
 	}
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(ctxReader{ctx, r}, limit+1))
