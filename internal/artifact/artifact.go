@@ -29,9 +29,14 @@ type Blob struct {
 }
 
 // Store keeps artifacts under Dir/blobs and unpacked releases under
-// Dir/unpacked/v2. Its zero limits are the defaults.
+// Dir/unpacked/v2, and, with Shared, a copy of every artifact in a store
+// that other instances read. Its zero limits are the defaults.
 type Store struct {
-	Dir     string
+	Dir string
+	// Shared, when set, receives every artifact Put and PutRelease take,
+	// and gives Unpack the ones missing from Dir (see shared.go). Nil: Dir
+	// alone holds them.
+	Shared  Shared
 	MaxSize int64 // bytes of an artifact as uploaded; 0 means 1 GiB
 	// MaxUnpackedSize bounds the bytes of the regular files of one release
 	// once unpacked, as their headers declare them: a small tar.gz can
@@ -82,26 +87,15 @@ func (s *Store) PutRelease(ctx context.Context, r io.Reader, want, format string
 }
 
 func (s *Store) put(ctx context.Context, r io.Reader, want string, check func(*os.File) error) (Blob, error) {
-	dir := filepath.Join(s.Dir, "blobs")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return Blob{}, fmt.Errorf("create blob dir: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, ".upload-*")
+	tmp, b, err := s.receive(ctx, ".upload-*", r, s.maxSize())
 	if err != nil {
-		return Blob{}, fmt.Errorf("create upload file: %w", err)
+		return Blob{}, err
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
-	h := sha256.New()
-	limit := s.maxSize()
-	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(ctxReader{ctx, r}, limit+1))
-	if err != nil {
-		return Blob{}, fmt.Errorf("receive artifact: %w", err)
+	if b.Size > s.maxSize() {
+		return Blob{}, fmt.Errorf("%w: over %d bytes", ErrTooLarge, s.maxSize())
 	}
-	if n > limit {
-		return Blob{}, fmt.Errorf("%w: over %d bytes", ErrTooLarge, limit)
-	}
-	b := Blob{Digest: "sha256:" + hex.EncodeToString(h.Sum(nil)), Size: n}
 	if want != "" && !strings.EqualFold(want, b.Digest) {
 		return Blob{}, fmt.Errorf("%w: received %s, announced %s", ErrDigestMismatch, b.Digest, want)
 	}
@@ -110,19 +104,53 @@ func (s *Store) put(ctx context.Context, r io.Reader, want string, check func(*o
 			return Blob{}, err
 		}
 	}
-	if err := tmp.Sync(); err != nil {
-		return Blob{}, fmt.Errorf("sync artifact: %w", err)
+	// Shared after every check: only bytes this store takes reach the
+	// other instances.
+	if err := s.share(ctx, tmp, b); err != nil {
+		return Blob{}, err
 	}
-	if err := tmp.Close(); err != nil {
-		return Blob{}, fmt.Errorf("close artifact: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), s.blobPath(b.Digest)); err != nil {
-		return Blob{}, fmt.Errorf("store artifact: %w", err)
-	}
-	return b, nil
+	return b, s.install(tmp, b.Digest)
 }
 
-// Open returns the stored bytes of digest.
+// receive copies at most limit+1 bytes of r to a new temporary file in
+// Dir/blobs named by pattern, and returns it with the digest and size of
+// what it read. The caller removes the file.
+func (s *Store) receive(ctx context.Context, pattern string, r io.Reader, limit int64) (*os.File, Blob, error) {
+	dir := filepath.Join(s.Dir, "blobs")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, Blob{}, fmt.Errorf("create blob dir: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return nil, Blob{}, fmt.Errorf("create temporary artifact file: %w", err)
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(ctxReader{ctx, r}, limit+1))
+	if err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, Blob{}, fmt.Errorf("receive artifact: %w", err)
+	}
+	return tmp, Blob{Digest: "sha256:" + hex.EncodeToString(h.Sum(nil)), Size: n}, nil
+}
+
+// install syncs and closes tmp and renames it to digest's blob: a crash
+// never leaves a partial blob under a digest's name.
+func (s *Store) install(tmp *os.File, digest string) error {
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("sync artifact: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("close artifact: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), s.blobPath(digest)); err != nil {
+		return fmt.Errorf("store artifact: %w", err)
+	}
+	return nil
+}
+
+// Open returns the bytes of digest stored in Dir; it does not fetch them
+// from Shared (Unpack does).
 func (s *Store) Open(digest string) (*os.File, error) {
 	if !digestRE.MatchString(digest) {
 		// The digest names a file: only the form Put gives is accepted.

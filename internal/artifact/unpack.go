@@ -43,7 +43,8 @@ func DetectFormat(head []byte) string {
 }
 
 // Unpack makes the release directory for digest under Dir/unpacked/v2 and
-// returns its path. It unpacks into a temporary directory and renames it, so
+// returns its path, first fetching the artifact from Shared if Dir lacks
+// it. It unpacks into a temporary directory and renames it, so
 // a directory that exists is always complete; a second call reuses it.
 //
 // Every file is created through an os.Root of the temporary directory, so
@@ -58,6 +59,9 @@ func (s *Store) Unpack(ctx context.Context, digest, format, filename string) (st
 	dst := filepath.Join(s.Dir, filepath.FromSlash(unpackedDir), strings.ReplaceAll(digest, ":", "-"))
 	if _, err := os.Stat(dst); err == nil {
 		return dst, nil
+	}
+	if err := s.fetch(ctx, digest); err != nil {
+		return "", err
 	}
 	if err := s.Verify(digest); err != nil {
 		return "", err

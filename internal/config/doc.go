@@ -250,7 +250,10 @@
 // store — where bascule keeps its own state.
 //
 //	driver   "sqlite" (default: a file in data_dir) or "postgres" (for several
-//	         bascule instances).
+//	         bascule instances). With postgres the store also keeps every
+//	         release's artifact, so that any instance deploys a release
+//	         whichever one received it (docs/adr/0016-release-blobs-in-the-store.md);
+//	         with sqlite, data_dir/releases alone holds them.
 //	url      PostgreSQL connection string, or
 //	url_env  the environment variable holding it. Both must be empty for sqlite.
 //

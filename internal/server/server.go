@@ -16,7 +16,6 @@ import (
 
 	"github.com/bascule/bascule/feature"
 	"github.com/bascule/bascule/internal/api"
-	"github.com/bascule/bascule/internal/artifact"
 	"github.com/bascule/bascule/internal/auth"
 	"github.com/bascule/bascule/internal/config"
 	"github.com/bascule/bascule/internal/deploy"
@@ -70,6 +69,7 @@ type Server struct {
 	elector     *leader.Elector
 	stopElector func() // ends the campaign, and the term if leading, and waits
 
+	stopSharing         func()             // ends the copy of local artifacts to the shared store and waits
 	stopMeter           context.CancelFunc // ends the guard meter's readings
 	stopChecks          func()             // ends the router's active health checks and waits
 	routerSrv           *router.Server
@@ -167,7 +167,7 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 	if s.driver, err = newDriver(ctx, cfg, live, s.log); err != nil {
 		return err
 	}
-	arts := &artifact.Store{Dir: filepath.Join(cfg.DataDir, "releases")}
+	arts := s.newArtifacts()
 	mig := newMigrator(cfg, s.log)
 	if s.fleet, err = s.openFleet(ctx); err != nil {
 		return err
@@ -217,6 +217,7 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 		// bascule's: debug level, through the same structured log.
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	s.startLeading(ctx)
+	s.startSharing(arts)
 	go func() { s.serveErr <- serve(s.controlSrv, s.controlLn) }()
 	s.log.Info("control plane listening", "addr", s.controlLn.Addr().String())
 	return nil
@@ -294,6 +295,9 @@ func (s *Server) shutdown(ctx context.Context) {
 	}
 	if s.stopNotifier != nil {
 		s.stopNotifier() // before the store it writes to closes
+	}
+	if s.stopSharing != nil {
+		s.stopSharing() // before the store it writes to closes
 	}
 	if s.store != nil {
 		s.store.Close()
