@@ -23,6 +23,8 @@ import (
 //	<!-- readme: demo-banner -->       the output of `bascule demo`
 //	<!-- readme: session -->           run: each "$ " line is a command, the
 //	                                   lines up to the next one its output
+//	<!-- readme: fleet-example -->     examples/fleet/run.sh and its output,
+//	                                   run by TestReadmeFleetExample
 //	<!-- readme: not run (why) -->     shown, not run (a console block must
 //	                                   say so: a new one is never unchecked
 //	                                   by accident)
@@ -55,7 +57,7 @@ func TestReadme(t *testing.T) {
 			banner = &blocks[i]
 		case b.mark == "session":
 			sessions = append(sessions, b)
-		case strings.HasPrefix(b.mark, "not run"):
+		case strings.HasPrefix(b.mark, "not run"), b.mark == "fleet-example": // TestReadmeFleetExample
 		case b.lang == "console":
 			t.Errorf("README.md:%d: a console block without a mark: put <!-- readme: session --> (the test runs it) "+
 				"or <!-- readme: not run (why) --> on the line before it", b.line)
