@@ -236,7 +236,11 @@ func (m *Migrator) apply(ctx context.Context, db *sql.DB, phase Phase, version, 
 		if err != nil {
 			return "", err
 		}
-		return withNote(label+" "+strings.Join(cmd, " ")+" ran", note), nil
+		msg := label + " " + strings.Join(cmd, " ") + " ran"
+		if note != "" {
+			msg += " " + note // where: "as Kubernetes Job …"
+		}
+		return msg, nil
 	}
 	done, err := m.runner.applyLocked(ctx, db, files, version, progress)
 	if err != nil {

@@ -165,7 +165,7 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 		return err
 	}
 	arts := &artifact.Store{Dir: filepath.Join(cfg.DataDir, "releases")}
-	mig := newMigrator(cfg, s.log)
+	mig := newMigrator(cfg, migrationCommands(s.driver, s.store), s.log)
 	if s.fleet, err = s.openFleet(ctx); err != nil {
 		return err
 	}
