@@ -50,7 +50,7 @@ type Options struct {
 	// the release's directory. With releases that are container images
 	// the tool is in the image: the kubernetes driver runs it as a Job.
 	Commands CommandRunner
-	Logger        *slog.Logger // nil: discard
+	Logger   *slog.Logger // nil: discard
 }
 
 // Migrator runs a release's migrations for the deploy pipeline (it is a
