@@ -83,6 +83,7 @@ type Kubelet struct {
 // runningPod is a pod whose RunFunc was started.
 type runningPod struct {
 	uid      types.UID
+	pod      *Pod
 	grace    time.Duration // the pod's termination grace period
 	cancel   context.CancelFunc
 	done     chan struct{}
@@ -243,7 +244,7 @@ func (k *Kubelet) sync(ctx context.Context, key string) error {
 	case pod.Spec.NodeName != k.node:
 		return nil
 	case pod.DeletionTimestamp != nil:
-		if k.stopping(key) {
+		if k.stopping(key, pod.DeletionGracePeriodSeconds) {
 			return nil // requeued once the runner has returned
 		}
 		err := k.client.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{
@@ -291,12 +292,10 @@ func (k *Kubelet) startRunner(ctx context.Context, key string, pod *corev1.Pod) 
 		return
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	r := &runningPod{uid: pod.UID, cancel: cancel, done: make(chan struct{})}
-	if g := pod.Spec.TerminationGracePeriodSeconds; g != nil {
-		r.grace = time.Duration(*g) * time.Second
-	}
-	k.running[key] = r
 	p := &Pod{Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID, Spec: *pod.Spec.DeepCopy(), kubelet: k}
+	p.deletionGrace.Store(-1)
+	r := &runningPod{uid: pod.UID, pod: p, grace: p.GracePeriod(), cancel: cancel, done: make(chan struct{})}
+	k.running[key] = r
 	go func() {
 		defer close(r.done)
 		k.run(ctx, p)
@@ -306,8 +305,9 @@ func (k *Kubelet) startRunner(ctx context.Context, key string, pod *corev1.Pod) 
 // stopping stops the RunFunc of key without waiting for it, as a kubelet
 // stops a deleted pod's containers while it goes on with other pods (a
 // grace period can be long), and queues key again once it has returned.
+// grace is the deletion's grace period, if it set one.
 // It reports whether the RunFunc is still running.
-func (k *Kubelet) stopping(key string) bool {
+func (k *Kubelet) stopping(key string, grace *int64) bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	r, ok := k.running[key]
@@ -316,6 +316,10 @@ func (k *Kubelet) stopping(key string) bool {
 	}
 	if !r.stopping {
 		r.stopping = true
+		if grace != nil {
+			r.pod.deletionGrace.Store(*grace)
+			r.grace = time.Duration(*grace) * time.Second
+		}
 		r.cancel()
 		go func() {
 			select {

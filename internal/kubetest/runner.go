@@ -172,13 +172,10 @@ func (r *PodRunner) runOnce(ctx context.Context, pod *Pod, c corev1.Container, c
 }
 
 // terminate stops p as a kubelet stops a container: SIGTERM, then SIGKILL
-// of its process group after the pod's grace period.
+// of its process group after the pod's grace period (its deletion's, or
+// its spec's).
 func (r *PodRunner) terminate(pod *Pod, p *process) {
-	grace := 30 * time.Second
-	if g := pod.Spec.TerminationGracePeriodSeconds; g != nil {
-		grace = time.Duration(*g) * time.Second
-	}
-	if err := p.stop(grace); err != nil {
+	if err := p.stop(pod.GracePeriod()); err != nil {
 		r.logf("kubelet: pod %s/%s: %v", pod.Namespace, pod.Name, err)
 	}
 }
