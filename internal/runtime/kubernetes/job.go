@@ -204,6 +204,9 @@ func (d *Driver) waitJob(ctx context.Context, job *batchv1.Job) (*batchv1.Job, e
 		j, ok := ev.Object.(*batchv1.Job)
 		return ok && finished(j), nil
 	})
+	if err != nil && ctx.Err() != nil {
+		return nil, ctx.Err() // UntilWithSync says "timed out" even when cancelled
+	}
 	if err != nil {
 		return nil, err
 	}

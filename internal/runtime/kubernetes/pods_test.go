@@ -59,6 +59,18 @@ func runApp(args []string) int {
 // carries a password), then succeeds or fails as asked.
 func migrateTool(outcome string) int {
 	fmt.Printf("migrating release %s, DATABASE_URL is %s\n", os.Getenv("BASCULE_RELEASE"), secretState(os.Getenv("DATABASE_URL")))
+	if outcome == "slow" {
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+		defer stop()
+		fmt.Println("applying 003_backfill, a long one")
+		select {
+		case <-ctx.Done():
+			fmt.Println("interrupted")
+			return 143
+		case <-time.After(5 * time.Minute):
+			return 0
+		}
+	}
 	if outcome == "fail" {
 		fmt.Println("applying 002_add_email")
 		fmt.Fprintln(os.Stderr, "002_add_email: column \"email\" already exists")
@@ -238,6 +250,44 @@ func TestRunJobFails(t *testing.T) {
 		t.Errorf("progress = %q, want first %q", progress, want)
 	}
 	eventually(t, "nothing left", func() (bool, string) { return leftovers(t, e) == "", leftovers(t, e) })
+}
+
+// When the deployment ends before its migration Job (bascule stops, the
+// deployment is cancelled), the Job is deleted and its tool stopped:
+// nothing migrates on without bascule's migration lock.
+func TestRunJobStopsWithItsContext(t *testing.T) {
+	e := newPodsEnv(t)
+	d := e.driver(t, Options{StopTimeout: time.Second})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := d.RunJob(ctx, migrateJob("slow"), nil)
+		errc <- err
+	}()
+	var pod string
+	eventually(t, "the tool running", func() (bool, string) {
+		pods, err := e.client.CoreV1().Pods(e.ns).List(t.Context(), metav1.ListOptions{LabelSelector: LabelJob})
+		if err != nil || len(pods.Items) == 0 {
+			return false, fmt.Sprintf("pods %v", err)
+		}
+		pod = pods.Items[0].Name
+		log, err := e.runner.ContainerLog(e.ns, pod, jobContainer)
+		return strings.Contains(string(log), "a long one"), fmt.Sprintf("log %q, %v", log, err)
+	})
+	cancel()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("RunJob after its context ended = %v, want context.Canceled", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("RunJob did not return 30s after its context ended")
+	}
+	eventually(t, "nothing left", func() (bool, string) { return leftovers(t, e) == "", leftovers(t, e) })
+	if log, _ := e.runner.ContainerLog(e.ns, pod, jobContainer); !strings.Contains(string(log), "interrupted") {
+		t.Errorf("the tool's log %q does not show it was stopped by SIGTERM", log)
+	}
 }
 
 func migrateJob(outcome string) Job {
