@@ -106,11 +106,17 @@ func (r *PodRunner) Run(ctx context.Context, pod *Pod) {
 		return
 	}
 	c := pod.Spec.Containers[0]
-	cmd, err := r.command(ctx, pod, c)
-	if err != nil {
-		st.wait(ctx, err.reason, err.msg)
-		<-ctx.Done()
-		return
+	// Like a kubelet, try again while the container cannot be made (a
+	// Secret it needs may come later).
+	cmd, why := r.command(ctx, pod, c)
+	for last := ""; why != nil; cmd, why = r.command(ctx, pod, c) {
+		if why.msg != last {
+			st.wait(ctx, why.reason, why.msg)
+			last = why.msg
+		}
+		if !sleep(ctx, r.opts.RestartBackoff) {
+			return
+		}
 	}
 	host := r.opts.Network.AddHost()
 	pp := r.track(pod)

@@ -277,3 +277,24 @@ func get(t *testing.T, url string) string {
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
 }
+
+// A pod of an image the runner does not know waits in ErrImagePull, as
+// on a node that cannot pull it: never Running, never an endpoint.
+func TestPodRunnerUnknownImageWaits(t *testing.T) {
+	e := newPodEnv(t, "pull")
+	d := appDeployment("other", map[string]string{"app": "other"}, 1, corev1.Container{})
+	d.Spec.Template.Spec.Containers[0].Image = "registry.example.com/other@sha256:" + strings.Repeat("9", 64)
+	if _, err := e.client.AppsV1().Deployments(e.ns).Create(t.Context(), d, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("create deployment: %v", err)
+	}
+	waitFor(t, "the pod waiting in ErrImagePull", func() (bool, string) {
+		pods := listPods(t, e.client, e.ns)
+		if len(pods) != 1 || len(pods[0].Status.ContainerStatuses) != 1 {
+			return false, fmt.Sprintf("%d pods", len(pods))
+		}
+		p := pods[0]
+		w := p.Status.ContainerStatuses[0].State.Waiting
+		return p.Status.Phase == corev1.PodPending && w != nil && w.Reason == "ErrImagePull" && p.Status.PodIP == "",
+			fmt.Sprintf("phase %s, container %+v", p.Status.Phase, p.Status.ContainerStatuses[0].State)
+	})
+}
