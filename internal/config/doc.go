@@ -229,6 +229,16 @@
 //	                  set, instead of bascule applying migrations/expand; it
 //	                  is rehearsed on a shadow database first.
 //	contract_command  the same for the contract phase.
+//	                  With runtime.driver kubernetes the tool is in the
+//	                  release's image: these commands (and compat_command)
+//	                  run as a Kubernetes Job of that image, as its
+//	                  container's command, one pod never restarted, with
+//	                  DATABASE_URL from a Secret owned by the Job (never in
+//	                  its spec), so the database (and shadow_url) must be
+//	                  reachable from the cluster. The step reports the Job
+//	                  and its output; a completed Job is deleted, a failed
+//	                  one kept for diagnosis (kubectl logs job/NAME) until
+//	                  the next run. deploy/kubernetes/rbac.yaml grants it.
 //	compat_command    argv of the live release's own check against a schema
 //	                  (its smoke or integration tests, say): a deployment's
 //	                  gates run it from the live release's directory with

@@ -29,6 +29,7 @@ type certificates struct {
 	serving   keyPair // kube-apiserver's, for 127.0.0.1 and localhost
 	admin     keyPair // the tests' client: group system:masters
 	manager   keyPair // kube-controller-manager's client: system:masters too
+	kubelet   keyPair // kube-apiserver's client of the kubelets (pods/log)
 	saKey     []byte  // signs service-account tokens (PEM private key)
 	notBefore time.Time
 }
@@ -47,6 +48,9 @@ func newCertificates() (*certificates, error) {
 	}
 	if c.manager, err = c.issue(&c.ca, clientTemplate("system:kube-controller-manager")); err != nil {
 		return nil, fmt.Errorf("create controller-manager certificate: %w", err)
+	}
+	if c.kubelet, err = c.issue(&c.ca, clientTemplate("kube-apiserver-kubelet-client")); err != nil {
+		return nil, fmt.Errorf("create kubelet-client certificate: %w", err)
 	}
 	sa, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -74,6 +78,17 @@ func servingTemplate() *x509.Certificate {
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 		DNSNames:    []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"},
+	}
+}
+
+// kubeletServingTemplate is a Kubelet's serving certificate, for its
+// node's address: the API server checks it when it fetches logs.
+func kubeletServingTemplate(ip net.IP) *x509.Certificate {
+	return &x509.Certificate{
+		Subject:     pkix.Name{CommonName: "kubetest-kubelet"},
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses: []net.IP{ip},
 	}
 }
 
@@ -141,9 +156,12 @@ func (c *certificates) write(dir string) (certFiles, error) {
 		servingCert: filepath.Join(dir, "apiserver.crt"),
 		servingKey:  filepath.Join(dir, "apiserver.key"),
 		saKey:       filepath.Join(dir, "sa.key"),
+		kubeletCert: filepath.Join(dir, "kubelet-client.crt"),
+		kubeletKey:  filepath.Join(dir, "kubelet-client.key"),
 	}
 	for path, data := range map[string][]byte{
 		f.ca: c.ca.cert, f.servingCert: c.serving.cert, f.servingKey: c.serving.key, f.saKey: c.saKey,
+		f.kubeletCert: c.kubelet.cert, f.kubeletKey: c.kubelet.key,
 	} {
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			return certFiles{}, fmt.Errorf("write %s: %w", filepath.Base(path), err)
@@ -155,4 +173,5 @@ func (c *certificates) write(dir string) (certFiles, error) {
 // certFiles are the paths of the files write made.
 type certFiles struct {
 	ca, servingCert, servingKey, saKey string
+	kubeletCert, kubeletKey            string
 }

@@ -24,13 +24,18 @@ import (
 
 // Controllers are the kube-controller-manager controllers the cluster runs:
 // those a Deployment needs to become pods and its pods to become endpoints,
-// and the one that gives each namespace its default service account (pods
-// are refused until it exists).
+// the one that gives each namespace its default service account (pods are
+// refused until it exists), the Job controller (a Job's pods, its
+// completion or failure), and the garbage collector, which removes what a
+// deleted object owned (a Job's pods, a Deployment's ReplicaSets) as in
+// any real cluster.
 var Controllers = []string{
 	"serviceaccount-controller",
 	"deployment-controller",
 	"replicaset-controller",
 	"endpointslice-controller",
+	"job-controller",
+	"garbage-collector-controller",
 }
 
 const (
@@ -162,6 +167,12 @@ func (c *Cluster) startAPIServer(ctx context.Context, path string) error {
 		"--service-account-key-file="+c.files.saKey, "--service-account-signing-key-file="+c.files.saKey,
 		"--service-cluster-ip-range="+ServiceCIDR,
 		"--authorization-mode=RBAC",
+		// pods/log: the API server fetches a pod's log from its node's
+		// kubelet, at the node's InternalIP (the Hostname address, tried
+		// first by default, names no host here), over TLS both ways.
+		"--kubelet-preferred-address-types=InternalIP",
+		"--kubelet-certificate-authority="+c.files.ca,
+		"--kubelet-client-certificate="+c.files.kubeletCert, "--kubelet-client-key="+c.files.kubeletKey,
 		"--allow-privileged=true",
 		"--profiling=false")
 	if err != nil {

@@ -17,11 +17,20 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/bascule/bascule/internal/netnstest"
 )
 
 var kube Shared
 
-func TestMain(m *testing.M) { os.Exit(kube.Run(m)) }
+func TestMain(m *testing.M) {
+	if mode := os.Getenv(appEnv); mode != "" {
+		os.Exit(runApp(mode))
+	}
+	code := kube.Run(m)
+	netnstest.Report()
+	os.Exit(code)
+}
 
 const image = "registry.example.com/shop@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 

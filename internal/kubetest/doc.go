@@ -45,12 +45,30 @@
 // each bound pod to a RunFunc — the hook that stands for the container
 // runtime — and, when a pod is deleted, stops that RunFunc and removes the
 // pod. The RunFunc decides when a pod is Running and Ready and with which
-// address (Pod.ReportRunning); ReadyPods reports every pod ready at once.
-// A RunFunc that runs the release's process in a network namespace of its
-// own, on the pod's address, and reports Ready when its health check
-// passes, plugs in here. EndpointSlices refuse loopback addresses: pods
-// need other ones, such as 10.200.x.y, which only the test's own network
-// namespaces may carry (never send traffic to an address outside them).
+// address (Pod.ReportRunning); ReadyPods reports every pod ready at once,
+// with addresses where nothing listens.
+//
+// PodRunner is the RunFunc that really runs pods — still the test's
+// stand-in, not a kubelet: each pod gets a network namespace of
+// internal/netnstest with its own address (EndpointSlices refuse loopback
+// addresses), its container runs there as a process of this machine (the
+// program PodRunnerOptions.Images maps its image to) with the container's
+// command, arguments and environment; the readiness probe decides Ready,
+// an exit is reported with its code and restarted or ends the pod as its
+// restartPolicy says (Jobs complete or fail through the real Job
+// controller), and a deleted pod's process gets SIGTERM, then SIGKILL
+// after its grace period. Given as KubeletOptions.Logs too, with NodeIP an
+// address of the test's network (Network.AddAddr), the kubelet serves the
+// containers' logs over HTTPS as a real one does, and the API server's
+// pods/log works:
+//
+//	nw := netnstest.New(t)
+//	runner := kubetest.NewPodRunner(t, kubetest.PodRunnerOptions{Network: nw,
+//		Images: map[string]kubetest.Image{ref: {Entrypoint: []string{os.Args[0], "-test.run=^$"}}}})
+//	cluster.StartKubelet(t, kubetest.KubeletOptions{Namespace: ns, NodeIP: nw.AddAddr(),
+//		Run: runner.Run, Logs: runner})
+//
+// Never send traffic to a pod address outside the test's own namespaces.
 //
 // # Never orphaned
 //

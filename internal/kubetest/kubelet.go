@@ -40,6 +40,13 @@ type KubeletOptions struct {
 	// deleted or the kubelet stops. When it returns earlier, the pod keeps
 	// the state last reported (no restart). nil means no pod ever runs.
 	Run RunFunc
+	// Logs, when set, makes the kubelet serve its containers' logs as a
+	// real kubelet does, so that the API server's pods/log works: over
+	// HTTPS on NodeIP, at the port it reports in the Node's status.
+	// NodeIP must then be an address of this machine that the API server
+	// reaches, such as netnstest's Network.AddAddr. nil: pods/log fails,
+	// as for a node whose kubelet cannot be reached.
+	Logs LogSource
 }
 
 // RunFunc runs one pod; see KubeletOptions.Run.
@@ -67,6 +74,7 @@ type Kubelet struct {
 
 	mu      sync.Mutex
 	running map[string]*runningPod // by namespace/name
+	logs    *logServer             // nil without KubeletOptions.Logs
 
 	cancel context.CancelFunc
 	done   chan struct{} // closed when the worker has returned
@@ -74,13 +82,17 @@ type Kubelet struct {
 
 // runningPod is a pod whose RunFunc was started.
 type runningPod struct {
-	uid    types.UID
-	cancel context.CancelFunc
-	done   chan struct{}
+	uid      types.UID
+	pod      *Pod
+	grace    time.Duration // the pod's termination grace period
+	cancel   context.CancelFunc
+	done     chan struct{}
+	stopping bool // cancelled after the pod's deletion; guarded by Kubelet.mu
 }
 
 // runnerStopTimeout bounds the wait for a RunFunc to return after its pod
-// was deleted; a RunFunc that ignores ctx must not stall the kubelet.
+// was deleted, beyond the pod's grace period; a RunFunc that ignores ctx
+// must not stall the kubelet.
 const runnerStopTimeout = 30 * time.Second
 
 // StartKubelet registers a Node and starts serving the pods bound to it,
@@ -108,6 +120,14 @@ func (c *Cluster) StartKubelet(t testing.TB, opts KubeletOptions) *Kubelet {
 	ctx, cancel := context.WithCancel(context.Background())
 	k.cancel = cancel
 	t.Cleanup(k.stop)
+	if opts.Logs != nil {
+		ls, err := c.startLogServer(k.nodeIP, opts.Logs, t.Logf)
+		if err != nil {
+			close(k.done)
+			t.Fatalf("kubelet: %v", err)
+		}
+		k.logs = ls
+	}
 	if err := k.registerNode(ctx); err != nil {
 		close(k.done)
 		t.Fatalf("kubelet: %v", err)
@@ -176,6 +196,9 @@ func (k *Kubelet) registerNode(ctx context.Context) error {
 			{Type: corev1.NodeHostName, Address: k.node},
 		},
 	}
+	if k.logs != nil {
+		created.Status.DaemonEndpoints.KubeletEndpoint.Port = int32(k.logs.port)
+	}
 	if _, err := k.client.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
 		return fmt.Errorf("report node %s ready: %w", k.node, err)
 	}
@@ -221,7 +244,9 @@ func (k *Kubelet) sync(ctx context.Context, key string) error {
 	case pod.Spec.NodeName != k.node:
 		return nil
 	case pod.DeletionTimestamp != nil:
-		k.stopRunner(key, "")
+		if k.stopping(key, pod.DeletionGracePeriodSeconds) {
+			return nil // requeued once the runner has returned
+		}
 		err := k.client.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{
 			GracePeriodSeconds: new(int64),
 			Preconditions:      &metav1.Preconditions{UID: &pod.UID},
@@ -267,13 +292,50 @@ func (k *Kubelet) startRunner(ctx context.Context, key string, pod *corev1.Pod) 
 		return
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	r := &runningPod{uid: pod.UID, cancel: cancel, done: make(chan struct{})}
-	k.running[key] = r
 	p := &Pod{Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID, Spec: *pod.Spec.DeepCopy(), kubelet: k}
+	p.deletionGrace.Store(-1)
+	r := &runningPod{uid: pod.UID, pod: p, grace: p.GracePeriod(), cancel: cancel, done: make(chan struct{})}
+	k.running[key] = r
 	go func() {
 		defer close(r.done)
 		k.run(ctx, p)
 	}()
+}
+
+// stopping stops the RunFunc of key without waiting for it, as a kubelet
+// stops a deleted pod's containers while it goes on with other pods (a
+// grace period can be long), and queues key again once it has returned.
+// grace is the deletion's grace period, if it set one.
+// It reports whether the RunFunc is still running.
+func (k *Kubelet) stopping(key string, grace *int64) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	r, ok := k.running[key]
+	if !ok {
+		return false
+	}
+	if !r.stopping {
+		r.stopping = true
+		if grace != nil {
+			r.pod.deletionGrace.Store(*grace)
+			r.grace = time.Duration(*grace) * time.Second
+		}
+		r.cancel()
+		go func() {
+			select {
+			case <-r.done:
+			case <-time.After(runnerStopTimeout + r.grace):
+				k.logf("kubelet: the runner of pod %s did not return %v after its pod was deleted", key, runnerStopTimeout+r.grace)
+			}
+			k.mu.Lock()
+			if k.running[key] == r {
+				delete(k.running, key)
+			}
+			k.mu.Unlock()
+			k.queue.Add(key)
+		}()
+	}
+	return true
 }
 
 // stopRunner stops the RunFunc of key, unless keep is the UID it runs
@@ -293,8 +355,8 @@ func (k *Kubelet) stopRunner(key string, keep types.UID) {
 	r.cancel()
 	select {
 	case <-r.done:
-	case <-time.After(runnerStopTimeout):
-		k.logf("kubelet: the runner of pod %s did not return %v after its pod was deleted", key, runnerStopTimeout)
+	case <-time.After(runnerStopTimeout + r.grace):
+		k.logf("kubelet: the runner of pod %s did not return %v after it was stopped", key, runnerStopTimeout+r.grace)
 	}
 }
 
@@ -317,5 +379,8 @@ func (k *Kubelet) stop() {
 	}
 	if k.factory != nil {
 		k.factory.Shutdown() // its informers stop with the context cancelled above
+	}
+	if k.logs != nil {
+		k.logs.stop()
 	}
 }

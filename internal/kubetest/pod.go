@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,7 +22,23 @@ type Pod struct {
 	// Spec is the pod's spec when it was bound, the node name included.
 	Spec corev1.PodSpec
 
-	kubelet *Kubelet
+	kubelet       *Kubelet
+	deletionGrace atomic.Int64 // seconds; -1 until a deletion sets one
+}
+
+// GracePeriod is how long the pod's containers get between SIGTERM and
+// SIGKILL when it is stopped: the grace period of its deletion when the
+// deletion set one (kubectl delete --grace-period), else the spec's
+// terminationGracePeriodSeconds, else Kubernetes' default of 30 seconds.
+// A RunFunc reads it once its ctx has ended.
+func (p *Pod) GracePeriod() time.Duration {
+	if g := p.deletionGrace.Load(); g >= 0 {
+		return time.Duration(g) * time.Second
+	}
+	if g := p.Spec.TerminationGracePeriodSeconds; g != nil {
+		return time.Duration(*g) * time.Second
+	}
+	return 30 * time.Second
 }
 
 // ReportRunning reports the pod Running with address ip, every container

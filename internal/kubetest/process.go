@@ -38,7 +38,19 @@ func startProcess(name, path, logPath string, args ...string) (*process, error) 
 	// developer's leaks in.
 	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "LC_ALL=C", "TZ=UTC"}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	p := &process{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
+	p, err := spawn(name, cmd)
+	if err != nil {
+		return nil, err
+	}
+	p.log = logPath
+	return p, nil
+}
+
+// spawn starts cmd on a goroutine locked to its thread, which lives
+// (waiting) as long as the child: see startProcess for why. cmd's
+// SysProcAttr should ask for a parent-death signal.
+func spawn(name string, cmd *exec.Cmd) (*process, error) {
+	p := &process{name: name, cmd: cmd, done: make(chan struct{})}
 	started := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()

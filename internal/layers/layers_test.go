@@ -26,7 +26,6 @@ var layer = map[string]int{
 	"internal/migrate":    0,
 	"internal/pgtest":     1, // test support, over testreport
 	"internal/netnstest":  1, // test support: hosts in network namespaces
-	"internal/kubetest":   1, // test support: a real Kubernetes control plane, over testreport
 	"internal/router":     0,
 	"internal/runtime":    0,
 	"internal/sampleapp":  0,
@@ -51,8 +50,11 @@ var layer = map[string]int{
 	"internal/auth":   2,
 	"internal/flag":   2,
 	"internal/deploy": 2,
-	"internal/notify": 2,
-	"internal/leader": 2,
+	// Test support: a real Kubernetes control plane whose pods run in
+	// netnstest's namespaces.
+	"internal/kubetest": 2,
+	"internal/notify":   2,
+	"internal/leader":   2,
 	// What an HTTP answer says of the domain's errors, for both faces.
 	"internal/httperr": 3,
 	// Their faces: the JSON API, the web UI, the API's Go client.

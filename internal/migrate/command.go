@@ -21,6 +21,40 @@ const (
 	commandErrorLines    = 20
 )
 
+// Command is one run of a user's migration command (migrate.expand_command,
+// contract_command or compat_command).
+type Command struct {
+	Argv []string
+	// Version is the release whose tool runs; Dir is where that release
+	// is unpacked here.
+	Version, Dir string
+	// DatabaseURL is the database the command works on: production, or a
+	// shadow copy. It carries a password: never log it.
+	DatabaseURL string
+	// Label names the run in progress lines and errors, such as
+	// "expand_command" or "expand_command on the shadow".
+	Label string
+}
+
+// CommandRunner runs users' migration commands elsewhere than in
+// bascule's own process: the kubernetes runtime driver runs each as a Job
+// of the release's image, where the tool is. RunCommand sends the
+// command's output lines to progress, prefixed with c.Label, returns a
+// short note on where it ran for the deployment record ("" for none), and
+// an error carrying the last output lines when the command fails. The
+// command is stopped if ctx ends.
+type CommandRunner interface {
+	RunCommand(ctx context.Context, c Command, progress func(string)) (string, error)
+}
+
+// run runs c through Options.Commands, or here from the release directory.
+func (m *Migrator) run(ctx context.Context, c Command, progress func(string)) (string, error) {
+	if m.opts.Commands != nil {
+		return m.opts.Commands.RunCommand(ctx, c, progress)
+	}
+	return "", runCommand(ctx, c.Argv, c.Dir, c.DatabaseURL, c.Label, progress)
+}
+
 // runCommand runs a user's migration command (migrate.expand_command or
 // contract_command) from the release directory dir with DATABASE_URL set
 // to url: production, or a shadow database when rehearsing. Its output

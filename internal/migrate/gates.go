@@ -209,7 +209,7 @@ func (m *Migrator) compatGate(ctx context.Context, sh *Shadow, live Release, pro
 	cctx, cancel := context.WithTimeout(ctx, m.compatTimeout())
 	defer cancel()
 	label := "compat_command of " + live.Version
-	err := runCommand(cctx, m.opts.CompatCommand, live.Dir, sh.URL, label, progress)
+	_, err := m.run(cctx, Command{Argv: m.opts.CompatCommand, Version: live.Version, Dir: live.Dir, DatabaseURL: sh.URL, Label: label}, progress)
 	if err != nil && cctx.Err() != nil && ctx.Err() == nil {
 		err = fmt.Errorf("%s %q did not finish within %s", label, strings.Join(m.opts.CompatCommand, " "), m.compatTimeout())
 	}
@@ -231,7 +231,7 @@ func (m *Migrator) compatTimeout() time.Duration {
 func (m *Migrator) rehearse(ctx context.Context, sdb *sql.DB, sh *Shadow, st *step, progress func(string)) error {
 	if cmd := m.command(st.phase); len(cmd) > 0 {
 		label := string(st.phase) + "_command on the shadow"
-		if err := runCommand(ctx, cmd, st.dir, sh.URL, label, progress); err != nil {
+		if _, err := m.run(ctx, Command{Argv: cmd, Version: st.version, Dir: st.dir, DatabaseURL: sh.URL, Label: label}, progress); err != nil {
 			return fmt.Errorf("shadow: %w (production is untouched)", err)
 		}
 		return nil

@@ -46,7 +46,11 @@ type Options struct {
 	// CompatTimeout bounds it; default 5m.
 	CompatCommand []string
 	CompatTimeout time.Duration
-	Logger        *slog.Logger // nil: discard
+	// Commands runs the three commands above; nil runs them here, from
+	// the release's directory. With releases that are container images
+	// the tool is in the image: the kubernetes driver runs it as a Job.
+	Commands CommandRunner
+	Logger   *slog.Logger // nil: discard
 }
 
 // Migrator runs a release's migrations for the deploy pipeline (it is a
@@ -228,10 +232,15 @@ func (m *Migrator) locked(ctx context.Context, progress func(string), fn func(db
 func (m *Migrator) apply(ctx context.Context, db *sql.DB, phase Phase, version, dir string, files []*File, progress func(string)) (string, error) {
 	if cmd := m.command(phase); len(cmd) > 0 {
 		label := string(phase) + "_command"
-		if err := runCommand(ctx, cmd, dir, m.opts.URL, label, progress); err != nil {
+		note, err := m.run(ctx, Command{Argv: cmd, Version: version, Dir: dir, DatabaseURL: m.opts.URL, Label: label}, progress)
+		if err != nil {
 			return "", err
 		}
-		return label + " " + strings.Join(cmd, " ") + " ran", nil
+		msg := label + " " + strings.Join(cmd, " ") + " ran"
+		if note != "" {
+			msg += " " + note // where: "as Kubernetes Job …"
+		}
+		return msg, nil
 	}
 	done, err := m.runner.applyLocked(ctx, db, files, version, progress)
 	if err != nil {

@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/bascule/bascule/internal/config"
+	"github.com/bascule/bascule/internal/migrate"
 	"github.com/bascule/bascule/internal/runtime/kubernetes"
+	"github.com/bascule/bascule/internal/store"
 )
 
 // kubeSyncTimeout bounds the first listing of the namespace at start.
@@ -41,4 +43,37 @@ func newKubeDriver(ctx context.Context, cfg config.Config, live func() string, l
 		log.Info("adopted running color", "color", inst.Color, "version", inst.Version, "addrs", d.Addrs(inst.Color))
 	}
 	return d, nil
+}
+
+// jobCommands runs the users' migration commands (migrate.expand_command,
+// contract_command, compat_command) as Kubernetes Jobs of the release's
+// image, where the tool is: an image release's directory holds only its
+// migration files.
+type jobCommands struct {
+	driver   *kubernetes.Driver
+	releases interface {
+		Release(ctx context.Context, version string) (store.Release, error)
+	}
+}
+
+var _ migrate.CommandRunner = jobCommands{}
+
+// RunCommand runs c as a Job of c.Version's image, with DATABASE_URL in
+// a Secret of the Job's own.
+func (j jobCommands) RunCommand(ctx context.Context, c migrate.Command, progress func(string)) (string, error) {
+	rel, err := j.releases.Release(ctx, c.Version)
+	if err != nil {
+		return "", fmt.Errorf("%s: read release %s: %w", c.Label, c.Version, err)
+	}
+	return j.driver.RunJob(ctx, kubernetes.Job{Purpose: "migrate", Release: c.Version, Image: rel.Image, Command: c.Argv,
+		SecretEnv: map[string]string{"DATABASE_URL": c.DatabaseURL}, Label: c.Label}, progress)
+}
+
+// migrationCommands is where the users' migration commands run: as Jobs
+// with the kubernetes driver, else (nil) in bascule's process.
+func migrationCommands(d driver, releases store.Store) migrate.CommandRunner {
+	if kd, ok := d.(*kubernetes.Driver); ok {
+		return jobCommands{driver: kd, releases: releases}
+	}
+	return nil
 }

@@ -17,8 +17,9 @@ var (
 )
 
 // newMigrator builds the migrations of the app's database (database: and
-// migrate: in bascule.yaml), nil when the app has no database.
-func newMigrator(cfg config.Config, log *slog.Logger) *migrate.Migrator {
+// migrate: in bascule.yaml), nil when the app has no database. commands
+// runs the users' migration commands; nil runs them here.
+func newMigrator(cfg config.Config, commands migrate.CommandRunner, log *slog.Logger) *migrate.Migrator {
 	var d migrate.Dialect
 	switch cfg.Database.Driver {
 	case config.DriverPostgres:
@@ -31,7 +32,7 @@ func newMigrator(cfg config.Config, log *slog.Logger) *migrate.Migrator {
 	return migrate.New(migrate.Options{Dialect: d, URL: cfg.Database.URL, ShadowURL: cfg.Migrate.ShadowURL,
 		LockTimeout: cfg.Migrate.LockTimeout, StatementTimeout: cfg.Migrate.StatementTimeout, ExpandCommand: cfg.Migrate.ExpandCommand,
 		ContractCommand: cfg.Migrate.ContractCommand, CompatCommand: cfg.Migrate.CompatCommand, CompatTimeout: cfg.Migrate.CompatTimeout,
-		Logger: log.With("component", "migrate")})
+		Commands: commands, Logger: log.With("component", "migrate")})
 }
 
 // deployMigrations and apiMigrations hand m to the pipeline and the API

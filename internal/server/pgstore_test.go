@@ -8,13 +8,23 @@ import (
 	"time"
 
 	"github.com/bascule/bascule/internal/config"
+	"github.com/bascule/bascule/internal/kubetest"
+	"github.com/bascule/bascule/internal/netnstest"
 	"github.com/bascule/bascule/internal/pgtest"
 	"github.com/bascule/bascule/internal/store"
 )
 
 var pg pgtest.Shared
 
-func TestMain(m *testing.M) { os.Exit(pg.Run(m)) }
+func TestMain(m *testing.M) {
+	if os.Getenv(kubeAppEnv) == "1" {
+		os.Exit(runKubeApp(os.Args[2:]))
+	}
+	code := pg.Run(m)
+	kubetest.ReportSkips()
+	netnstest.Report()
+	os.Exit(code)
+}
 
 // TestPostgresStore: with store.driver postgres, two bascule instances share
 // one store: what one deploys, the other sees, and the second cannot start

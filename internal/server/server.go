@@ -168,7 +168,7 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 		return err
 	}
 	arts := s.newArtifacts()
-	mig := newMigrator(cfg, s.log)
+	mig := newMigrator(cfg, migrationCommands(s.driver, s.store), s.log)
 	if s.fleet, err = s.openFleet(ctx); err != nil {
 		return err
 	}

@@ -131,6 +131,9 @@ func podState(p *corev1.Pod) string {
 		case c.State.Terminated != nil:
 			fmt.Fprintf(&b, ", %s terminated: %s (exit %d)", c.Name, c.State.Terminated.Reason, c.State.Terminated.ExitCode)
 		}
+		if last := c.LastTerminationState.Terminated; last != nil {
+			fmt.Fprintf(&b, ", last exit: %s (exit %d)", last.Reason, last.ExitCode)
+		}
 		if c.RestartCount > 0 {
 			fmt.Fprintf(&b, ", %d restarts", c.RestartCount)
 		}

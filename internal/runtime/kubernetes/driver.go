@@ -5,7 +5,9 @@
 // driver creates and updates the two objects, waits for the Deployment to
 // report its rollout done, and reports the color's addresses from the
 // EndpointSlices. It follows the cluster through informers (watches), never
-// by polling, and needs rights in its own namespace only.
+// by polling, and needs rights in its own namespace only. RunJob runs a
+// release's image to completion as a Job: the user's migration tool, which
+// is in the image.
 package kubernetes
 
 import (

@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/bascule/bascule/internal/kubetest"
+	"github.com/bascule/bascule/internal/netnstest"
 	"github.com/bascule/bascule/internal/runtime"
 )
 
@@ -32,7 +33,14 @@ import (
 
 var kube kubetest.Shared
 
-func TestMain(m *testing.M) { os.Exit(kube.Run(m)) }
+func TestMain(m *testing.M) {
+	if os.Getenv(appEnv) == "1" {
+		os.Exit(runApp(os.Args[2:]))
+	}
+	code := kube.Run(m)
+	netnstest.Report()
+	os.Exit(code)
+}
 
 const testImage = "registry.example.com/shop@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
@@ -46,6 +54,12 @@ type env struct {
 
 func newEnv(t *testing.T, run kubetest.RunFunc) env {
 	t.Helper()
+	return newEnvWith(t, kubetest.KubeletOptions{Run: run})
+}
+
+// newEnvWith is newEnv with a kubelet stand-in configured by kopts.
+func newEnvWith(t *testing.T, kopts kubetest.KubeletOptions) env {
+	t.Helper()
 	c := kube.Cluster(t)
 	client := c.Client(t)
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kd-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))}}
@@ -53,7 +67,8 @@ func newEnv(t *testing.T, run kubetest.RunFunc) env {
 	if _, err := client.CoreV1().Namespaces().Create(t.Context(), ns, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create namespace: %v", err)
 	}
-	c.StartKubelet(t, kubetest.KubeletOptions{Namespace: ns.Name, Run: run})
+	kopts.Namespace = ns.Name
+	c.StartKubelet(t, kopts)
 	applyRBAC(t, client, ns.Name)
 	// The driver acts as bascule's service account: every test shows that
 	// the manifest's namespace-scoped Role is enough.
