@@ -47,6 +47,7 @@ var layer = map[string]int{
 	"internal/store/sqlite":       1,
 	"internal/store/storetest":    1,
 	"internal/fleet":              1, // routers switching as one: the hub (control plane) and the agent (router)
+	"internal/endpoints":          1, // a router's references to Kubernetes Services, expanded from EndpointSlices
 	// The domain: who may act, flags, deployments, notifications.
 	"internal/auth":   2,
 	"internal/flag":   2,
