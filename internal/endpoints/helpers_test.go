@@ -272,5 +272,3 @@ func serveRouter(t *testing.T, r *router.Router) string {
 	})
 	return "http://" + ln.Addr().String()
 }
-
-
