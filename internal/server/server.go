@@ -69,6 +69,7 @@ type Server struct {
 
 	stopMeter           context.CancelFunc // ends the guard meter's readings
 	stopChecks          func()             // ends the router's active health checks and waits
+	stopResolver        func()             // ends the router's watch of EndpointSlices (kubernetes driver)
 	routerSrv           *router.Server
 	controlSrv          *http.Server
 	routerLn, controlLn net.Listener
@@ -128,9 +129,17 @@ func Open(ctx context.Context, opts Options) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
+	resolver, err := newResolver(cfg, s.log.With("component", "endpoints"))
+	if err != nil {
+		return nil, err
+	}
+	var res router.Resolver
+	if resolver != nil {
+		res = resolver
+	}
 	m := newMetrics()
 	s.startMeter(m)
-	s.router = router.New(router.Options{Logger: s.log.With("component", "router"),
+	s.router = router.New(router.Options{Logger: s.log.With("component", "router"), Resolver: res,
 		PreviewHosts: hostsOnly(cfg.Preview.Hosts), PreviewHeader: cfg.Preview.Header,
 		PreviewCookie: cfg.Preview.Cookie, PreviewToken: s.PreviewToken, Observe: m.observe,
 		StripCookies: []string{auth.CookieName},
@@ -139,6 +148,7 @@ func Open(ctx context.Context, opts Options) (_ *Server, err error) {
 		Bucket:          feature.Bucket,
 		CohortKeyCookie: cfg.Progressive.StickyCookie, CohortKeyHeader: cfg.Progressive.StickyHeader})
 	s.router.Install(table)
+	s.stopResolver = followResolver(resolver, s.router)
 	s.startInstanceChecks()
 	m.watchQueues(s.router)
 	if s.routerLn, err = net.Listen("tcp", cfg.Listen); err != nil {
@@ -278,6 +288,9 @@ func (s *Server) shutdown(ctx context.Context) {
 	}
 	if s.stopChecks != nil {
 		s.stopChecks()
+	}
+	if s.stopResolver != nil {
+		s.stopResolver()
 	}
 	if s.driver != nil {
 		if s.opts.StopAppsOnClose {
