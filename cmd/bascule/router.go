@@ -31,7 +31,7 @@ type routerFlags struct {
 	verbose                   bool
 	// In a Kubernetes cluster: follow the EndpointSlices of namespace to
 	// expand the table's references (ADR 0017).
-	kubernetes           bool
+	kubernetes            bool
 	kubeconfig, namespace string
 }
 
