@@ -20,11 +20,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/restmapper"
-	"sigs.k8s.io/yaml"
 
 	manifests "github.com/bascule/bascule/deploy/kubernetes"
 	"github.com/bascule/bascule/internal/config"
@@ -105,7 +105,11 @@ func TestManifestsApplyWithServerSideDryRun(t *testing.T) {
 	docs := load(t)
 	for _, d := range docs {
 		var u unstructured.Unstructured
-		if err := yaml.Unmarshal(d.raw, &u.Object); err != nil {
+		js, err := yaml.ToJSON(d.raw)
+		if err != nil {
+			t.Fatalf("%s: %v", d, err)
+		}
+		if err := u.UnmarshalJSON(js); err != nil {
 			t.Fatalf("%s: %v", d, err)
 		}
 		gvk := u.GroupVersionKind()
