@@ -50,10 +50,24 @@ func ParseRef(s string) (Ref, error) {
 	}
 	ns, svcPort, ok1 := strings.Cut(rest, "/")
 	svc, port, ok2 := strings.Cut(svcPort, ":")
-	if !ok1 || !ok2 || ns == "" || svc == "" || port == "" || strings.ContainsAny(svc+port, "/:,") {
-		return Ref{}, fmt.Errorf("parse reference %q: want %sNAMESPACE/SERVICE:PORT", s, refScheme)
+	if !ok1 || !ok2 || !kubeName(ns) || !kubeName(svc) || !kubeName(port) {
+		return Ref{}, fmt.Errorf("parse reference %q: want %sNAMESPACE/SERVICE:PORT (lower-case letters, digits, '-' and '.')", s, refScheme)
 	}
 	return Ref{Namespace: ns, Service: svc, Port: port}, nil
+}
+
+// kubeName reports whether s is made only of what Kubernetes allows in
+// the names of namespaces, Services and ports.
+func kubeName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // Resolver expands references into the addresses ("ip:port") of their

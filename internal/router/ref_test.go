@@ -264,7 +264,7 @@ func TestParseRef(t *testing.T) {
 	if ref.String() != "k8s:shop/shop-blue:http" {
 		t.Errorf("String() = %q", ref.String())
 	}
-	for _, bad := range []string{"", "10.0.0.1:80", "k8s:", "k8s:shop", "k8s:shop/svc", "k8s:/svc:80", "k8s:shop/:80", "k8s:shop/svc:", "k8s:shop/a/b:80", "k8s:shop/svc:80:81"} {
+	for _, bad := range []string{"", "10.0.0.1:80", "k8s:", "k8s:shop", "k8s:shop/svc", "k8s:/svc:80", "k8s:shop/:80", "k8s:shop/svc:", "k8s:shop/a/b:80", "k8s:shop/svc:80:81", "k8s:a,b/svc:http", "k8s:shop/svc:h p", "k8s:Shop/svc:http"} {
 		if _, err := ParseRef(bad); err == nil {
 			t.Errorf("ParseRef(%q) = nil error, want one", bad)
 		}
