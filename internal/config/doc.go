@@ -82,6 +82,10 @@
 //	               client rather than the instance that forwarded.
 //	               Default http(s)://control; required when control listens
 //	               on every address (0.0.0.0, [::]).
+//	control_advertise_url_env
+//	               the environment variable holding it instead, for
+//	               instances that share one file (in Kubernetes:
+//	               "http://$(POD_IP):8081" in the pod's env).
 //	control_lease_ttl
 //	               with store.driver postgres, how long the leader's lease
 //	               lasts without renewal; it is renewed every third of it.

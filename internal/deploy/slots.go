@@ -162,10 +162,29 @@ func (s *Service) ensureRunning(ctx context.Context, color router.Color) (string
 	return upstream(inst), nil
 }
 
-// upstream is the router's upstream for what runs in a slot: its address,
-// or its instances' addresses joined (router.JoinAddrs).
+// upstream is the router's upstream for what runs in a slot: the
+// reference the driver publishes for it (kubernetes: the color's Service,
+// which the routers expand from its EndpointSlices), else its address, or
+// its instances' addresses joined (router.JoinAddrs).
 func upstream(inst runtime.Instance) string {
+	if inst.Upstream != "" {
+		return inst.Upstream
+	}
 	return router.JoinAddrs(inst.Addresses())
+}
+
+// probeAddrs returns the addresses to health-check for a color whose
+// table upstream is up: up's own, or, for a reference, the ready instances
+// the driver reports (it watches what the routers watch).
+func (s *Service) probeAddrs(color router.Color, up string) []string {
+	if !router.IsRef(up) {
+		return router.SplitAddrs(up)
+	}
+	inst, ok := s.opts.Driver.Instance(string(color))
+	if !ok {
+		return nil
+	}
+	return inst.Addresses()
 }
 
 func (s *Service) probeTimeout() time.Duration {

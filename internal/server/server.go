@@ -72,6 +72,7 @@ type Server struct {
 	stopSharing         func()             // ends the copy of local artifacts to the shared store and waits
 	stopMeter           context.CancelFunc // ends the guard meter's readings
 	stopChecks          func()             // ends the router's active health checks and waits
+	stopResolver        func()             // ends the router's watch of EndpointSlices (kubernetes driver)
 	routerSrv           *router.Server
 	controlSrv          *http.Server
 	routerLn, controlLn net.Listener
@@ -131,9 +132,17 @@ func Open(ctx context.Context, opts Options) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
+	resolver, err := newResolver(cfg, s.log.With("component", "endpoints"))
+	if err != nil {
+		return nil, err
+	}
+	var res router.Resolver
+	if resolver != nil {
+		res = resolver
+	}
 	m := newMetrics()
 	s.startMeter(m)
-	s.router = router.New(router.Options{Logger: s.log.With("component", "router"),
+	s.router = router.New(router.Options{Logger: s.log.With("component", "router"), Resolver: res,
 		PreviewHosts: hostsOnly(cfg.Preview.Hosts), PreviewHeader: cfg.Preview.Header,
 		PreviewCookie: cfg.Preview.Cookie, PreviewToken: s.PreviewToken, Observe: m.observe,
 		StripCookies: []string{auth.CookieName},
@@ -142,6 +151,7 @@ func Open(ctx context.Context, opts Options) (_ *Server, err error) {
 		Bucket:          feature.Bucket,
 		CohortKeyCookie: cfg.Progressive.StickyCookie, CohortKeyHeader: cfg.Progressive.StickyHeader})
 	s.router.Install(table)
+	s.stopResolver = followResolver(resolver, s.router)
 	s.startInstanceChecks()
 	m.watchQueues(s.router)
 	if s.routerLn, err = net.Listen("tcp", cfg.Listen); err != nil {
@@ -282,6 +292,9 @@ func (s *Server) shutdown(ctx context.Context) {
 	}
 	if s.stopChecks != nil {
 		s.stopChecks()
+	}
+	if s.stopResolver != nil {
+		s.stopResolver()
 	}
 	if s.driver != nil {
 		if s.opts.StopAppsOnClose {
