@@ -66,6 +66,7 @@ type Store interface {
 	store.Releases
 	store.Deployments
 	store.Slots
+	store.RoutingTables
 	store.Audit
 }
 

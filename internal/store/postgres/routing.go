@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/bascule/bascule/internal/store"
 	"github.com/jackc/pgx/v5"
@@ -26,29 +25,30 @@ func (db *DB) PutRoutingTable(ctx context.Context, t store.RoutingTable) (store.
 	var out store.RoutingTable
 	var body string
 	err := db.write(ctx, func(q querier) error {
-		return q.QueryRow(ctx, `INSERT INTO routing_table AS r (id, generation, body, updated_at)
-			VALUES (true, GREATEST($1::bigint, 1), $2, $3)
-			ON CONFLICT (id) DO UPDATE SET generation = GREATEST(excluded.generation, r.generation + 1),
+		return q.QueryRow(ctx, `INSERT INTO routing_table AS r (app, generation, body, updated_at)
+			VALUES ($1, GREATEST($2::bigint, 1), $3, $4)
+			ON CONFLICT (app) DO UPDATE SET generation = GREATEST(excluded.generation, r.generation + 1),
 				body = excluded.body, updated_at = excluded.updated_at
-			RETURNING generation, body, updated_at`, t.Generation, string(t.Table), t.UpdatedAt).Scan(&out.Generation, &body, &out.UpdatedAt)
+			RETURNING generation, body, updated_at`, t.App, t.Generation, string(t.Table), t.UpdatedAt).Scan(&out.Generation, &body, &out.UpdatedAt)
 	})
 	if err != nil {
-		return out, fmt.Errorf("put routing table: %w", adaptError(err))
+		return out, fmt.Errorf("put routing table of %s: %w", t.App, adaptError(err))
 	}
+	out.App = t.App
 	out.Table = []byte(body)
 	return out, nil
 }
 
 // RoutingTable returns the fleet's table, or store.ErrNotFound.
-func (db *DB) RoutingTable(ctx context.Context) (store.RoutingTable, error) {
-	var out store.RoutingTable
+func (db *DB) RoutingTable(ctx context.Context, app string) (store.RoutingTable, error) {
+	out := store.RoutingTable{App: app}
 	var body string
-	err := db.pool.QueryRow(ctx, `SELECT generation, body, updated_at FROM routing_table`).Scan(&out.Generation, &body, &out.UpdatedAt)
+	err := db.pool.QueryRow(ctx, `SELECT generation, body, updated_at FROM routing_table WHERE app = $1`, app).Scan(&out.Generation, &body, &out.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return out, fmt.Errorf("read routing table: %w", store.ErrNotFound)
+		return out, fmt.Errorf("read routing table of %s: %w", app, store.ErrNotFound)
 	}
 	if err != nil {
-		return out, fmt.Errorf("read routing table: %w", err)
+		return out, fmt.Errorf("read routing table of %s: %w", app, err)
 	}
 	out.Table = []byte(body)
 	return out, nil
@@ -56,8 +56,8 @@ func (db *DB) RoutingTable(ctx context.Context) (store.RoutingTable, error) {
 
 // WatchRoutingTable LISTENs on a connection of its own (not one of the
 // pool's, which it would hold for good), calls ready once listening, and
-// changed at each notification, until ctx ends or the connection breaks.
-func (db *DB) WatchRoutingTable(ctx context.Context, ready func(), changed func(generation int64)) error {
+// changed with the app at each notification, until ctx ends or the connection breaks.
+func (db *DB) WatchRoutingTable(ctx context.Context, ready func(), changed func(app string)) error {
 	conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return fmt.Errorf("watch routing table: connect: %w", err)
@@ -77,10 +77,6 @@ func (db *DB) WatchRoutingTable(ctx context.Context, ready func(), changed func(
 			}
 			return fmt.Errorf("watch routing table: %w", err)
 		}
-		gen, err := strconv.ParseInt(n.Payload, 10, 64)
-		if err != nil {
-			return fmt.Errorf("watch routing table: notification %q: %w", n.Payload, err)
-		}
-		changed(gen)
+		changed(n.Payload)
 	}
 }

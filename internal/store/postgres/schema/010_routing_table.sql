@@ -1,9 +1,9 @@
--- The fleet's routing table (docs/adr/0015): one row, written by the
+-- The fleet's routing table (docs/adr/0015): one row per app, written by the
 -- leader of the control plane with its fencing token checked in the same
 -- transaction, read by every instance. The generation never goes down: a
 -- write takes the greater of the one it asks for and the stored one + 1.
 CREATE TABLE routing_table (
-	id         boolean PRIMARY KEY DEFAULT true CHECK (id),
+	app        text PRIMARY KEY,
 	generation bigint NOT NULL CHECK (generation > 0),
 	body       text NOT NULL,
 	updated_at timestamptz NOT NULL
@@ -13,7 +13,7 @@ CREATE TABLE routing_table (
 -- installs the new table without waiting for its next poll.
 CREATE FUNCTION notify_routing_table() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-	PERFORM pg_notify('bascule_routing_table', NEW.generation::text);
+	PERFORM pg_notify('bascule_routing_table', NEW.app);
 	RETURN NULL;
 END $$;
 CREATE TRIGGER notify_routing_table AFTER INSERT OR UPDATE ON routing_table
