@@ -82,6 +82,12 @@ func startControlPlane(t *testing.T, blue, green *app, interval time.Duration) *
 		t.Fatal(err)
 	}
 	t.Cleanup(hub.Close)
+	return &controlPlane{hub: hub, local: local, url: serveHub(t, hub)}
+}
+
+// serveHub serves hub's two endpoints over real HTTP and returns the URL.
+func serveHub(t *testing.T, hub *Hub) string {
+	t.Helper()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+StreamPath, func(w http.ResponseWriter, r *http.Request) { hub.Stream(r.Context(), w) })
 	mux.HandleFunc("POST "+HeartbeatPath, func(w http.ResponseWriter, r *http.Request) {
@@ -98,7 +104,7 @@ func startControlPlane(t *testing.T, blue, green *app, interval time.Duration) *
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &controlPlane{hub: hub, local: local, url: srv.URL}
+	return srv.URL
 }
 
 // remote is one router as `bascule router` runs it: its own router,
