@@ -34,11 +34,11 @@ type HubOptions struct {
 	// Report sends the local router's heartbeats; nil: to this hub. An
 	// instance that does not lead sends them to the leader's hub instead,
 	// which waits for them at each switch.
-	Report   func(context.Context, Heartbeat) error
-	Interval time.Duration // the routers' heartbeat interval; zero: DefaultInterval
-	DrainTimeout       time.Duration // how long a switch waits for acknowledgements; zero: 30s
-	Logger             *slog.Logger  // nil: discard
-	Now                func() time.Time
+	Report       func(context.Context, Heartbeat) error
+	Interval     time.Duration // the routers' heartbeat interval; zero: DefaultInterval
+	DrainTimeout time.Duration // how long a switch waits for acknowledgements; zero: 30s
+	Logger       *slog.Logger  // nil: discard
+	Now          func() time.Time
 }
 
 // Hub is the control plane's side of the protocol. It holds the table the
