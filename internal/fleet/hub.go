@@ -31,10 +31,12 @@ type HubOptions struct {
 	// PollInterval is how often Follow reads the stored table when the
 	// store does not push changes, or its push broke; zero: 2s.
 	PollInterval time.Duration
-	// Report sends the local router's heartbeats; nil: to this hub. An
-	// instance that does not lead sends them to the leader's hub instead,
-	// which waits for them at each switch.
-	Report       func(context.Context, Heartbeat) error
+	// Upstream, when set, says where the local router's heartbeats go at
+	// the moment: a function that sends one to the hub of the instance
+	// that leads, or nil when this hub is the one to tell (this instance
+	// leads, or none does). An instance that follows sends them to the
+	// leader, which waits for them at each switch as for any router's.
+	Upstream     func(context.Context) func(context.Context, Heartbeat) error
 	Interval     time.Duration // the routers' heartbeat interval; zero: DefaultInterval
 	DrainTimeout time.Duration // how long a switch waits for acknowledgements; zero: 30s
 	Logger       *slog.Logger  // nil: discard
@@ -115,16 +117,12 @@ func NewHub(ctx context.Context, opts HubOptions) (*Hub, error) {
 	h.table.Generation = gen
 	h.local = NewAgent(AgentOptions{ID: opts.LocalID, Host: opts.LocalHost, Listen: opts.LocalListen,
 		Router: opts.Local, Logger: h.log.With("router", opts.LocalID)})
-	report := opts.Report
-	if report == nil {
-		report = h.Heartbeat
-	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	h.stop = cancel
 	h.wg.Add(2)
 	go func() {
 		defer h.wg.Done()
-		h.local.Report(rctx, opts.Interval, report)
+		h.local.Report(rctx, opts.Interval, h.reportLocal)
 	}()
 	go func() {
 		defer h.wg.Done()
@@ -220,6 +218,16 @@ func (h *Hub) publishAt(next router.Table, gen int64) (int64, map[string]bool) {
 	}
 	live[h.opts.LocalID] = true
 	return next.Generation, live
+}
+
+// reportLocal sends the local router's heartbeat where Upstream says.
+func (h *Hub) reportLocal(ctx context.Context, hb Heartbeat) error {
+	if h.opts.Upstream != nil {
+		if send := h.opts.Upstream(ctx); send != nil {
+			return send(ctx, hb)
+		}
+	}
+	return h.Heartbeat(ctx, hb)
 }
 
 // liveLocked returns the routers heard from within StaleAfter intervals.

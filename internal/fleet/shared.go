@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/bascule/bascule/internal/router"
@@ -114,4 +115,12 @@ func (h *Hub) refresh(ctx context.Context) {
 	}
 	h.publishAt(t, t.Generation)
 	h.log.Info("following the fleet's routing table", "generation", t.Generation, "live", t.Live)
+}
+
+// PostHeartbeat sends hb to the control plane at url with token (an API
+// token with the router role), as a Follower does: how an instance that
+// does not lead acknowledges, for its own router, to the one that does.
+func PostHeartbeat(ctx context.Context, client *http.Client, url, token string, hb Heartbeat) error {
+	f := &Follower{URL: url, Token: token, Client: client}
+	return f.heartbeat(ctx, hb)
 }
