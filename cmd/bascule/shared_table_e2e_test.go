@@ -66,6 +66,20 @@ func TestSharedRoutingTableAcrossControlPlanes(t *testing.T) {
 	if d := a.deploy("v2"); d.State != store.StateReady {
 		t.Fatalf("deploy v2 = %s (%s)", d.State, d.Error)
 	}
+	apps := map[string]*timedApp{"v1": blue, "v2": green}
+
+	// The follower's own router alone beside the leader's: it installs
+	// each switch from the store, and the call waits for its
+	// acknowledgement, sent to the leader.
+	waitFor(t, 20*time.Second, "both embedded routers in step, seen from the leader", func() bool {
+		_, ok := inStep(a.cl, 2)
+		return ok
+	})
+	l := startFleetLoad(t, 300, []string{b.listen})
+	time.Sleep(300 * time.Millisecond) // steady load first; nothing to await
+	switchCycles(t, a, l, []string{b.listen}, apps, 2, "follower's router")
+	l.end()
+
 	_, token, err := a.cl.CreateToken(context.Background(), "edge", store.RoleRouter, "")
 	if err != nil {
 		t.Fatal(err)
@@ -80,9 +94,8 @@ func TestSharedRoutingTableAcrossControlPlanes(t *testing.T) {
 	t.Logf("in step at generation %d: %d routers", f.Generation, len(f.Routers))
 
 	addrs := []string{r1.listen, b.listen, a.listen}
-	l := startFleetLoad(t, 300, addrs)
+	l = startFleetLoad(t, 300, addrs)
 	time.Sleep(500 * time.Millisecond) // steady load first; nothing to await
-	apps := map[string]*timedApp{"v1": blue, "v2": green}
 	calls, _ := switchCycles(t, a, l, addrs, apps, 5, "shared table test")
 	l.end()
 	t.Logf("switch calls through the leader, every router acknowledged: %s", summary(calls))

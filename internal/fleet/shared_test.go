@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -192,5 +193,55 @@ func TestAgentRefusesAnOlderTable(t *testing.T) {
 	}
 	if got := r.Table(); got.Live != router.Blue || got.Generation != 6 {
 		t.Errorf("router serves %s gen %d, want blue gen 6", got.Live, got.Generation)
+	}
+}
+
+// TestSwitchWaitsForTheFollowersRouter: the router inside an instance
+// that does not lead acknowledges to the leader's hub (Upstream), so a
+// switch returns only once it serves the new table, however late the
+// instance reads it from the store (here: a slow poll, no notification).
+func TestSwitchWaitsForTheFollowersRouter(t *testing.T) {
+	blue, green := startApp(t, router.Blue), startApp(t, router.Green)
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "bascule.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	leader, _ := startInstanceHub(t, st, "a", colors(blue, green), 0, false)
+	url := serveHub(t, leader)
+	toLeader := func(context.Context) func(context.Context, Heartbeat) error {
+		return func(ctx context.Context, hb Heartbeat) error { return PostHeartbeat(ctx, http.DefaultClient, url, "t", hb) }
+	}
+	r := router.New(router.Options{})
+	r.Install(colors(blue, green))
+	follower, err := NewHub(context.Background(), HubOptions{Local: r, LocalID: "b", LocalHost: "cp-b", Store: st,
+		Tables: st, App: "shop", PollInterval: 400 * time.Millisecond, Upstream: toLeader,
+		Interval: 100 * time.Millisecond, DrainTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(follower.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); follower.Follow(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	for _, to := range []router.Color{router.Green, router.Blue, router.Green} {
+		gen := leader.Table().Generation
+		waitFor(t, 5*time.Second, "the follower's router to acknowledge the current table to the leader", func() bool {
+			return (&controlPlane{hub: leader}).confirmedBy("b", gen)
+		})
+		cur := leader.Table()
+		storeAndInstall(t, leader, st, to)
+		dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := leader.DrainRequests(dctx, cur.Upstreams[cur.Live])
+		dcancel()
+		if err != nil {
+			t.Fatalf("switch to %s = %v, want complete", to, err)
+		}
+		if got := r.Table(); got.Live != to || got.Generation != leader.Table().Generation {
+			t.Fatalf("when the switch to %s returned, the follower's router served %s gen %d, want %s gen %d",
+				to, got.Live, got.Generation, to, leader.Table().Generation)
+		}
 	}
 }
