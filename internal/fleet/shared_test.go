@@ -210,7 +210,9 @@ func TestSwitchWaitsForTheFollowersRouter(t *testing.T) {
 	leader, _ := startInstanceHub(t, st, "a", colors(blue, green), 0, false)
 	url := serveHub(t, leader)
 	toLeader := func(context.Context) func(context.Context, Heartbeat) error {
-		return func(ctx context.Context, hb Heartbeat) error { return PostHeartbeat(ctx, http.DefaultClient, url, "t", hb) }
+		return func(ctx context.Context, hb Heartbeat) error {
+			return PostHeartbeat(ctx, http.DefaultClient, url, "t", hb)
+		}
 	}
 	r := router.New(router.Options{})
 	r.Install(colors(blue, green))
