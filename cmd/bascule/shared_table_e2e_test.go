@@ -120,6 +120,11 @@ func TestSharedRoutingTableAcrossControlPlanes(t *testing.T) {
 		return ok && after.Generation > before.Generation
 	})
 	t.Logf("b leads at generation %d (a's last: %d)", after.Generation, before.Generation)
+	// While nobody led, r1's heartbeats to b went on to the leader that
+	// was: b forwards them (router role and all) rather than keeping them.
+	if log := b.stderr.String(); !strings.Contains(log, `msg="forward to the leader"`) || !strings.Contains(log, "path=/api/v1/routers/heartbeat") {
+		t.Errorf("b's log shows no heartbeat of r1 forwarded to the leader:\n%s", log)
+	}
 	for _, addr := range []string{r1.listen, b.listen} {
 		if rel, _ := get(t, http.DefaultClient, "http://"+addr+"/"); rel != "v2" {
 			t.Errorf("router %s answers from %s under the new leader, want v2: the fleet's table", addr, rel)

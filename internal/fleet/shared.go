@@ -83,9 +83,16 @@ func (h *Hub) watch(ctx context.Context, w store.RoutingWatcher, retry time.Dura
 		default:
 		}
 	}
+	failing := false
+	ready := func() {
+		if failing {
+			h.log.Info("routing table changes pushed by the store again")
+			failing = false
+		}
+		poke() // read once listening: a write committed before it is not told
+	}
 	for ctx.Err() == nil {
-		// Read once listening: a write committed before it is not told.
-		err := w.WatchRoutingTable(ctx, poke, func(app string) {
+		err := w.WatchRoutingTable(ctx, ready, func(app string) {
 			if app == h.opts.App {
 				poke()
 			}
@@ -93,7 +100,10 @@ func (h *Hub) watch(ctx context.Context, w store.RoutingWatcher, retry time.Dura
 		if ctx.Err() != nil {
 			return
 		}
-		h.log.Warn("routing table changes not pushed by the store; reading it every poll interval meanwhile", "err", err)
+		if !failing {
+			h.log.Warn("routing table changes not pushed by the store; reading it every poll interval meanwhile", "err", err)
+			failing = true
+		}
 		select {
 		case <-ctx.Done():
 		case <-time.After(retry):
