@@ -153,6 +153,10 @@ type Service struct {
 	// behind a deploy.
 	switching switchLock
 
+	// routeMu orders route's store write and install: the router installs
+	// the tables in the order of the generations the store gave them.
+	routeMu sync.Mutex
+
 	termMu sync.Mutex
 	term   *term // the current term; nil when not leading
 	wg     sync.WaitGroup

@@ -30,6 +30,8 @@ func (s *Service) route(ctx context.Context, next router.Table) error {
 	if err := s.opts.Router.CheckTable(next); err != nil {
 		return fmt.Errorf("route: %w", err)
 	}
+	s.routeMu.Lock()
+	defer s.routeMu.Unlock()
 	gen, err := s.storeTable(ctx, next)
 	if err != nil {
 		return fmt.Errorf("route: %w", err)
