@@ -63,10 +63,11 @@ func NewAgent(opts AgentOptions) *Agent {
 // Apply makes u the router's table: persisted, installed, acknowledged,
 // then drained in the background and acknowledged again. A generation
 // already installed changes nothing; an older one is refused with an
-// *OlderTableError, installed nor acknowledged. It returns an error, and persists and
-// installs nothing, when the router would not serve the table exactly as
-// sent (an unknown color, a split it cannot apply) or the table cannot be
-// persisted: checked, persisted, installed, as the control plane does.
+// *OlderTableError, neither installed nor acknowledged. It returns an
+// error, and persists and installs nothing, when the router would not
+// serve the table exactly as sent (an unknown color, a split it cannot
+// apply) or the table cannot be persisted: checked, persisted, installed,
+// as the control plane does.
 func (a *Agent) Apply(u Update) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
