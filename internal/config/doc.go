@@ -77,6 +77,13 @@
 //	               guard and the webhooks; the others serve reads and forward
 //	               every change (POST, PUT, PATCH, DELETE, OFREP evaluations
 //	               aside) to this URL of the leader, scheme://host[:port].
+//	               The routing table is the store's too (docs/adr/0015):
+//	               each instance serves it on its routing stream and
+//	               installs it in its own router, which acknowledges each
+//	               switch to this URL of the leader (with a router token the
+//	               instance creates for itself), so that a go-live waits for
+//	               it. The leader's certificate, with control_tls, must be
+//	               one the other instances trust.
 //	               List the instances' addresses in control_trusted_proxies,
 //	               so that the leader's login limits and audit log see the
 //	               client rather than the instance that forwarded.

@@ -251,7 +251,7 @@ func (p *pipeline) startCandidate(ctx context.Context, rel store.Release, dir st
 	if err := p.done(ctx, "healthy at "+inst.Addr); err != nil {
 		return err
 	}
-	if err := s.setUpstream(p.color, upstream(inst)); err != nil {
+	if err := s.setUpstream(ctx, p.color, upstream(inst)); err != nil {
 		return err
 	}
 	if err := s.opts.Store.PutSlot(ctx, s.opts.App, store.Slot{Color: string(p.color), Version: version, DeploymentID: p.d.ID, UpdatedAt: s.now()}); err != nil {

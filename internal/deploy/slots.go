@@ -83,7 +83,7 @@ func (s *Service) clearSlot(ctx context.Context, color router.Color) {
 // unroute removes color from the router and records that it runs nothing;
 // what runs there keeps running.
 func (s *Service) unroute(ctx context.Context, color router.Color) error {
-	if err := s.setUpstream(color, ""); err != nil {
+	if err := s.setUpstream(ctx, color, ""); err != nil {
 		return err
 	}
 	if err := s.opts.Store.PutSlot(context.WithoutCancel(ctx), s.opts.App, store.Slot{Color: string(color), UpdatedAt: s.now()}); err != nil {
