@@ -183,7 +183,10 @@ func New(opts Options) *Service {
 	s := &Service{opts: opts, log: log, events: newBroker(), running: map[int64]bool{},
 		progWake: make(chan struct{}, 1), switching: newSwitchLock()}
 	if !opts.Standby {
+		// Alone on its store: the server runs Recover before it serves
+		// the API.
 		s.term = newTerm(store.Fence{}, false)
+		close(s.term.ready)
 	}
 	return s
 }

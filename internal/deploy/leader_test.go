@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -264,5 +265,77 @@ func TestNewLeaderStartsFromTheFleetsTable(t *testing.T) {
 	}
 	if now, _ := db.RoutingTable(ctx, "shop"); now.Generation != got.Generation {
 		t.Errorf("stored generation %d, want the new leader's %d", now.Generation, got.Generation)
+	}
+}
+
+// gatedStore holds the first read of the stored routing table, the first
+// thing a new leader's recovery does, until the test lets it through.
+type gatedStore struct {
+	*postgres.DB
+	entered, gate chan struct{}
+	once          sync.Once
+}
+
+func (g *gatedStore) RoutingTable(ctx context.Context, app string) (store.RoutingTable, error) {
+	g.once.Do(func() {
+		close(g.entered)
+		<-g.gate
+	})
+	return g.DB.RoutingTable(ctx, app)
+}
+
+// TestActionsWaitForTheNewLeadersRecovery: a deployment asked of a new
+// leader while its recovery runs waits for the recovery, instead of being
+// failed by it as a deployment the previous leader left half done.
+func TestActionsWaitForTheNewLeadersRecovery(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, pg.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	arts := &artifact.Store{Dir: t.TempDir()}
+	addReleaseTo(t, db, arts, "v1")
+	g := &gatedStore{DB: db, entered: make(chan struct{}), gate: make(chan struct{})}
+	var open sync.Once
+	letThrough := func() { open.Do(func() { close(g.gate) }) }
+	dir := t.TempDir()
+	blue, green := newApp(t, router.Blue), newApp(t, router.Green)
+	svc := deploy.New(deploy.Options{App: "shop", Store: g, Artifacts: arts, Router: router.New(router.Options{}),
+		Driver: static.New(map[string]string{"blue": blue.addr(), "green": green.addr()}),
+		Health: runtime.HealthCheck{Path: "/healthz", Interval: 20 * time.Millisecond, Timeout: time.Second},
+		RoutingPath: filepath.Join(dir, "routing.json"), ProgressPath: filepath.Join(dir, "golive.json"), Standby: true})
+	t.Cleanup(svc.Close)
+	t.Cleanup(letThrough) // runs first: svc.Close waits for the recovery
+
+	led := make(chan error, 1)
+	go func() { led <- svc.Lead(lease(t, db, "a", time.Minute)) }()
+	<-g.entered
+	type result struct {
+		d   store.Deployment
+		err error
+	}
+	deployed := make(chan result, 1)
+	go func() {
+		d, err := svc.Deploy(ctx, "v1", "test", "alice")
+		deployed <- result{d, err}
+	}()
+	select {
+	case r := <-deployed:
+		t.Fatalf("Deploy during the new leader's recovery returned at once (%v, %v); want it to wait for the recovery", r.d.State, r.err)
+	case <-time.After(200 * time.Millisecond): // a Deploy that does not wait creates its deployment within this
+	}
+	letThrough()
+	if err := <-led; err != nil {
+		t.Fatalf("Lead = %v", err)
+	}
+	r := <-deployed
+	if r.err != nil {
+		t.Fatalf("Deploy = %v", r.err)
+	}
+	d, err := svc.Wait(ctx, r.d.ID)
+	if err != nil || d.State != store.StateReady {
+		t.Fatalf("deployment asked during the recovery = %s %q, %v; want ready (not failed as interrupted)", d.State, d.Error, err)
 	}
 }

@@ -23,10 +23,14 @@ type term struct {
 	fenced bool
 	done   chan struct{} // closed when the term ends
 	end    sync.Once
+	// ready is closed once the term's recovery (Lead's Recover) is over:
+	// actions wait for it, so that the recovery's "fail what the last
+	// leader left half done" never fails a deployment asked of this term.
+	ready chan struct{}
 }
 
 func newTerm(f store.Fence, fenced bool) *term {
-	return &term{fence: f, fenced: fenced, done: make(chan struct{})}
+	return &term{fence: f, fenced: fenced, done: make(chan struct{}), ready: make(chan struct{})}
 }
 
 // stop ends the term: the work started in it sees its context cancelled.
@@ -63,6 +67,7 @@ func (s *Service) Lead(ctx context.Context) error {
 		case <-t.done:
 		}
 	}()
+	defer close(t.ready)
 	return s.Recover(ctx)
 }
 
@@ -131,9 +136,17 @@ func (s *Service) spawn(fn func(ctx context.Context)) (cancel context.CancelFunc
 // over meanwhile; ErrNotLeader when the Service does not lead.
 func (s *Service) acting(ctx context.Context) (context.Context, error) {
 	s.termMu.Lock()
-	defer s.termMu.Unlock()
-	if s.term == nil {
+	t := s.term
+	s.termMu.Unlock()
+	if t == nil {
 		return ctx, ErrNotLeader
 	}
-	return s.term.values(ctx), nil
+	select {
+	case <-t.ready:
+	case <-t.done:
+		return ctx, ErrNotLeader
+	case <-ctx.Done():
+		return ctx, ctx.Err()
+	}
+	return t.values(ctx), nil
 }
