@@ -237,11 +237,27 @@ func (e *kubeEnv) addImage(t *testing.T, version, image string) {
 	}
 }
 
+// deploy deploys version and follows it to its end, for a minute at
+// most.
+func (e *kubeEnv) deploy(t *testing.T, version string) store.Deployment {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	d, err := e.in.cl.Deploy(ctx, version, "kubernetes test")
+	if err != nil {
+		t.Fatalf("Deploy(%s) = %v", version, err)
+	}
+	if err := e.in.cl.Follow(ctx, d.ID, func(u store.Deployment) { d = u }); err != nil {
+		t.Fatalf("follow the deployment of %s: %v (last seen %s)", version, err, d.State)
+	}
+	return d
+}
+
 // deployReady deploys version and fails t unless it ends ready.
 func (e *kubeEnv) deployReady(t *testing.T, version string) store.Deployment {
 	t.Helper()
 	start := time.Now()
-	d := e.in.deploy(version)
+	d := e.deploy(t, version)
 	if d.State != store.StateReady {
 		t.Fatalf("deploy %s ended %s: %s", version, d.State, d.Error)
 	}
@@ -277,32 +293,48 @@ func (e *kubeEnv) podsOf(t *testing.T, release string) []corev1.Pod {
 	return pods.Items
 }
 
-// noneLeft waits until nothing of release runs: no pod of it, and its
-// color's Deployment deleted or scaled to zero.
-func (e *kubeEnv) noneLeft(t *testing.T, release, color string) string {
+// Where a color's Deployment is left, for noneLeft.
+const (
+	deploymentDeleted = "deleted"
+	scaledToZero      = "scaled to zero"
+)
+
+// noneLeft waits until no pod of release is left and the color's
+// Deployment is as want says (deleted with its Service, or scaled to zero
+// with its Service kept for the next release).
+func (e *kubeEnv) noneLeft(t *testing.T, release, color, want string) {
 	t.Helper()
-	var state string
+	ctx := t.Context()
+	name := "shop-" + color
+	state := "not read yet"
+	defer func() {
+		if t.Failed() {
+			t.Logf("last seen of %s: %s", release, state)
+		}
+	}()
 	waitFor(t, 30*time.Second, "nothing of "+release+" left running", func() bool {
 		if n := len(e.podsOf(t, release)); n > 0 {
+			state = fmt.Sprintf("%d pods of %s", n, release)
 			return false
 		}
-		dep, err := e.admin.AppsV1().Deployments(e.ns).Get(t.Context(), "shop-"+color, metav1.GetOptions{})
+		dep, err := e.admin.AppsV1().Deployments(e.ns).Get(ctx, name, metav1.GetOptions{})
 		switch {
 		case apierrors.IsNotFound(err):
-			state = "Deployment shop-" + color + " deleted"
-			return true
+			state = deploymentDeleted
 		case err != nil:
-			return false
-		case dep.Annotations["bascule.dev/release"] != release:
-			state = "Deployment shop-" + color + " runs " + dep.Annotations["bascule.dev/release"]
-			return true
+			state = err.Error()
 		case dep.Spec.Replicas != nil && *dep.Spec.Replicas == 0 && dep.Status.Replicas == 0:
-			state = "Deployment shop-" + color + " scaled to zero"
-			return true
+			state = scaledToZero
+		default:
+			state = fmt.Sprintf("Deployment %s of %s asks for %d pods", name, dep.Annotations["bascule.dev/release"], *dep.Spec.Replicas)
 		}
-		return false
+		return state == want
 	})
-	return state
+	_, err := e.admin.CoreV1().Services(e.ns).Get(ctx, name, metav1.GetOptions{})
+	if gone := apierrors.IsNotFound(err); gone != (want == deploymentDeleted) {
+		t.Errorf("Service %s: %v; want it kept only while its Deployment is", name, err)
+	}
+	t.Logf("nothing of %s left: no pod of it, Deployment %s %s", release, name, want)
 }
 
 // TestKubernetesEndToEnd is issue 17's end-to-end test: `bascule serve`
@@ -382,6 +414,9 @@ func kubeSwitchUnderLoad(t *testing.T, e *kubeEnv) {
 	if n := l.failed.Load(); n > 0 {
 		t.Errorf("%d requests failed; first: %v", n, l.firstErr.Load())
 	}
+	if l.lastServed("v1").IsZero() || l.lastServed("v2").IsZero() {
+		t.Error("the load did not see when v1 and v2 served (X-Served-At): the checks above prove nothing")
+	}
 }
 
 // kubeRolloutNeverReady: a release whose pods never pass their readiness
@@ -393,7 +428,7 @@ func kubeRolloutNeverReady(t *testing.T, e *kubeEnv) {
 	l := startFleetLoad(t, 200, e.addrs)
 	defer l.end()
 	start := time.Now()
-	d := e.in.deploy("v3")
+	d := e.deploy(t, "v3")
 	took := time.Since(start)
 	t.Logf("deploy v3 (never ready) ended %s after %s:\n%s", d.State, took.Round(time.Millisecond), d.Error)
 	if d.State != store.StateFailed {
@@ -404,8 +439,7 @@ func kubeRolloutNeverReady(t *testing.T, e *kubeEnv) {
 			t.Errorf("the failed deployment's error lacks %q", want)
 		}
 	}
-	left := e.noneLeft(t, "v3", d.Color)
-	t.Logf("after the failure: %s, no pod of v3", left)
+	e.noneLeft(t, "v3", d.Color, deploymentDeleted)
 	l.end()
 	if n := l.failed.Load(); n > 0 {
 		t.Errorf("%d of %d requests failed during v3's rollout; first: %v", n, l.total.Load(), l.firstErr.Load())
@@ -485,11 +519,10 @@ func kubeKilledMidRollout(t *testing.T, e *kubeEnv) {
 	}
 	t.Logf("deployment #%d after the restart: %s: %s", d.ID, got.State, got.Error)
 	v1Color := colorOf(t, e, "v1")
-	if log := e.in.stderr.String(); !adopted(log, v1Color, "v1") {
+	if log := e.in.stderr.String(); !logged(log, "adopted running color", "color="+v1Color, "version=v1") {
 		t.Errorf("bascule serve did not log adopting %s running v1; it said:\n%s", v1Color, log)
 	}
-	left := e.noneLeft(t, "v4", got.Color)
-	t.Logf("after the restart: %s, no pod of v4", left)
+	e.noneLeft(t, "v4", got.Color, scaledToZero)
 	e.inStep(t)
 	e.throughEach(t, "v1")
 	if n := l.failed.Load(); n > 0 {
@@ -523,11 +556,14 @@ func kubeKilledMidRollout(t *testing.T, e *kubeEnv) {
 	t.Logf("load across the kill, restart and go-live: %d requests, %d failed", l.total.Load(), l.failed.Load())
 }
 
-// adopted reports whether bascule's log says it adopted color running
-// version.
-func adopted(log, color, version string) bool {
+// logged reports whether a line of log holds every one of parts.
+func logged(log string, parts ...string) bool {
 	for _, line := range strings.Split(log, "\n") {
-		if strings.Contains(line, "adopted running color") && strings.Contains(line, color) && strings.Contains(line, version) {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(line, p)
+		}
+		if all {
 			return true
 		}
 	}
@@ -580,6 +616,9 @@ func kubeGuardRollsBack(t *testing.T, e *kubeEnv) {
 	}
 	if n := l.failed.Load() - settled; n > 0 {
 		t.Errorf("%d requests failed after the rollback was confirmed by both routers; first: %v", n, l.firstErr.Load())
+	}
+	if !logged(e.in.stderr.String(), "msg=switched", "action=rollback", "version=v4", "actor=guard") {
+		t.Errorf("bascule serve did not log the guard's rollback to v4 (actor=guard); it said:\n%s", e.in.stderr)
 	}
 	hist, err := e.in.cl.Deployments(ctx, 1)
 	if err != nil || len(hist) == 0 || hist[0].Version != "v5" || hist[0].State != store.StateRolledBack || !strings.HasPrefix(hist[0].Error, "guard: ") {
