@@ -120,6 +120,26 @@ smoke_test:
 	}
 	t.Logf("through the takeover: %d requests, %d failed", l.total.Load(), l.failed.Load())
 
+	// The dead instance's own router is gone for good: every switch would
+	// name it as not confirmed until an operator forgets it.
+	var dead string
+	waitFor(t, 10*time.Second, "the killed instance's router to be marked stale", func() bool {
+		f, err := b.cl.Routers(ctx)
+		if err != nil {
+			return false
+		}
+		for _, r := range f.Routers {
+			if r.Listen == a.listen && r.Stale {
+				dead = r.ID
+				return true
+			}
+		}
+		return false
+	})
+	if err := b.cl.ForgetRouter(ctx, dead); err != nil {
+		t.Fatalf("forget %s: %v", dead, err)
+	}
+
 	// The new leader deploys again and switches the whole fleet.
 	os.WriteFile(goAhead, nil, 0o644)
 	if d := b.deploy("v2"); d.State != store.StateReady {

@@ -5,20 +5,24 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/bascule/bascule/feature"
 	"github.com/bascule/bascule/internal/auth"
+	"github.com/bascule/bascule/internal/endpoints"
 	"github.com/bascule/bascule/internal/fleet"
 	"github.com/bascule/bascule/internal/guard"
 	"github.com/bascule/bascule/internal/router"
+	"github.com/bascule/bascule/internal/runtime/kubernetes"
 	"github.com/spf13/cobra"
 )
 
@@ -28,6 +32,10 @@ type routerFlags struct {
 	listen, data, id string
 	drain            time.Duration
 	verbose          bool
+	// In a Kubernetes cluster: follow the EndpointSlices of namespace to
+	// expand the table's references (ADR 0017).
+	kubernetes            bool
+	kubeconfig, namespace string
 }
 
 func (c *cli) routerCommand() *cobra.Command {
@@ -42,6 +50,11 @@ plane's routing stream, and reports a heartbeat every second. A go-live or rollb
 completes only when every live router has installed the new table and drained the old
 color. Create its token with: bascule token create --role router NAME.
 
+In a Kubernetes cluster (--kubernetes, or --kubeconfig PATH from outside), the router
+resolves each color's ready pods itself from the EndpointSlices of --namespace: a pod that
+restarts with a new address, or a scale-up, reaches it without the control plane. Without
+either, a table naming a color by its Service (k8s:NAMESPACE/SERVICE:PORT) is refused.
+
   bascule router forget ID   removes a router gone for good from the registry
   bascule router list        lists the routers (bascule status shows them too)`,
 		Args: cobra.NoArgs,
@@ -53,6 +66,9 @@ color. Create its token with: bascule token create --role router NAME.
 	cmd.Flags().StringVar(&f.id, "id", "", "the router's name in the registry (default HOST:PORT)")
 	cmd.Flags().DurationVar(&f.drain, "drain-timeout", 30*time.Second, "on SIGTERM, how long requests in flight may finish")
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "log debug messages")
+	cmd.Flags().BoolVar(&f.kubernetes, "kubernetes", false, "run in a Kubernetes cluster: follow the colors' pods through the pod's service account")
+	cmd.Flags().StringVar(&f.kubeconfig, "kubeconfig", "", "follow the colors' pods in the cluster of this kubeconfig file (its current context)")
+	cmd.Flags().StringVar(&f.namespace, "namespace", "", "the namespace of the colors' Services (default: the pod's own, with --kubernetes)")
 	cmd.AddCommand(c.routerListCommand(), c.routerForgetCommand())
 	return cmd
 }
@@ -76,6 +92,13 @@ func (c *cli) runRouter(ctx context.Context, f routerFlags) error {
 		}
 	}
 	log := c.logger(f.verbose)
+	resolver, err := startResolver(ctx, f, log.With("component", "endpoints"))
+	if err != nil {
+		return err
+	}
+	if resolver != nil {
+		defer resolver.Close()
+	}
 	if err := os.MkdirAll(f.data, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
@@ -91,8 +114,12 @@ func (c *cli) runRouter(ctx context.Context, f routerFlags) error {
 	// Bucket as bascule serve does: a progressive go-live's split is
 	// bucketed the same on every router, so a user stays on one side
 	// whichever router a request goes through.
-	r := router.New(router.Options{Logger: log.With("component", "router"), StripCookies: []string{auth.CookieName},
-		Bucket: feature.Bucket, Observe: func(c router.Color, status int, d time.Duration) { counts.Observe(string(c), status, d) }})
+	opts := router.Options{Logger: log.With("component", "router"), StripCookies: []string{auth.CookieName},
+		Bucket: feature.Bucket, Observe: func(c router.Color, status int, d time.Duration) { counts.Observe(string(c), status, d) }}
+	if resolver != nil {
+		opts.Resolver = resolver
+	}
+	r := router.New(opts)
 	// The control plane's settings (preview, cohort keys, the concurrency
 	// limit) as last received, so that a restart serves as before.
 	settingsPath := filepath.Join(f.data, "settings.json")
@@ -103,7 +130,21 @@ func (c *cli) runRouter(ctx context.Context, f routerFlags) error {
 	if found {
 		r.Configure(settings)
 	}
+	if err := r.CheckTable(table); err != nil {
+		// Served anyway: what it can serve of it beats serving nothing,
+		// and the control plane's next table replaces it.
+		log.Error("the routing table kept from before cannot be served whole", "err", err)
+	}
 	r.Install(table)
+	if resolver != nil {
+		rctx, stopResolving := context.WithCancel(ctx)
+		resolved := make(chan struct{})
+		go func() {
+			defer close(resolved)
+			resolver.Run(rctx, r.Refresh)
+		}()
+		defer func() { stopResolving(); <-resolved }()
+	}
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", f.listen, err)
@@ -140,6 +181,56 @@ func (c *cli) runRouter(ctx context.Context, f routerFlags) error {
 	}
 	return nil
 }
+
+// kubeSyncTimeout bounds the router's first listing of the EndpointSlices:
+// it does not listen before it knows the pods, so that a Service sends it
+// nothing it would answer 502.
+const kubeSyncTimeout = time.Minute
+
+// startResolver starts following the namespace's EndpointSlices when the
+// router runs in (or reaches) a Kubernetes cluster, and waits for their
+// first listing; nil when it does not.
+func startResolver(ctx context.Context, f routerFlags, log *slog.Logger) (*endpoints.Watcher, error) {
+	switch {
+	case !f.kubernetes && f.kubeconfig == "":
+		if f.namespace != "" {
+			return nil, errors.New("--namespace needs --kubernetes (in the cluster) or --kubeconfig PATH")
+		}
+		return nil, nil
+	case f.kubernetes && f.kubeconfig != "":
+		return nil, errors.New("--kubernetes and --kubeconfig exclude each other: in the cluster, the pod's service account; outside, a kubeconfig file")
+	}
+	ns := f.namespace
+	if ns == "" && f.kubernetes {
+		b, err := os.ReadFile(serviceAccountNamespace)
+		if err != nil {
+			return nil, fmt.Errorf("--namespace not given, and the pod's own is unknown: %w", err)
+		}
+		ns = strings.TrimSpace(string(b))
+	}
+	if ns == "" {
+		return nil, errors.New("--namespace is required with --kubeconfig: the namespace of the colors' Services")
+	}
+	client, err := kubernetes.NewClient(f.kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	w, err := endpoints.Start(endpoints.Options{Client: client, Namespace: ns, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	sctx, cancel := context.WithTimeout(ctx, kubeSyncTimeout)
+	defer cancel()
+	if err := w.WaitSynced(sctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("follow the pods of namespace %s (may the router's service account list and watch endpointslices there? deploy/kubernetes/rbac.yaml): %w", ns, err)
+	}
+	log.Info("following the pods of the colors' Services", "namespace", ns)
+	return w, nil
+}
+
+// serviceAccountNamespace is where Kubernetes tells a pod its namespace.
+const serviceAccountNamespace = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 
 func (c *cli) routerListCommand() *cobra.Command {
 	cmd := &cobra.Command{

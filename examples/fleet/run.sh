@@ -122,33 +122,43 @@ done
 r1=http://127.0.0.1:$((base + 31))
 r2=http://127.0.0.1:$((base + 32))
 
-show() { # show COMMAND...: prints the command as typed, then runs it
-	echo "\$ $*"
-	"$@"
+show() { # show ARGS...: prints the bascule command as typed, then runs it
+	echo "\$ bascule $*"
+	"$bascule" "$@"
+}
+quietly() { # quietly ARGS...: the same, its output left out
+	echo "\$ bascule $* >/dev/null"
+	"$bascule" "$@" >/dev/null
 }
 routers() { # what each router answers now
 	printf 'edge-1: %s   edge-2: %s\n' "$(curl -s "$r1/")" "$(curl -s "$r2/")"
 }
 
-echo "== a release goes live through both routers"
+echo "== releases go live through both routers (CI would talk to either instance)"
 mkdir -p "$work/release"
 echo "the app's files" >"$work/release/README"
-show "$bascule" release add v1 "$work/release" >/dev/null
-show "$bascule" deploy v1 >/dev/null
-show "$bascule" go-live
-show "$bascule" release add v2 "$work/release" >/dev/null
-show "$bascule" deploy v2 >/dev/null
-show "$bascule" go-live
+cd "$work"
+quietly release add v1 release/
+quietly deploy v1
+show go-live
+quietly release add v2 release/
+show deploy v2
+show go-live
 routers
-"$bascule" router list
+show router list
 
 echo "== the leader is killed (SIGKILL); the other instance takes over"
 # shellcheck disable=SC2154 # set by control()
 kill -9 "$cp1_pid"
 wait_for "the second instance to lead" leader "$cp2"
-echo "   $cp2 leads"
+echo "   $cp2 leads; the routers never stopped serving:"
 routers
-show "$bascule" rollback -m "back to v1"
+# The dead instance's own router is gone for good: each switch would name
+# it as not confirmed until it is forgotten.
+wait_for "its router to be marked stale" sh -c "\"$bascule\" router list | grep -q STALE"
+show router list
+show router forget "serve@$(hostname):$((base + 11))"
+show rollback -m "back to v1"
 routers
 
 if [ "${KEEP:-}" = 1 ]; then

@@ -50,6 +50,10 @@ type Config struct {
 	// control plane when it leads ("http://10.0.0.5:8081"), with a store
 	// shared by several instances; empty: http(s)://control.
 	ControlAdvertiseURL string
+	// ControlAdvertiseURLEnv names the environment variable
+	// ControlAdvertiseURL was read from, if any: each instance's own where
+	// they share one file (a Kubernetes ConfigMap, the pod's IP in env).
+	ControlAdvertiseURLEnv string
 	// ControlLeaseTTL is how long the leader's lease lasts without
 	// renewal, with a shared store: how long the others wait before one of
 	// them takes over from a leader that died.

@@ -236,3 +236,21 @@ func TestParseEmptyValuesKeepDefaults(t *testing.T) {
 		t.Errorf("keys without values changed the defaults (-want +got):\n%s", diff)
 	}
 }
+
+// Instances sharing one file (a Kubernetes ConfigMap) each advertise their
+// own address, from their environment; the URL read is checked as a
+// written one is.
+func TestControlAdvertiseURLFromEnv(t *testing.T) {
+	const file = "control: 0.0.0.0:8081\ncontrol_advertise_url_env: ADVERTISE\nstore:\n  driver: postgres\n  url: postgres://127.0.0.1/b\nruntime: {process: {command: [x]}}\n"
+	c, err := parse("b.yaml", []byte(file), env(map[string]string{"ADVERTISE": "http://10.0.0.5:8081"}))
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	if c.ControlAdvertiseURL != "http://10.0.0.5:8081" {
+		t.Errorf("control_advertise_url = %q, want it read from ADVERTISE", c.ControlAdvertiseURL)
+	}
+	_, err = parse("b.yaml", []byte(file), env(map[string]string{"ADVERTISE": "10.0.0.5"}))
+	if err == nil || !strings.Contains(err.Error(), `control_advertise_url: "10.0.0.5" is not a URL`) {
+		t.Errorf("parse with ADVERTISE not a URL = %v, want it refused as a written one", err)
+	}
+}

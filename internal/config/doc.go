@@ -77,11 +77,22 @@
 //	               guard and the webhooks; the others serve reads and forward
 //	               every change (POST, PUT, PATCH, DELETE, OFREP evaluations
 //	               aside) to this URL of the leader, scheme://host[:port].
+//	               The routing table is the store's too (docs/adr/0015):
+//	               each instance serves it on its routing stream and
+//	               installs it in its own router, which acknowledges each
+//	               switch to this URL of the leader (with a router token the
+//	               instance creates for itself), so that a go-live waits for
+//	               it. The leader's certificate, with control_tls, must be
+//	               one the other instances trust.
 //	               List the instances' addresses in control_trusted_proxies,
 //	               so that the leader's login limits and audit log see the
 //	               client rather than the instance that forwarded.
 //	               Default http(s)://control; required when control listens
 //	               on every address (0.0.0.0, [::]).
+//	control_advertise_url_env
+//	               the environment variable holding it instead, for
+//	               instances that share one file (in Kubernetes:
+//	               "http://$(POD_IP):8081" in the pod's env).
 //	control_lease_ttl
 //	               with store.driver postgres, how long the leader's lease
 //	               lasts without renewal; it is renewed every third of it.

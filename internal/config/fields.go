@@ -44,11 +44,12 @@ func (d *decoder) root(n yamldoc.Node, c *Config) {
 				"key_file":  d.str(&c.ControlTLS.KeyFile),
 			})
 		},
-		"secure_cookies":          d.boolean(&c.SecureCookies),
-		"control_trusted_origins": d.strs(&c.ControlTrustedOrigins),
-		"control_trusted_proxies": d.strs(&c.ControlTrustedProxies),
-		"control_advertise_url":   d.str(&c.ControlAdvertiseURL),
-		"control_lease_ttl":       d.duration(&c.ControlLeaseTTL),
+		"secure_cookies":            d.boolean(&c.SecureCookies),
+		"control_trusted_origins":   d.strs(&c.ControlTrustedOrigins),
+		"control_trusted_proxies":   d.strs(&c.ControlTrustedProxies),
+		"control_advertise_url":     d.str(&c.ControlAdvertiseURL),
+		"control_advertise_url_env": d.str(&c.ControlAdvertiseURLEnv),
+		"control_lease_ttl":         d.duration(&c.ControlLeaseTTL),
 		"metrics": func(p string, n yamldoc.Node) {
 			d.mapping(p, n, section{
 				"public": d.boolean(&c.Metrics.Public),

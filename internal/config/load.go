@@ -85,6 +85,9 @@ func parse(name string, data []byte, lookup lookupFunc) (Config, error) {
 	c.DataDir = expandHome(c.DataDir)
 	v := &validator{file: name, lines: d.lines, failed: d.failed, errs: d.Errors()}
 	v.webhookEnv(c.Notify, lookup) // before validate, which checks the URLs read
+	// Not a secret, but each instance's own where they share the file;
+	// before validate too, which checks it.
+	c.ControlAdvertiseURL = v.secret("control_advertise_url", c.ControlAdvertiseURL, c.ControlAdvertiseURLEnv, lookup)
 	v.validate(&c)
 	v.secrets(&c, lookup)
 	if err := v.errs.Err(); err != nil {

@@ -66,6 +66,7 @@ type Store interface {
 	store.Releases
 	store.Deployments
 	store.Slots
+	store.RoutingTables
 	store.Audit
 }
 
@@ -151,6 +152,10 @@ type Service struct {
 	// briefly), so a second click gets a clear conflict instead of queueing
 	// behind a deploy.
 	switching switchLock
+
+	// routeMu orders route's store write and install: the router installs
+	// the tables in the order of the generations the store gave them.
+	routeMu sync.Mutex
 
 	termMu sync.Mutex
 	term   *term // the current term; nil when not leading

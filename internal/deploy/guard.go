@@ -262,8 +262,8 @@ func (w *guardWatch) probe(ctx context.Context) error {
 	}
 	pctx, cancel := context.WithTimeout(ctx, w.s.probeTimeout())
 	defer cancel()
-	var err error
-	for _, a := range router.SplitAddrs(w.addr) {
+	err := fmt.Errorf("%s has no ready instance", w.to)
+	for _, a := range w.s.probeAddrs(w.to, w.addr) {
 		if err = runtime.Probe(pctx, a, w.s.opts.Health); err == nil {
 			return nil
 		}

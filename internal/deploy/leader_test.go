@@ -29,14 +29,22 @@ func TestMain(m *testing.M) { os.Exit(pg.Run(m)) }
 // backends and a smoke test that waits for the test's go-ahead.
 func instanceOn(t *testing.T, db *postgres.DB, arts *artifact.Store, blue, green *app, smoke []string) *deploy.Service {
 	t.Helper()
+	svc, _ := instanceWithRouter(t, db, arts, blue, green, smoke)
+	return svc
+}
+
+// instanceWithRouter is instanceOn, with the router the service drives.
+func instanceWithRouter(t *testing.T, db *postgres.DB, arts *artifact.Store, blue, green *app, smoke []string) (*deploy.Service, *router.Router) {
+	t.Helper()
 	dir := t.TempDir()
-	svc := deploy.New(deploy.Options{App: "shop", Store: db, Artifacts: arts, Router: router.New(router.Options{}),
+	rt := router.New(router.Options{})
+	svc := deploy.New(deploy.Options{App: "shop", Store: db, Artifacts: arts, Router: rt,
 		Driver:       static.New(map[string]string{"blue": blue.addr(), "green": green.addr()}),
 		Health:       runtime.HealthCheck{Path: "/healthz", Interval: 20 * time.Millisecond, Timeout: time.Second},
 		SmokeCommand: smoke, SmokeTimeout: 30 * time.Second,
 		RoutingPath: filepath.Join(dir, "routing.json"), ProgressPath: filepath.Join(dir, "golive.json"), Standby: true})
 	t.Cleanup(svc.Close)
-	return svc
+	return svc, rt
 }
 
 func addReleaseTo(t *testing.T, db store.Releases, arts *artifact.Store, version string) {
@@ -185,5 +193,76 @@ func TestDeposedLeaderCannotFinishItsDeployment(t *testing.T) {
 	}
 	if list, _ := db.ListDeployments(ctx, "shop", 10); len(list) != 1 {
 		t.Errorf("%d deployments, want only the first: the deposed leader's was refused", len(list))
+	}
+}
+
+// TestNewLeaderStartsFromTheFleetsTable: the routing table is the
+// fleet's, in the store. A new leader serves the last leader's table (not
+// the one its own router had) under a generation above it, and a deposed
+// leader's switch is refused: neither the store nor its own router moves.
+func TestNewLeaderStartsFromTheFleetsTable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, pg.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	arts := &artifact.Store{Dir: t.TempDir()}
+	blue, green := newApp(t, router.Blue), newApp(t, router.Green)
+	a, ar := instanceWithRouter(t, db, arts, blue, green, nil)
+	b, br := instanceWithRouter(t, db, arts, blue, green, nil)
+	addReleaseTo(t, db, arts, "v1")
+	addReleaseTo(t, db, arts, "v2")
+
+	if err := a.Lead(lease(t, db, "a", 300*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"v1", "v2"} {
+		d, err := a.Deploy(ctx, v, "test", "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, err = a.Wait(ctx, d.ID); err != nil || d.State != store.StateReady {
+			t.Fatalf("deployment of %s = %s %q, %v; want ready", v, d.State, d.Error, err)
+		}
+		if v == "v1" {
+			if _, err := a.GoLive(ctx, "alice", ""); err != nil {
+				t.Fatalf("GoLive = %v", err)
+			}
+		}
+	}
+	switched := ar.Table()
+	stored, err := db.RoutingTable(ctx, "shop")
+	if err != nil || stored.Generation != switched.Generation {
+		t.Fatalf("stored table after go-live = %+v, %v; want generation %d, the one a's router serves", stored, err, switched.Generation)
+	}
+
+	// b takes over once a's lease has expired; a has not noticed.
+	bctx := lease(t, db, "b", time.Minute)
+	if _, err := a.GoLive(ctx, "alice", ""); !errors.Is(err, store.ErrFenced) {
+		t.Errorf("the deposed leader's GoLive = %v, want it refused as fenced", err)
+	}
+	if got, _ := db.RoutingTable(ctx, "shop"); got.Generation != stored.Generation || string(got.Table) != string(stored.Table) {
+		t.Errorf("stored table after the deposed leader's go-live = %d %s, want %d %s unchanged",
+			got.Generation, got.Table, stored.Generation, stored.Table)
+	}
+	if got := ar.Table(); got.Live != switched.Live || got.Generation != switched.Generation {
+		t.Errorf("the deposed leader's router after its refused go-live = %s gen %d, want %s gen %d",
+			got.Live, got.Generation, switched.Live, switched.Generation)
+	}
+
+	if err := b.Lead(bctx); err != nil {
+		t.Fatal(err)
+	}
+	got := br.Table()
+	if got.Live != switched.Live || got.Upstreams[switched.Live] != switched.Upstreams[switched.Live] {
+		t.Errorf("new leader's router serves %s (%v), want the fleet's table: %s (%v)", got.Live, got.Upstreams, switched.Live, switched.Upstreams)
+	}
+	if got.Generation <= stored.Generation {
+		t.Errorf("new leader's generation %d, want above the stored %d", got.Generation, stored.Generation)
+	}
+	if now, _ := db.RoutingTable(ctx, "shop"); now.Generation != got.Generation {
+		t.Errorf("stored generation %d, want the new leader's %d", now.Generation, got.Generation)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/bascule/bascule/internal/migrate"
-	"github.com/bascule/bascule/internal/router"
 	"github.com/bascule/bascule/internal/runtime"
 	"github.com/bascule/bascule/internal/store"
 )
@@ -80,7 +79,7 @@ func (s *Service) checkLive(ctx context.Context) error {
 	pctx, cancel := context.WithTimeout(ctx, s.probeTimeout())
 	defer cancel()
 	// Every instance: they share the schema the migrations just changed.
-	addrs := router.SplitAddrs(addr)
+	addrs := s.probeAddrs(t.Live, addr)
 	for _, a := range addrs {
 		if err := runtime.Probe(pctx, a, s.opts.Health); err != nil {
 			if len(addrs) > 1 {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bascule/bascule/internal/router"
+	"github.com/bascule/bascule/internal/runtime"
 	"github.com/bascule/bascule/internal/store"
 )
 
@@ -238,7 +239,7 @@ func (p *pipeline) startCandidate(ctx context.Context, rel store.Release, dir st
 	}
 	p.addr = inst.Addr
 	p.started = true
-	if err := p.done(ctx, fmt.Sprintf("pid %d on %s", inst.PID, inst.Addr)); err != nil {
+	if err := p.done(ctx, startedText(inst)); err != nil {
 		return err
 	}
 
@@ -251,7 +252,7 @@ func (p *pipeline) startCandidate(ctx context.Context, rel store.Release, dir st
 	if err := p.done(ctx, "healthy at "+inst.Addr); err != nil {
 		return err
 	}
-	if err := s.setUpstream(p.color, upstream(inst)); err != nil {
+	if err := s.setUpstream(ctx, p.color, upstream(inst)); err != nil {
 		return err
 	}
 	if err := s.opts.Store.PutSlot(ctx, s.opts.App, store.Slot{Color: string(p.color), Version: version, DeploymentID: p.d.ID, UpdatedAt: s.now()}); err != nil {
@@ -317,4 +318,20 @@ func lastLine(s string) string {
 		return s[i+1:]
 	}
 	return s
+}
+
+// startedText says where a started slot runs: the process (pid, address)
+// when bascule started one, else what the router sends its traffic to.
+func startedText(inst runtime.Instance) string {
+	where := strings.Join(inst.Addresses(), ", ")
+	if inst.Upstream != "" {
+		where = inst.Upstream
+	}
+	switch n := len(inst.Addresses()); {
+	case inst.PID > 0 && n > 1:
+		return fmt.Sprintf("%d instances, first pid %d, on %s", n, inst.PID, where)
+	case inst.PID > 0:
+		return fmt.Sprintf("pid %d on %s", inst.PID, where)
+	}
+	return "on " + where
 }

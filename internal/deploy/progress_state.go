@@ -27,7 +27,7 @@ func (s *Service) resumeProgress(ctx context.Context) {
 		if t.Split != nil {
 			// A split whose go-live is unknown: nothing would move it on.
 			s.log.Warn("a split without a progressive go-live: everyone to the live color", "split", t.Split)
-			if err := s.endSplit(); err != nil {
+			if err := s.endSplit(ctx); err != nil {
 				s.log.Error("end split", "err", err)
 			}
 		}
@@ -37,7 +37,7 @@ func (s *Service) resumeProgress(ctx context.Context) {
 	if err != nil || d.State != store.StateLive || t.Live != p.From {
 		s.log.Warn("progressive go-live: its deployment is no longer in progress; dropped", "deployment", p.DeploymentID)
 		s.removeProgress()
-		if err := s.endSplit(); err != nil {
+		if err := s.endSplit(ctx); err != nil {
 			s.log.Error("end split", "err", err)
 		}
 		return
@@ -51,7 +51,7 @@ func (s *Service) resumeProgress(ctx context.Context) {
 		return
 	}
 	p.Resumed = true
-	if err := s.applyStep(p, addr); err != nil {
+	if err := s.applyStep(ctx, p, addr); err != nil {
 		s.log.Error("progressive go-live: resume", "err", err)
 		return
 	}

@@ -176,7 +176,7 @@ func (s *Service) startProgressive(ctx context.Context, actor, reason string, st
 	if steps[0] == 100 {
 		p.NextAt = now // one step: the switch, at once
 	}
-	if err := s.applyStep(p, addr); err != nil {
+	if err := s.applyStep(ctx, p, addr); err != nil {
 		return err
 	}
 	if err := s.markLive(ctx, &d); err != nil {
@@ -199,7 +199,7 @@ func (s *Service) startProgressive(ctx context.Context, actor, reason string, st
 
 // applyStep persists p, then routes the table with p's split (persisted,
 // then installed): a crash in between restarts on what was asked.
-func (s *Service) applyStep(p *Progressive, addr string) error {
+func (s *Service) applyStep(ctx context.Context, p *Progressive, addr string) error {
 	if err := s.saveProgress(p); err != nil {
 		return err
 	}
@@ -208,7 +208,7 @@ func (s *Service) applyStep(p *Progressive, addr string) error {
 	if addr != "" {
 		next.Upstreams[p.To] = addr
 	}
-	if err := s.route(next); err != nil {
+	if err := s.route(ctx, next); err != nil {
 		return fmt.Errorf("send %d%% of users to %s: %w", p.Percent, p.To, err)
 	}
 	s.log.Info("progressive go-live step", "version", p.Version, "percent", p.Percent, "step", p.Step+1, "of", len(p.Steps))
@@ -286,7 +286,7 @@ func (s *Service) advanceLocked(ctx context.Context, p *Progressive, actor, reas
 	if p.Percent == 100 {
 		return s.completeProgressive(ctx, p, actor, reason, promote)
 	}
-	if err := s.applyStep(p, ""); err != nil {
+	if err := s.applyStep(ctx, p, ""); err != nil {
 		return err
 	}
 	s.setProgressive(p)

@@ -14,10 +14,15 @@ import (
 // marked failed and its candidate stopped (never half-switched: traffic only
 // moves on an explicit switch, which is persisted first), and the live color
 // is restarted if its process is gone (say, after a host reboot). The
-// router must already serve the persisted table; Recover only mends it.
+// router must already serve the persisted table; Recover first replaces
+// it with the fleet's table from the store, the last leader's, published
+// under a new generation before anything else, then mends it.
 func (s *Service) Recover(ctx context.Context) error {
 	s.switching.Lock()
 	defer s.switching.Unlock()
+	if err := s.adoptStoredTable(ctx); err != nil {
+		return err
+	}
 	if err := s.failInterrupted(ctx); err != nil {
 		return err
 	}
@@ -25,7 +30,7 @@ func (s *Service) Recover(ctx context.Context) error {
 	for _, c := range []router.Color{router.Blue, router.Green} {
 		inst, ok := s.opts.Driver.Instance(string(c))
 		if ok && t.Upstreams[c] != upstream(inst) && t.Upstreams[c] != "" {
-			if err := s.setUpstream(c, upstream(inst)); err != nil {
+			if err := s.setUpstream(ctx, c, upstream(inst)); err != nil {
 				return err
 			}
 		}
@@ -36,7 +41,7 @@ func (s *Service) Recover(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("restart live color %s: %w", t.Live, err)
 		}
-		if err := s.setUpstream(t.Live, addr); err != nil {
+		if err := s.setUpstream(ctx, t.Live, addr); err != nil {
 			return err
 		}
 	}
@@ -44,14 +49,14 @@ func (s *Service) Recover(ctx context.Context) error {
 	idle := t.Live.Other()
 	if _, ok := s.opts.Driver.Instance(string(idle)); !ok && t.Upstreams[idle] != "" && s.progressive() == nil {
 		// Rollback will start it on demand; until then preview has nothing.
-		if err := s.setUpstream(idle, ""); err != nil {
+		if err := s.setUpstream(ctx, idle, ""); err != nil {
 			return err
 		}
 	}
 	s.resumeGuard(ctx)
 	// What the router serves is on disk too, even when the router mended
 	// the table it was given at start.
-	return s.route(s.opts.Router.Table())
+	return s.route(ctx, s.opts.Router.Table())
 }
 
 func (s *Service) failInterrupted(ctx context.Context) error {

@@ -83,7 +83,7 @@ func (s *Service) clearSlot(ctx context.Context, color router.Color) {
 // unroute removes color from the router and records that it runs nothing;
 // what runs there keeps running.
 func (s *Service) unroute(ctx context.Context, color router.Color) error {
-	if err := s.setUpstream(color, ""); err != nil {
+	if err := s.setUpstream(ctx, color, ""); err != nil {
 		return err
 	}
 	if err := s.opts.Store.PutSlot(context.WithoutCancel(ctx), s.opts.App, store.Slot{Color: string(color), UpdatedAt: s.now()}); err != nil {
@@ -162,10 +162,29 @@ func (s *Service) ensureRunning(ctx context.Context, color router.Color) (string
 	return upstream(inst), nil
 }
 
-// upstream is the router's upstream for what runs in a slot: its address,
-// or its instances' addresses joined (router.JoinAddrs).
+// upstream is the router's upstream for what runs in a slot: the
+// reference the driver publishes for it (kubernetes: the color's Service,
+// which the routers expand from its EndpointSlices), else its address, or
+// its instances' addresses joined (router.JoinAddrs).
 func upstream(inst runtime.Instance) string {
+	if inst.Upstream != "" {
+		return inst.Upstream
+	}
 	return router.JoinAddrs(inst.Addresses())
+}
+
+// probeAddrs returns the addresses to health-check for a color whose
+// table upstream is up: up's own, or, for a reference, the ready instances
+// the driver reports (it watches what the routers watch).
+func (s *Service) probeAddrs(color router.Color, up string) []string {
+	if !router.IsRef(up) {
+		return router.SplitAddrs(up)
+	}
+	inst, ok := s.opts.Driver.Instance(string(color))
+	if !ok {
+		return nil
+	}
+	return inst.Addresses()
 }
 
 func (s *Service) probeTimeout() time.Duration {

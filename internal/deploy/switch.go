@@ -262,7 +262,7 @@ func (s *Service) switchTo(ctx context.Context, color router.Color) error {
 	next := tidy(t)
 	next.Live, next.Split = color, nil
 	next.Upstreams[color] = addr
-	if err := s.route(next); err != nil {
+	if err := s.route(ctx, next); err != nil {
 		return fmt.Errorf("switch to %s: %w", color, err)
 	}
 	if old != "" && old != addr {

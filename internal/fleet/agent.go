@@ -79,10 +79,12 @@ func NewAgent(opts AgentOptions) *Agent {
 
 // Apply makes u the router's table: persisted, installed, acknowledged,
 // then drained in the background and acknowledged again. A generation
-// already installed changes nothing. It returns an error, and persists and
-// installs nothing, when the router would not serve the table exactly as
-// sent (an unknown color, a split it cannot apply) or the table cannot be
-// persisted: checked, persisted, installed, as the control plane does.
+// already installed changes nothing; an older one is refused with an
+// *OlderTableError, neither installed nor acknowledged. It returns an
+// error, and persists and installs nothing, when the router would not
+// serve the table exactly as sent (an unknown color, a split it cannot
+// apply) or the table cannot be persisted: checked, persisted, installed,
+// as the control plane does.
 func (a *Agent) Apply(u Update) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -95,6 +97,12 @@ func (a *Agent) Apply(u Update) error {
 	if next.Generation == a.installed {
 		a.wake() // a reconnect: say where we stand
 		return nil
+	}
+	if next.Generation < a.installed {
+		// A control plane behind the fleet (one that lost its store, say)
+		// must not move this router back.
+		a.log.Warn("routing table refused: older than the one installed", "generation", next.Generation, "installed", a.installed)
+		return &OlderTableError{Generation: next.Generation, Installed: a.installed}
 	}
 	if err := a.opts.Router.CheckTable(next); err != nil {
 		return fmt.Errorf("install generation %d: %w", next.Generation, err)
@@ -230,4 +238,18 @@ func (a *Agent) Report(ctx context.Context, interval time.Duration, send func(co
 		case <-a.poke:
 		}
 	}
+}
+
+// OlderTableError is a table refused because its generation is older than
+// the one the router serves. Generations only grow in the store, so a
+// control plane that sends one is behind; an operator who truly reset
+// everything starts the routers afresh (their data directories emptied),
+// or lets the control plane start above the generations the routers
+// report (see docs/adr/0015-shared-routing-state.md).
+type OlderTableError struct {
+	Generation, Installed int64
+}
+
+func (e *OlderTableError) Error() string {
+	return fmt.Sprintf("routing table of generation %d refused: generation %d, newer, is installed", e.Generation, e.Installed)
 }

@@ -142,7 +142,12 @@ func (f *Follower) read(body io.Reader, line func()) (got bool, err error) {
 		if err := json.Unmarshal(ev.Data, &u); err != nil {
 			return got, fmt.Errorf("read routing stream: table event: %w", err)
 		}
-		if err := f.Agent.Apply(u); err != nil {
+		var older *OlderTableError
+		if err := f.Agent.Apply(u); errors.As(err, &older) {
+			// Refused and logged; a newer table may follow on this stream
+			// (a follower's control plane catching up with the store).
+			continue
+		} else if err != nil {
 			// Not installed, not acknowledged: the control plane reports
 			// this router as lagging. Retry from a fresh stream.
 			return got, err

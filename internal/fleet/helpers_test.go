@@ -83,6 +83,13 @@ func startControlPlane(t *testing.T, blue, green *app, interval time.Duration) *
 		t.Fatal(err)
 	}
 	t.Cleanup(hub.Close)
+	srv := serveHub(t, hub)
+	return &controlPlane{hub: hub, local: local, url: srv.URL, srv: srv}
+}
+
+// serveHub serves hub's two endpoints over real HTTP.
+func serveHub(t *testing.T, hub *Hub) *httptest.Server {
+	t.Helper()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+StreamPath, func(w http.ResponseWriter, r *http.Request) { hub.Stream(r.Context(), w) })
 	mux.HandleFunc("POST "+HeartbeatPath, func(w http.ResponseWriter, r *http.Request) {
@@ -99,7 +106,7 @@ func startControlPlane(t *testing.T, blue, green *app, interval time.Duration) *
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &controlPlane{hub: hub, local: local, url: srv.URL, srv: srv}
+	return srv
 }
 
 // remote is one router as `bascule router` runs it: its own router,

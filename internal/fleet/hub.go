@@ -20,10 +20,27 @@ type HubOptions struct {
 	LocalID, LocalHost string
 	LocalListen        string
 	Store              store.Routers
-	Interval           time.Duration // the routers' heartbeat interval; zero: DefaultInterval
-	DrainTimeout       time.Duration // how long a switch waits for acknowledgements; zero: 30s
-	Logger             *slog.Logger  // nil: discard
-	Now                func() time.Time
+	// Tables holds the fleet's routing table, shared by every control-
+	// plane instance (docs/adr/0015-shared-routing-state.md). When set, the
+	// hub starts from the stored table, Follow serves and installs each
+	// table the leader stores, and the tables Install is given carry the
+	// generation the store gave them. Nil: the table lives in this hub
+	// alone, each Install numbered one above the last.
+	Tables store.RoutingTables
+	App    string // whose table Tables holds
+	// PollInterval is how often Follow reads the stored table when the
+	// store does not push changes, or its push broke; zero: 2s.
+	PollInterval time.Duration
+	// Upstream, when set, says where the local router's heartbeats go at
+	// the moment: a function that sends one to the hub of the instance
+	// that leads, or nil when this hub is the one to tell (this instance
+	// leads, or none does). An instance that follows sends them to the
+	// leader, which waits for them at each switch as for any router's.
+	Upstream     func(context.Context) func(context.Context, Heartbeat) error
+	Interval     time.Duration // the routers' heartbeat interval; zero: DefaultInterval
+	DrainTimeout time.Duration // how long a switch waits for acknowledgements; zero: 30s
+	Logger       *slog.Logger  // nil: discard
+	Now          func() time.Time
 	// Traffic keeps the routers' guard counters from their heartbeats;
 	// nil: not kept (the guard is off).
 	Traffic *Traffic
@@ -63,6 +80,10 @@ type seen struct {
 // NewHub returns a hub serving the local router's table under a new
 // generation, above every generation a registered router reports, so
 // that a control plane that lost its own count still moves the fleet.
+// With Tables, it serves the stored table instead (the local router's if
+// none is stored yet), under the greatest of the stored generation, the
+// local router's and the registry's, and publishes no new generation of
+// its own: the leader does, in the store (a new leader first of all).
 func NewHub(ctx context.Context, opts HubOptions) (*Hub, error) {
 	if opts.Interval <= 0 {
 		opts.Interval = DefaultInterval
@@ -88,6 +109,13 @@ func NewHub(ctx context.Context, opts HubOptions) (*Hub, error) {
 		h.routers[r.ID] = seen{hb: Heartbeat{ID: r.ID, Host: r.Host, Listen: r.Listen, Installed: r.Installed, Drained: r.Drained}, at: r.LastSeen}
 		gen = max(gen, r.Installed)
 	}
+	stored, found, err := h.stored(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open router fleet: %w", err)
+	}
+	if found {
+		t, gen = stored, max(gen, stored.Generation)
+	}
 	h.table = t
 	h.table.Generation = gen
 	h.local = NewAgent(AgentOptions{ID: opts.LocalID, Host: opts.LocalHost, Listen: opts.LocalListen,
@@ -97,13 +125,17 @@ func NewHub(ctx context.Context, opts HubOptions) (*Hub, error) {
 	h.wg.Add(2)
 	go func() {
 		defer h.wg.Done()
-		h.local.Report(rctx, opts.Interval, h.Heartbeat)
+		h.local.Report(rctx, opts.Interval, h.reportLocal)
 	}()
 	go func() {
 		defer h.wg.Done()
 		h.writeRegistry(rctx)
 	}()
-	h.publish(t)
+	if opts.Tables != nil {
+		h.publishAt(t, gen)
+	} else {
+		h.publish(t)
+	}
 	return h, nil
 }
 
@@ -159,15 +191,27 @@ func (h *Hub) Current() (Update, <-chan struct{}) {
 	return Update{Table: clone(h.table), DrainTimeoutMS: h.opts.DrainTimeout.Milliseconds(), Settings: &settings}, h.changed
 }
 
-// publish makes next (its generation ignored) the fleet's table under a
-// new generation, installs it in the local router, and returns the
-// generation with the routers live at that moment.
+// publish makes next the fleet's table under its own generation, when it
+// is above the current one (the store gave it), else under the next one,
+// installs it in the local router, and returns the generation with the
+// routers live at that moment.
 func (h *Hub) publish(next router.Table) (int64, map[string]bool) {
+	return h.publishAt(next, 0)
+}
+
+// publishAt is publish, under generation gen when gen is not 0 (the
+// stored table a follower or a starting hub serves as it is).
+func (h *Hub) publishAt(next router.Table, gen int64) (int64, map[string]bool) {
 	h.pubMu.Lock()
 	defer h.pubMu.Unlock()
 	h.mu.Lock()
 	next = clone(next)
-	next.Generation = h.table.Generation + 1
+	switch {
+	case gen != 0:
+		next.Generation = gen
+	case next.Generation <= h.table.Generation:
+		next.Generation = h.table.Generation + 1
+	}
 	h.table = next
 	close(h.changed)
 	h.changed = make(chan struct{})
@@ -178,6 +222,16 @@ func (h *Hub) publish(next router.Table) (int64, map[string]bool) {
 	}
 	live[h.opts.LocalID] = true
 	return next.Generation, live
+}
+
+// reportLocal sends the local router's heartbeat where Upstream says.
+func (h *Hub) reportLocal(ctx context.Context, hb Heartbeat) error {
+	if h.opts.Upstream != nil {
+		if send := h.opts.Upstream(ctx); send != nil {
+			return send(ctx, hb)
+		}
+	}
+	return h.Heartbeat(ctx, hb)
 }
 
 // liveLocked returns the routers heard from within StaleAfter intervals.

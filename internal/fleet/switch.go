@@ -14,9 +14,11 @@ import (
 // given: the pipeline checks a table before it persists and installs it.
 func (h *Hub) CheckTable(t router.Table) error { return h.opts.Local.CheckTable(t) }
 
-// Install publishes t as the next generation: the local router has it when
-// Install returns, the other routers as soon as the stream reaches them.
-// DrainRequests and Drain wait for their acknowledgements.
+// Install publishes t: the local router has it when Install returns, the
+// other routers as soon as the stream reaches them. DrainRequests and
+// Drain wait for their acknowledgements. t's generation is the one the
+// store gave it (HubOptions.Tables); one not above the current
+// generation is replaced by the next one.
 func (h *Hub) Install(t router.Table) { h.publish(clone(t)) }
 
 // DrainRequests waits until nothing but upgraded connections is in flight

@@ -32,6 +32,7 @@ var layer = map[string]int{
 	"internal/sse":        0,
 	"internal/store":      0,
 	"internal/layers":     0,
+	"deploy/kubernetes":   0, // the Kubernetes manifests, embedded for their test
 	"internal/testreport": 0, // test support: how a skipped suite says so
 	// Implementations of a leaf's interfaces, the public SDK, and the
 	// config, read through yamldoc.
@@ -46,6 +47,7 @@ var layer = map[string]int{
 	"internal/store/sqlite":       1,
 	"internal/store/storetest":    1,
 	"internal/fleet":              1, // routers switching as one: the hub (control plane) and the agent (router)
+	"internal/endpoints":          1, // a router's references to Kubernetes Services, expanded from EndpointSlices
 	// The domain: who may act, flags, deployments, notifications.
 	"internal/auth":   2,
 	"internal/flag":   2,
@@ -68,9 +70,10 @@ var layer = map[string]int{
 
 // only narrows what some packages may import below their rank.
 var only = map[string][]string{
-	"flagclient":      {"feature", "internal/sse"}, // applications import it: the standard library's kind only
-	"internal/router": {"internal/atomicfile"},     // the data plane imports nothing of the control plane
-	"feature":         {},
+	"flagclient":        {"feature", "internal/sse"}, // applications import it: the standard library's kind only
+	"internal/router":   {"internal/atomicfile"},     // the data plane imports nothing of the control plane
+	"feature":           {},
+	"deploy/kubernetes": {},
 }
 
 func TestImportsPointDown(t *testing.T) {

@@ -53,14 +53,16 @@ func (r *Router) Drain(ctx context.Context, addr string) error {
 // ctx.Err() when ctx is done first. Unlike Drain it cuts nothing: call it
 // after a switch, when the old color keeps running and its long-lived
 // connections may stay on it.
+//
+// As Drain, it waits for every instance of a color of several, and of a
+// reference every instance it has expanded to that is still in use.
 func (r *Router) DrainRequests(ctx context.Context, addr string) error {
-	r.mu.Lock()
-	u := r.upstreams[addr]
-	r.mu.Unlock()
-	if u == nil {
-		return nil
+	for _, u := range r.lookup(addr) {
+		if err := u.waitFor(ctx, func() bool { return u.plain() <= 0 }); err != nil {
+			return err
+		}
 	}
-	return u.waitFor(ctx, func() bool { return u.plain() <= 0 })
+	return nil
 }
 
 // wait blocks until u has nothing in flight or ctx is done.

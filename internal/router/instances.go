@@ -123,25 +123,49 @@ func (cs *colorSet) othersAvailable(u *upstream) bool {
 }
 
 // newColorSet builds the set of the table string key, registering its
-// upstreams. r.mu must be held.
+// upstreams: its addresses, or a reference's current expansion, each
+// instance then remembering that it belongs to the reference (lookup).
+// Nil when key has no instance. r.mu must be held.
 func (r *Router) newColorSet(key string) *colorSet {
-	addrs := SplitAddrs(key)
+	addrs := r.expand(key)
 	if len(addrs) == 0 {
 		return nil
 	}
-	cs := &colorSet{key: strings.Join(addrs, ","), ups: make([]*upstream, len(addrs))}
+	key = strings.Join(SplitAddrs(key), ",")
+	cs := &colorSet{key: key, ups: make([]*upstream, len(addrs))}
+	ref := IsRef(key)
 	for i, a := range addrs {
-		cs.ups[i] = r.upstreamFor(a)
+		u := r.upstreamFor(a)
+		if ref {
+			if u.refs == nil {
+				u.refs = map[string]bool{}
+			}
+			u.refs[key] = true
+		}
+		cs.ups[i] = u
 	}
 	return cs
 }
 
 // lookup returns the registered upstreams of a table string (one address
-// or several); unknown addresses are left out.
+// or several); unknown addresses are left out. For a reference, every
+// instance it has expanded to that the router still knows: those it names
+// now, and those it named before that still have requests in flight (a
+// pod that left the endpoints, or whose address changed), so that
+// draining a color waits for all of its pods.
 func (r *Router) lookup(key string) []*upstream {
 	var out []*upstream
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if IsRef(key) {
+		key = strings.Join(SplitAddrs(key), ",")
+		for _, u := range r.upstreams {
+			if u.refs[key] {
+				out = append(out, u)
+			}
+		}
+		return out
+	}
 	for _, a := range SplitAddrs(key) {
 		if u := r.upstreams[a]; u != nil {
 			out = append(out, u)

@@ -82,6 +82,10 @@ type Options struct {
 	Eject5xx   int
 	EjectFor   time.Duration
 	EjectMax   time.Duration
+	// Resolver expands the references of a table ("k8s:NAMESPACE/SERVICE:PORT")
+	// into instances; its owner calls Refresh when they change. Nil: the
+	// router refuses tables with references (CheckTable).
+	Resolver Resolver
 }
 
 // Router is the data plane: an http.Handler proxying to the live color.
@@ -101,6 +105,7 @@ type Router struct {
 	observe      func(Color, int, time.Duration)
 	writers      sync.Pool // *trackingWriter
 	eject        ejection  // Options.Eject*
+	resolver     Resolver  // Options.Resolver; nil: no references
 
 	mu        sync.Mutex // serialises writers; never taken by requests
 	upstreams map[string]*upstream
@@ -120,6 +125,7 @@ func New(opts Options) *Router {
 		observe:   opts.Observe,
 		upstreams: map[string]*upstream{},
 		eject:     newEjection(opts),
+		resolver:  opts.Resolver,
 	}
 	r.edge.Store(r.newEdge(opts.settings()))
 	if r.log == nil {
@@ -258,9 +264,12 @@ func (r *Router) CheckTable(t Table) error {
 	if _, ok := t.Live.slot(); !ok {
 		return fmt.Errorf("table: live %q: %w", t.Live, ErrUnknownColor)
 	}
-	for c := range t.Upstreams {
+	for c, up := range t.Upstreams {
 		if _, ok := c.slot(); !ok {
 			return fmt.Errorf("table: upstream of %q: %w", c, ErrUnknownColor)
+		}
+		if err := r.checkRef(c, up); err != nil {
+			return err
 		}
 	}
 	if t.Split != nil {

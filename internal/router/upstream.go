@@ -25,6 +25,10 @@ type upstream struct {
 	balanced atomic.Bool
 	health   health
 
+	// refs are the references (Table upstreams) that expanded to u at
+	// some point while it was registered; guarded by Router.mu.
+	refs map[string]bool
+
 	inflight atomic.Int64
 	waiters  atomic.Int32 // Drain calls waiting on this upstream
 

@@ -49,9 +49,14 @@ type Instance struct {
 	Addr    string `json:"addr"` // "127.0.0.1:PORT" the router proxies to; the first of Addrs
 	// Addrs lists every instance's address when the slot runs several;
 	// nil for one (Addr). Addresses returns them either way.
-	Addrs   []string  `json:"addrs,omitempty"`
-	PID     int       `json:"pid,omitempty"` // of the first instance
-	Started time.Time `json:"started"`
+	Addrs []string `json:"addrs,omitempty"`
+	// Upstream, when set, is how the routing table names the slot instead
+	// of its addresses: a reference the routers expand themselves
+	// ("k8s:NAMESPACE/SERVICE:PORT", router.Ref), so that instances that
+	// come, go or move reach every router without a new table.
+	Upstream string    `json:"upstream,omitempty"`
+	PID      int       `json:"pid,omitempty"` // of the first instance
+	Started  time.Time `json:"started"`
 }
 
 // Addresses returns the address of each of the slot's instances: Addrs,

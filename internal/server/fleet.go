@@ -10,6 +10,7 @@ import (
 
 	"github.com/bascule/bascule/internal/deploy"
 	"github.com/bascule/bascule/internal/fleet"
+	"github.com/bascule/bascule/internal/store"
 )
 
 var _ deploy.Router = (*fleet.Hub)(nil)
@@ -20,9 +21,13 @@ var _ deploy.Router = (*fleet.Hub)(nil)
 func (s *Server) openFleet(ctx context.Context) (*fleet.Hub, error) {
 	host, _ := os.Hostname()
 	listen := s.routerLn.Addr().String()
-	hub, err := fleet.NewHub(ctx, fleet.HubOptions{Local: s.router, LocalID: localRouterID(host, listen),
-		LocalHost: host, LocalListen: listen, Store: s.store, DrainTimeout: s.cfg.DrainTimeout,
-		Traffic: s.traffic, Logger: s.log.With("component", "fleet")})
+	opts := fleet.HubOptions{Local: s.router, LocalID: localRouterID(host, listen),
+		LocalHost: host, LocalListen: listen, Store: s.store, Tables: s.store, App: s.cfg.App,
+		DrainTimeout: s.cfg.DrainTimeout, Traffic: s.traffic, Logger: s.log.With("component", "fleet")}
+	if _, shared := s.store.(store.Leases); shared {
+		opts.Upstream = s.up.send
+	}
+	hub, err := fleet.NewHub(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open router fleet: %w", err)
 	}
@@ -54,6 +59,39 @@ func (s *Server) forgetOldSelves(ctx context.Context, hub *fleet.Hub, host strin
 			}
 			s.log.Info("forgot an earlier router of this host", "router", r.ID)
 		}
+	}
+}
+
+// localRouterID is the registry's name for this instance's router.
+func (s *Server) localRouterID() string {
+	host, _ := os.Hostname()
+	return localRouterID(host, s.routerLn.Addr().String())
+}
+
+// follow makes the hub serve and install the table the leader stores,
+// until unfollow: what an instance does while it does not lead.
+func (s *Server) follow() {
+	s.followMu.Lock()
+	defer s.followMu.Unlock()
+	if s.stopFollow != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.fleet.Follow(ctx)
+	}()
+	s.stopFollow = func() { cancel(); <-done }
+}
+
+// unfollow ends follow and waits for it.
+func (s *Server) unfollow() {
+	s.followMu.Lock()
+	defer s.followMu.Unlock()
+	if s.stopFollow != nil {
+		s.stopFollow()
+		s.stopFollow = nil
 	}
 }
 

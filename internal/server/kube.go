@@ -7,10 +7,49 @@ import (
 	"time"
 
 	"github.com/bascule/bascule/internal/config"
+	endpointslices "github.com/bascule/bascule/internal/endpoints"
 	"github.com/bascule/bascule/internal/migrate"
+	"github.com/bascule/bascule/internal/router"
 	"github.com/bascule/bascule/internal/runtime/kubernetes"
 	"github.com/bascule/bascule/internal/store"
 )
+
+// newResolver returns, with the kubernetes driver, the watch of the
+// namespace's EndpointSlices that expands the colors' references for the
+// router inside bascule serve, as for every bascule router in the cluster
+// (ADR 0017); nil with another driver. It does not wait for the watch's
+// first listing: the router serves at once, and each color gets its pods
+// when the listing arrives (followResolver).
+func newResolver(cfg config.Config, log *slog.Logger) (*endpointslices.Watcher, error) {
+	if cfg.Runtime.Driver != config.DriverKube {
+		return nil, nil
+	}
+	kc := cfg.Runtime.Kubernetes
+	client, err := kubernetes.NewClient(kc.Kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("runtime.kubernetes: %w", err)
+	}
+	w, err := endpointslices.Start(endpointslices.Options{Client: client, Namespace: kc.Namespace, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("runtime.kubernetes: %w", err)
+	}
+	return w, nil
+}
+
+// followResolver keeps r's references expanded until the returned stop is
+// called; stop waits for it and closes the watch. A nil w follows nothing.
+func followResolver(w *endpointslices.Watcher, r *router.Router) (stop func()) {
+	if w == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Run(ctx, r.Refresh)
+	}()
+	return func() { cancel(); <-done; w.Close() }
+}
 
 // kubeSyncTimeout bounds the first listing of the namespace at start.
 const kubeSyncTimeout = time.Minute

@@ -23,6 +23,7 @@ func (s *Server) startLeading(ctx context.Context) {
 		s.runNotifier()
 		return
 	}
+	s.follow()
 	ectx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -45,7 +46,13 @@ func (s *Server) startLeading(ctx context.Context) {
 // with it. The deployment state is read again from the store, as after a
 // restart (a deployment the previous leader left half done fails
 // cleanly); everything started in the term stops before lead returns.
+//
+// While it leads, the instance stops following the stored routing table:
+// it writes it. Lead publishes the stored table, under a generation above
+// it, before anything else (docs/adr/0015-shared-routing-state.md).
 func (s *Server) lead(ctx context.Context) {
+	s.unfollow()
+	defer s.follow()
 	if err := s.deploy.Lead(ctx); err != nil {
 		s.log.Error("recover on becoming leader", "err", err)
 	}

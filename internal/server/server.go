@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/bascule/bascule/feature"
@@ -68,10 +69,19 @@ type Server struct {
 	// instances sharing the store; nil when only this one uses it.
 	elector     *leader.Elector
 	stopElector func() // ends the campaign, and the term if leading, and waits
+	// up sends the embedded router's heartbeats to the leader while this
+	// instance follows.
+	up *upstream
+	// stopFollow ends the hub's following of the stored routing table
+	// (while this instance does not lead) and waits; nil when it does not
+	// follow.
+	followMu   sync.Mutex
+	stopFollow func()
 
 	stopSharing         func()             // ends the copy of local artifacts to the shared store and waits
 	stopMeter           context.CancelFunc // ends the guard meter's readings
 	stopChecks          func()             // ends the router's active health checks and waits
+	stopResolver        func()             // ends the router's watch of EndpointSlices (kubernetes driver)
 	routerSrv           *router.Server
 	controlSrv          *http.Server
 	routerLn, controlLn net.Listener
@@ -116,6 +126,7 @@ func Open(ctx context.Context, opts Options) (_ *Server, err error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.up = &upstream{log: s.log.With("component", "fleet"), client: &http.Client{}}
 	defer func() {
 		if err != nil {
 			s.shutdown(context.Background())
@@ -131,9 +142,17 @@ func Open(ctx context.Context, opts Options) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
+	resolver, err := newResolver(cfg, s.log.With("component", "endpoints"))
+	if err != nil {
+		return nil, err
+	}
+	var res router.Resolver
+	if resolver != nil {
+		res = resolver
+	}
 	m := newMetrics()
 	s.startMeter(m)
-	s.router = router.New(router.Options{Logger: s.log.With("component", "router"),
+	s.router = router.New(router.Options{Logger: s.log.With("component", "router"), Resolver: res,
 		PreviewHosts: hostsOnly(cfg.Preview.Hosts), PreviewHeader: cfg.Preview.Header,
 		PreviewCookie: cfg.Preview.Cookie, PreviewToken: s.PreviewToken, Observe: m.observe,
 		StripCookies: []string{auth.CookieName},
@@ -142,6 +161,7 @@ func Open(ctx context.Context, opts Options) (_ *Server, err error) {
 		Bucket:          feature.Bucket,
 		CohortKeyCookie: cfg.Progressive.StickyCookie, CohortKeyHeader: cfg.Progressive.StickyHeader})
 	s.router.Install(table)
+	s.stopResolver = followResolver(resolver, s.router)
 	s.startInstanceChecks()
 	m.watchQueues(s.router)
 	if s.routerLn, err = net.Listen("tcp", cfg.Listen); err != nil {
@@ -212,6 +232,12 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 	if s.InitialPassword, err = bootstrapAdmin(ctx, s.auth.Users(), s.opts.AdminPassword); err != nil {
 		return err
 	}
+	// After the first credentials: its token is not one an operator made.
+	if s.elector != nil {
+		if err := s.up.start(ctx, s.elector, s.auth.Tokens(), s.localRouterID()); err != nil {
+			return err
+		}
+	}
 	s.controlSrv = &http.Server{Handler: s.controlMux(apiH, m, cop), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		// TLS handshake failures and the like are a client's problem, not
 		// bascule's: debug level, through the same structured log.
@@ -266,6 +292,10 @@ func (s *Server) shutdown(ctx context.Context) {
 	if s.stopElector != nil {
 		s.stopElector() // steps down, stops the webhook worker, releases the lease
 	}
+	s.unfollow()
+	if s.auth != nil {
+		s.up.close(ctx, s.auth.Tokens())
+	}
 	if s.deploy != nil {
 		s.deploy.Close()
 	}
@@ -282,6 +312,9 @@ func (s *Server) shutdown(ctx context.Context) {
 	}
 	if s.stopChecks != nil {
 		s.stopChecks()
+	}
+	if s.stopResolver != nil {
+		s.stopResolver()
 	}
 	if s.driver != nil {
 		if s.opts.StopAppsOnClose {

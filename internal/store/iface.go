@@ -115,5 +115,6 @@ type Store interface {
 	Flags
 	Notifications
 	Routers
+	RoutingTables
 	Close() error
 }

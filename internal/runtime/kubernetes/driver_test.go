@@ -180,6 +180,10 @@ func TestStartReportsReadyPodsFromEndpointSlices(t *testing.T) {
 	if inst.Version != "v1" || inst.Color != runtime.Blue {
 		t.Errorf("Start = %+v, want v1 on blue", inst)
 	}
+	// The routing table names the color's Service; routers expand it.
+	if want := "k8s:" + e.ns + "/shop-blue:http"; inst.Upstream != want {
+		t.Errorf("Start's Upstream = %q, want %q", inst.Upstream, want)
+	}
 	dep, err := e.client.AppsV1().Deployments(e.ns).Get(t.Context(), "shop-blue", metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("get deployment: %v", err)
@@ -278,7 +282,7 @@ func TestAdoptByLabel(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Adopt: %v", err)
 	}
-	want := []runtime.Instance{{Color: runtime.Green, Version: "v7", Addr: inst.Addr, Addrs: inst.Addrs, Started: inst.Started}}
+	want := []runtime.Instance{{Color: runtime.Green, Version: "v7", Addr: inst.Addr, Addrs: inst.Addrs, Upstream: inst.Upstream, Started: inst.Started}}
 	if diff := cmp.Diff(want, adopted); diff != "" {
 		t.Errorf("Adopt (-want +got):\n%s", diff)
 	}

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 
+	"github.com/bascule/bascule/internal/router"
 	"github.com/bascule/bascule/internal/runtime"
 )
 
@@ -257,7 +258,10 @@ func (d *Driver) instance(color string, dep *appsv1.Deployment, addrs []string) 
 	if started.IsZero() {
 		started = dep.CreationTimestamp.UTC()
 	}
-	inst := runtime.Instance{Color: color, Version: dep.Annotations[AnnotationRelease], Addr: addrs[0], Started: started}
+	inst := runtime.Instance{Color: color, Version: dep.Annotations[AnnotationRelease], Addr: addrs[0], Started: started,
+		// The routers follow the color's Service themselves: a pod that
+		// restarts elsewhere needs no new routing table (ADR 0017).
+		Upstream: router.Ref{Namespace: d.opts.Namespace, Service: d.name(color), Port: portName}.String()}
 	if len(addrs) > 1 {
 		inst.Addrs = addrs // every ready pod: the router balances across them
 	}

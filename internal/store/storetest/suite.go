@@ -29,6 +29,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("FlagVersions", func(t *testing.T) { testFlagVersions(t, open(t)); testFlagRace(t, open(t)) })
 	t.Run("Notifications", func(t *testing.T) { runNotifications(t, open) })
 	t.Run("Routers", func(t *testing.T) { testRouters(t, open(t)) })
+	t.Run("RoutingTable", func(t *testing.T) { testRoutingTable(t, open(t)) })
+	t.Run("RoutingTableFenced", func(t *testing.T) { testRoutingTableFenced(t, open(t)) })
+	t.Run("RoutingWatch", func(t *testing.T) { testRoutingWatch(t, open(t)) })
 }
 
 var t0 = time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)
