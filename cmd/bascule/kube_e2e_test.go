@@ -180,14 +180,13 @@ func newKubeEnv(t *testing.T) *kubeEnv {
 
 // startKubeRouter starts one of the fleet's `bascule router` processes, in
 // this (root) network namespace, from where the pods' IPs are reachable.
-// It is the one place that says how the test's routers find the pods: the
-// pods' addresses come in the control plane's routing stream. Once routers
-// resolve a color's ready pods from the EndpointSlices themselves, pass
-// "--kubeconfig", kubeconfig, "--namespace", ns here.
+// It is the one place that says how the test's routers find the pods: as
+// routers in the cluster do, each follows the namespace's EndpointSlices
+// itself and expands the colors' Service references the control plane
+// routes to.
 func startKubeRouter(t *testing.T, id, control, token, kubeconfig, ns string) *routerProc {
 	t.Helper()
-	_, _ = kubeconfig, ns
-	return startRouterProc(t, id, control, token, t.TempDir())
+	return startRouterProc(t, id, control, token, t.TempDir(), "--kubeconfig", kubeconfig, "--namespace", ns)
 }
 
 // newKubeInstance is bascule serve with the kubernetes driver on namespace
@@ -387,6 +386,15 @@ func kubeDeployAndPreview(t *testing.T, e *kubeEnv) {
 		t.Fatalf("v2 deployed on %s, the live color", d2.Color)
 	}
 	e.inStep(t)
+	// The control plane routes to each color's Service; every router
+	// expands that reference into the color's ready pods itself.
+	ref := "k8s:" + e.ns + "/shop-" + d2.Color
+	for _, r := range e.routers {
+		if out := r.out.String(); !logged(out, "following the pods of the colors' Services", e.ns) ||
+			!logged(out, "routing table installed", ref) {
+			t.Errorf("router %s does not follow %s's EndpointSlices for %s; it said:\n%s", r.id, e.ns, ref, out)
+		}
+	}
 	e.throughEach(t, "v1")
 	e.throughEach(t, "v2", "X-Bascule-Preview", previewToken)
 	e.throughEach(t, "v1", "X-Bascule-Preview", "a guess")
