@@ -39,7 +39,7 @@ lint:
 	$(GO) mod tidy -diff
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/router/ ./internal/flag/ ./feature/ ./internal/migrate/ ./internal/server/ ./flagclient/ ./cmd/bascule/ | tee bench.txt
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/router/ ./internal/flag/ ./internal/store/postgres/ ./feature/ ./internal/migrate/ ./internal/server/ ./flagclient/ ./cmd/bascule/ | tee bench.txt
 
 demo: build
 	./$(BIN) demo

@@ -20,6 +20,7 @@ type cli struct {
 	getenv         func(string) string
 	server, token  string
 	json           bool
+	quiet          bool // token create: the secret alone, for scripts
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {

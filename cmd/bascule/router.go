@@ -161,21 +161,33 @@ func (c *cli) runRouter(ctx context.Context, f routerFlags) error {
 	log.Info("router listening", "addr", ln.Addr().String(), "id", id, "generation", table.Generation, "live", table.Live)
 	agent := fleet.NewAgent(fleet.AgentOptions{ID: id, Host: host, Listen: ln.Addr().String(), Router: r, Path: path,
 		SettingsPath: settingsPath, Counts: counts, Logger: log.With("component", "fleet")})
-	fctx, stop := context.WithCancel(ctx)
+	// The router follows the control plane until it took its last request:
+	// a switch while it finishes those in flight is still acknowledged.
+	fctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	follower := &fleet.Follower{URLs: f.control, Token: token, Agent: agent, Logger: log.With("component", "fleet")}
 	followed := make(chan struct{})
 	go func() {
 		defer close(followed)
-		(&fleet.Follower{URLs: f.control, Token: token, Agent: agent, Logger: log.With("component", "fleet")}).Run(fctx)
+		follower.Run(fctx)
 	}()
 	select {
 	case <-ctx.Done():
 	case err = <-served:
 	}
-	stop()
-	<-followed
 	sctx, cancel := context.WithTimeout(context.Background(), f.drain)
 	defer cancel()
 	srv.Shutdown(sctx)
+	stop()
+	<-followed
+	// Then it leaves the fleet, so that switches stop waiting for it and
+	// naming it (a pod replaced in a rolling update, say).
+	lctx, lcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer lcancel()
+	if lerr := follower.Leave(lctx); lerr != nil {
+		log.Warn("could not tell the control plane this router leaves; forget it with bascule router forget "+id, "err", lerr)
+	} else {
+		log.Info("left the fleet", "id", id)
+	}
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("router: %w", err)
 	}

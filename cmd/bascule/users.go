@@ -175,6 +175,7 @@ token: the way back in when the admin token is lost (audited).`,
 	cmd.Flags().StringVar(&role, "role", "deployer", "evaluator (flag evaluation only), router (a bascule router: routing stream and heartbeats only), viewer, deployer or admin")
 	cmd.Flags().StringVar(&expires, "expires", "", `lifetime such as 720h, or "never" (default: the server's, 90 days; with --data, never)`)
 	cmd.Flags().BoolVar(&c.json, "json", false, "print JSON")
+	cmd.Flags().BoolVarP(&c.quiet, "quiet", "q", false, "print the secret alone, e.g. for $(bascule token create -q …)")
 	local.register(cmd, "either makes the token locally, without the API")
 	return cmd
 }
@@ -233,8 +234,12 @@ func (c *cli) tokenRevokeCommand() *cobra.Command {
 // printToken shows a token just created, and its secret, the one time it
 // can be shown; where says how it was made.
 func (c *cli) printToken(tok store.Token, secret, where, secretLabel string) error {
-	if c.json {
+	switch {
+	case c.json:
 		return c.writeJSON(map[string]any{"token": tok, "secret": secret})
+	case c.quiet:
+		c.printf("%s\n", secret)
+		return nil
 	}
 	exp := "never expires"
 	if tok.ExpiresAt != nil {

@@ -140,4 +140,10 @@ func TestCLITokens(t *testing.T) {
 	if out, code := runCLIAs(in, secret, "user", "list"); code != 1 {
 		t.Errorf("user list with a revoked token = %d %q, want exit 1", code, out)
 	}
+
+	// -q prints the secret alone, for $(bascule token create -q …).
+	out, code = runCLI(t, in, "token", "create", "edge", "--role", "router", "-q")
+	if code != 0 || !regexp.MustCompile(`^bsc_\S+\n$`).MatchString(out) {
+		t.Errorf("token create -q = %d %q, want the secret alone on one line", code, out)
+	}
 }

@@ -113,7 +113,7 @@ echo "   $cp1 leads, $cp2 follows and forwards changes to it"
 
 echo "== two routers, each following either instance"
 export BASCULE_URL=$cp2 BASCULE_TOKEN=$BASCULE_ADMIN_TOKEN
-router_token=$("$bascule" token create --role router edge --json | sed -n 's/.*"secret": *"\([^"]*\)".*/\1/p')
+router_token=$("$bascule" token create -q --role router edge)
 for n in 1 2; do
 	"$bascule" router --control "$cp1,$cp2" --token "$router_token" --id "edge-$n" \
 		--listen 127.0.0.1:$((base + 30 + n)) --data "$work/edge-$n" >"$work/edge-$n.log" 2>&1 &

@@ -1,10 +1,12 @@
 package fleet
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -284,5 +286,52 @@ func TestRouterTakesTheControlPlanesSettings(t *testing.T) {
 	again := startRemote(t, "r1", "http://127.0.0.1:1", 100*time.Millisecond, path)
 	if got := preview(again.addr); got != "green" {
 		t.Errorf("a preview through r1 restarted without its control plane answered by %q, want green (persisted settings)", got)
+	}
+}
+
+// TestLeavingRouterIsForgotten: a router that stops cleanly says so, and
+// the next switch neither waits for it nor names it (a router pod
+// replaced in a rolling update); a control plane's own router leaves
+// with its hub. A router killed without a word is still named.
+func TestLeavingRouterIsForgotten(t *testing.T) {
+	blue, green := startApp(t, router.Blue), startApp(t, router.Green)
+	cp := startControlPlane(t, blue, green, 100*time.Millisecond)
+	dir := t.TempDir()
+	r1 := startRemote(t, "r1", cp.url, 100*time.Millisecond, filepath.Join(dir, "r1.json"))
+	r2 := startRemote(t, "r2", cp.url, 100*time.Millisecond, filepath.Join(dir, "r2.json"))
+	gen := cp.hub.Table().Generation
+	waitFor(t, 5*time.Second, "r1 and r2 to install", func() bool { return cp.confirmedBy("r1", gen) && cp.confirmedBy("r2", gen) })
+
+	r1.stop()
+	if err := r1.f.Leave(context.Background()); err != nil {
+		t.Fatalf("Leave = %v", err)
+	}
+	r2.stop() // killed: no word
+	waitFor(t, 5*time.Second, "r2 to go stale", func() bool {
+		cp.hub.mu.Lock()
+		defer cp.hub.mu.Unlock()
+		return cp.hub.staleAt(cp.hub.routers["r2"].at)
+	})
+	err := switchTo(cp.hub, router.Green)
+	var inc *IncompleteSwitchError
+	if !errors.As(err, &inc) || !strings.Contains(err.Error(), "r2") || strings.Contains(err.Error(), "r1") {
+		t.Errorf("switch after r1 left and r2 died = %v, want incomplete naming r2 only", err)
+	}
+	list, err := cp.hub.opts.Store.ListRouters(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range list {
+		if r.ID == "r1" {
+			t.Errorf("r1 left but is still in the registry: %+v", r)
+		}
+	}
+
+	cp.hub.Close()
+	list, _ = cp.hub.opts.Store.ListRouters(context.Background())
+	for _, r := range list {
+		if r.ID == "embedded" {
+			t.Errorf("the control plane's own router is still registered after its hub closed: %+v", r)
+		}
 	}
 }

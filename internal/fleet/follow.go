@@ -156,6 +156,15 @@ func (f *Follower) read(body io.Reader, line func()) (got bool, err error) {
 	}
 }
 
+// Leave tells the control plane that the router stops for good, once it
+// takes no more requests and finished those it had: it is forgotten, and
+// switches no longer wait for it.
+func (f *Follower) Leave(ctx context.Context) error {
+	hb := f.Agent.State()
+	hb.Leaving = true
+	return f.heartbeat(ctx, hb)
+}
+
 func (f *Follower) heartbeat(ctx context.Context, hb Heartbeat) error {
 	b, err := json.Marshal(hb)
 	if err != nil {

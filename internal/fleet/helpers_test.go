@@ -119,6 +119,7 @@ type remote struct {
 	path   string
 	cancel context.CancelFunc
 	done   chan struct{}
+	f      *Follower
 }
 
 func startRemote(t *testing.T, id, controlURL string, interval time.Duration, path string) *remote {
@@ -155,6 +156,7 @@ func startRemoteOf(t *testing.T, id string, urls []string, interval time.Duratio
 	ctx, cancel := context.WithCancel(context.Background())
 	rm := &remote{id: id, r: r, agent: agent, addr: ln.Addr().String(), path: path, cancel: cancel, done: make(chan struct{})}
 	f := &Follower{URLs: urls, Token: "t", Agent: agent, Interval: interval}
+	rm.f = f
 	go func() {
 		defer close(rm.done)
 		f.Run(ctx)

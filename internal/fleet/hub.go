@@ -67,8 +67,11 @@ type Hub struct {
 	dirty   map[string]store.Router // heard, not yet written to the store
 	persist chan struct{}           // wakes the store writer
 
-	stop context.CancelFunc
-	wg   sync.WaitGroup
+	stop      context.CancelFunc
+	wg        sync.WaitGroup
+	stopLocal context.CancelFunc // the local router's heartbeats
+	localDone chan struct{}
+	leaveOnce sync.Once
 }
 
 // seen is the last heartbeat of a router and when it arrived.
@@ -122,10 +125,12 @@ func NewHub(ctx context.Context, opts HubOptions) (*Hub, error) {
 		Router: opts.Local, Logger: h.log.With("router", opts.LocalID)})
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	h.stop = cancel
-	h.wg.Add(2)
+	lctx, stopLocal := context.WithCancel(rctx)
+	h.stopLocal, h.localDone = stopLocal, make(chan struct{})
+	h.wg.Add(1)
 	go func() {
-		defer h.wg.Done()
-		h.local.Report(rctx, opts.Interval, h.reportLocal)
+		defer close(h.localDone)
+		h.local.Report(lctx, opts.Interval, h.reportLocal)
 	}()
 	go func() {
 		defer h.wg.Done()
@@ -142,9 +147,29 @@ func NewHub(ctx context.Context, opts HubOptions) (*Hub, error) {
 // Close stops the local router's heartbeats and writes what the registry
 // has not written yet.
 func (h *Hub) Close() {
+	h.Leave(context.Background())
 	h.stop()
 	h.wg.Wait()
 	h.flush(context.Background())
+}
+
+// Leave stops the local router's heartbeats and says it leaves the fleet,
+// to this hub or, while this instance follows, to the leader's: a clean
+// stop is no reason for every later switch to wait for it or name it.
+// Call it once the local router takes no more requests. Only the first
+// call does anything.
+func (h *Hub) Leave(ctx context.Context) {
+	h.leaveOnce.Do(func() {
+		h.stopLocal()
+		<-h.localDone
+		ctx, cancel := context.WithTimeout(ctx, 2*h.opts.Interval)
+		defer cancel()
+		hb := h.local.State()
+		hb.Leaving = true
+		if err := h.reportLocal(ctx, hb); err != nil {
+			h.log.Warn("say the local router leaves the fleet", "router", hb.ID, "err", err)
+		}
+	})
 }
 
 // writeRegistry writes heartbeats to the store as they come, coalesced
@@ -260,6 +285,13 @@ func (h *Hub) Heartbeat(ctx context.Context, hb Heartbeat) error {
 	colors, err := encodeColors(hb.Colors)
 	if err != nil {
 		return err
+	}
+	if hb.Leaving {
+		if h.opts.Traffic != nil {
+			h.opts.Traffic.heard(hb, h.opts.Now()) // its last counts still count
+		}
+		h.log.Info("router left the fleet", "router", hb.ID, "generation", hb.Installed)
+		return h.Forget(ctx, hb.ID)
 	}
 	now := h.opts.Now()
 	h.mu.Lock()

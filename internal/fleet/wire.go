@@ -38,6 +38,11 @@ type Heartbeat struct {
 	Listen    string `json:"listen"`
 	Installed int64  `json:"installed"` // generation served
 	Drained   int64  `json:"drained"`   // last generation whose drain finished
+	// Leaving says the router stops for good: it no longer takes requests
+	// and finished those it had. The control plane forgets it, so that
+	// switches neither wait for it nor name it (a router pod replaced in a
+	// rolling update, an instance stopped cleanly).
+	Leaving bool `json:"leaving,omitempty"`
 	// Colors holds the requests in flight and queued per color.
 	Colors map[router.Color]Load `json:"colors"`
 	// Traffic is the router's guard counters, which the control plane's

@@ -278,8 +278,9 @@ func (s *Server) Run(ctx context.Context) error {
 	return err
 }
 
-// shutdown stops the control plane, lets the router finish its in-flight
-// requests, then stops the apps if asked to.
+// shutdown stops the control plane's API, lets the router finish its
+// in-flight requests, stops the control plane, then stops the apps if
+// asked to.
 func (s *Server) shutdown(ctx context.Context) {
 	if s.flags != nil {
 		s.flags.Close() // end flag streams, or Shutdown would wait for them
@@ -288,6 +289,17 @@ func (s *Server) shutdown(ctx context.Context) {
 		s.controlSrv.Shutdown(ctx)
 	} else if s.controlLn != nil {
 		s.controlLn.Close()
+	}
+	// The router takes no more requests and finishes those it has, still
+	// following the fleet's table; then it leaves the fleet, told to the
+	// leader while this instance still knows who leads.
+	if s.routerSrv != nil {
+		s.routerSrv.Shutdown(ctx)
+	} else if s.routerLn != nil {
+		s.routerLn.Close()
+	}
+	if s.fleet != nil {
+		s.fleet.Leave(ctx)
 	}
 	if s.stopElector != nil {
 		s.stopElector() // steps down, stops the webhook worker, releases the lease
@@ -304,11 +316,6 @@ func (s *Server) shutdown(ctx context.Context) {
 	}
 	if s.fleet != nil {
 		s.fleet.Close()
-	}
-	if s.routerSrv != nil {
-		s.routerSrv.Shutdown(ctx)
-	} else if s.routerLn != nil {
-		s.routerLn.Close()
 	}
 	if s.stopChecks != nil {
 		s.stopChecks()
