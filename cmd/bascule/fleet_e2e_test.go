@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -60,14 +61,17 @@ type routerProc struct {
 	t               testing.TB
 	id, listen, dir string
 	control, token  string
+	extra           []string // more flags of `bascule router`
 	cmd             *exec.Cmd
 	out             *syncBuffer
 	exited          chan struct{}
 }
 
-func startRouterProc(t *testing.T, id, control, token, dir string) *routerProc {
+// startRouterProc starts `bascule router` with the flags every router
+// needs, then extra ones.
+func startRouterProc(t *testing.T, id, control, token, dir string, extra ...string) *routerProc {
 	t.Helper()
-	p := &routerProc{t: t, id: id, listen: freeAddr(t), dir: dir, control: control, token: token}
+	p := &routerProc{t: t, id: id, listen: freeAddr(t), dir: dir, control: control, token: token, extra: extra}
 	p.start()
 	t.Cleanup(p.stop)
 	return p
@@ -75,7 +79,8 @@ func startRouterProc(t *testing.T, id, control, token, dir string) *routerProc {
 
 func (p *routerProc) start() {
 	self, _ := os.Executable()
-	p.cmd = exec.Command(self, "router", "--control", p.control, "--listen", p.listen, "--data", p.dir, "--id", p.id)
+	args := append([]string{"router", "--control", p.control, "--listen", p.listen, "--data", p.dir, "--id", p.id}, p.extra...)
+	p.cmd = exec.Command(self, args...)
 	p.cmd.Env = append(os.Environ(), "BASCULE_E2E_EXEC=1", "BASCULE_TOKEN="+p.token)
 	p.out = &syncBuffer{}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
@@ -134,7 +139,8 @@ func confirmed(t *testing.T, cl *client.Client, ids ...string) bool {
 }
 
 // fleetLoad sends about perSecond requests a second, spread over the
-// routers, and records per router when it first answered from a release.
+// routers, and records per router when it first answered from a release,
+// and per release when it last served a request.
 type fleetLoad struct {
 	stop          chan struct{}
 	wg            sync.WaitGroup
@@ -142,10 +148,11 @@ type fleetLoad struct {
 	firstErr      atomic.Value
 	mu            sync.Mutex
 	first         map[string]map[string]time.Time // router addr → release → first answer
+	last          map[string]time.Time            // release → latest request it served
 }
 
 func startFleetLoad(t *testing.T, perSecond int, addrs []string) *fleetLoad {
-	l := &fleetLoad{stop: make(chan struct{}), first: map[string]map[string]time.Time{}}
+	l := &fleetLoad{stop: make(chan struct{}), first: map[string]map[string]time.Time{}, last: map[string]time.Time{}}
 	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	const workers = 24
 	every := time.Duration(workers) * time.Second / time.Duration(perSecond)
@@ -163,6 +170,7 @@ func startFleetLoad(t *testing.T, perSecond int, addrs []string) *fleetLoad {
 				}
 				addr := addrs[i%len(addrs)]
 				l.total.Add(1)
+				sent := time.Now()
 				resp, err := c.Get("http://" + addr + "/")
 				if err == nil {
 					io.Copy(io.Discard, resp.Body)
@@ -176,7 +184,7 @@ func startFleetLoad(t *testing.T, perSecond int, addrs []string) *fleetLoad {
 					l.firstErr.CompareAndSwap(nil, fmt.Sprintf("via %s: %v", addr, err))
 					continue
 				}
-				l.saw(addr, resp.Header.Get("X-Release"))
+				l.saw(addr, resp.Header.Get("X-Release"), servedAt(resp, sent))
 			}
 		}()
 	}
@@ -184,10 +192,23 @@ func startFleetLoad(t *testing.T, perSecond int, addrs []string) *fleetLoad {
 	return l
 }
 
-func (l *fleetLoad) saw(addr, release string) {
+// servedAt is when the app served resp: its X-Served-At header (Unix
+// nanoseconds; the apps run on this machine, on its clock), else when the
+// request was sent, the latest it can have been routed.
+func servedAt(resp *http.Response, sent time.Time) time.Time {
+	if ns, err := strconv.ParseInt(resp.Header.Get("X-Served-At"), 10, 64); err == nil {
+		return time.Unix(0, ns)
+	}
+	return sent
+}
+
+func (l *fleetLoad) saw(addr, release string, served time.Time) {
 	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if served.After(l.last[release]) {
+		l.last[release] = served
+	}
 	m := l.first[addr]
 	if m == nil {
 		m = map[string]time.Time{}
@@ -220,6 +241,21 @@ func (l *fleetLoad) switched(addrs []string, release string) (map[string]time.Ti
 	}
 	return out, true
 }
+
+// lastServed returns when release last served a request of the load.
+func (l *fleetLoad) lastServed(release string) time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.last[release]
+}
+
+// servedClock is what the load saw of one release, as a userClock.
+type servedClock struct {
+	l       *fleetLoad
+	release string
+}
+
+func (c servedClock) lastUser() time.Time { return c.l.lastServed(c.release) }
 
 func (l *fleetLoad) end() {
 	select {
@@ -272,7 +308,7 @@ func TestFleetSwitchesAsOne(t *testing.T) {
 	in, blue, green, routers, _ := fleetSetup(t)
 	addrs := addrsOf(routers)
 	l := startFleetLoad(t, 1000, addrs)
-	apps := map[string]*timedApp{"v1": blue, "v2": green}
+	apps := map[string]userClock{"v1": blue, "v2": green}
 	began, sentBefore := time.Now(), l.total.Load()
 	time.Sleep(time.Second) // steady load first; nothing to await
 	calls, spreads := switchCycles(t, in, l, addrs, apps, 6, "fleet test")
@@ -296,13 +332,18 @@ func TestFleetSwitchesAsOne(t *testing.T) {
 	t.Logf("bascule status:\n%s", out)
 }
 
+// userClock is what knows when a release last served a user's request:
+// the app itself (timedApp), or the answers the load received
+// (servedClock).
+type userClock interface{ lastUser() time.Time }
+
 // switchCycles alternates go-live (to v2) and rollback (to v1) n times
 // under the load l sends through the routers at addrs: each call must
 // complete, every router must then answer from the new release, and no
 // user's request may reach the release switched away from after the call
 // returned. It returns how long each call took, and how long after it
 // started every router answered from the new release.
-func switchCycles(t *testing.T, in *instance, l *fleetLoad, addrs []string, apps map[string]*timedApp, n int, reason string) (calls, spreads []time.Duration) {
+func switchCycles(t *testing.T, in *instance, l *fleetLoad, addrs []string, apps map[string]userClock, n int, reason string) (calls, spreads []time.Duration) {
 	t.Helper()
 	ctx := context.Background()
 	for i := range n {

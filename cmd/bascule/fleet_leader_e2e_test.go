@@ -145,7 +145,7 @@ smoke_test:
 	if d := b.deploy("v2"); d.State != store.StateReady {
 		t.Fatalf("deploy v2 on the new leader = %s (%s)", d.State, d.Error)
 	}
-	calls, _ := switchCycles(t, b, l, addrs, map[string]*timedApp{"v1": blue, "v2": green}, 4, "after takeover")
+	calls, _ := switchCycles(t, b, l, addrs, map[string]userClock{"v1": blue, "v2": green}, 4, "after takeover")
 	l.end()
 	t.Logf("switch calls on the new leader: %s", summary(calls))
 	if n := l.failed.Load(); n > 0 {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/bascule/bascule/internal/client"
+	"github.com/bascule/bascule/internal/kubetest"
 	"github.com/bascule/bascule/internal/netnstest"
 	"github.com/bascule/bascule/internal/pgtest"
 	"github.com/bascule/bascule/internal/store"
@@ -29,6 +30,9 @@ import (
 // start `bascule serve` that way, and its apps are the hidden sample-app
 // command, so every process involved is real.
 func TestMain(m *testing.M) {
+	if os.Getenv(kubeAppEnv) == "1" {
+		os.Exit(runKubeApp()) // a pod's program in the kubernetes test
+	}
 	if os.Getenv("BASCULE_E2E_EXEC") == "1" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
@@ -38,6 +42,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	pgtest.ReportSkips()
 	netnstest.Report()
+	kubetest.ReportSkips()
 	os.Exit(code)
 }
 

@@ -86,7 +86,7 @@ func TestFleetAcrossNetworkNamespaces(t *testing.T) {
 	waitFor(t, 20*time.Second, "three routers on three hosts in step", func() bool { return confirmed(t, in.cl, "r1", "r2", "r3") })
 	addrs := addrsOf(routers)
 	l := startFleetLoad(t, 1000, addrs)
-	apps := map[string]*timedApp{"v1": blue, "v2": green}
+	apps := map[string]userClock{"v1": blue, "v2": green}
 	ctx := context.Background()
 	began, sentBefore := time.Now(), l.total.Load()
 	time.Sleep(time.Second) // steady load first; nothing to await

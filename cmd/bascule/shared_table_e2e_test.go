@@ -66,7 +66,7 @@ func TestSharedRoutingTableAcrossControlPlanes(t *testing.T) {
 	if d := a.deploy("v2"); d.State != store.StateReady {
 		t.Fatalf("deploy v2 = %s (%s)", d.State, d.Error)
 	}
-	apps := map[string]*timedApp{"v1": blue, "v2": green}
+	apps := map[string]userClock{"v1": blue, "v2": green}
 
 	// The follower's own router alone beside the leader's: it installs
 	// each switch from the store, and the call waits for its
