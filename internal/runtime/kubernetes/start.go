@@ -45,12 +45,14 @@ func (d *Driver) Start(ctx context.Context, color string, spec runtime.Spec) (ru
 	if err := checkColor(color); err != nil {
 		return runtime.Instance{}, fmt.Errorf("start %s: %w", spec.Version, err)
 	}
+	// The caller says which release and color (deploy: "start v3 on
+	// green: …"); the driver says what went wrong.
 	if err := checkImage(spec); err != nil {
-		return runtime.Instance{}, fmt.Errorf("start %s on %s: %w", spec.Version, color, err)
+		return runtime.Instance{}, err
 	}
 	fresh, gen, err := d.apply(ctx, color, spec)
 	if err != nil {
-		return runtime.Instance{}, fmt.Errorf("start %s on %s: %w", spec.Version, color, err)
+		return runtime.Instance{}, err
 	}
 	wctx, cancel := context.WithTimeout(ctx, d.opts.StartTimeout+progressGrace)
 	defer cancel()
@@ -61,7 +63,7 @@ func (d *Driver) Start(ctx context.Context, color string, spec runtime.Spec) (ru
 	if ctx.Err() != nil {
 		// bascule itself is stopping: the deployment is failed on restart,
 		// which stops the color then.
-		return runtime.Instance{}, fmt.Errorf("start %s on %s: %w", spec.Version, color, ctx.Err())
+		return runtime.Instance{}, fmt.Errorf("rollout of %s: %w", spec.Version, ctx.Err())
 	}
 	cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer ccancel()
@@ -71,7 +73,7 @@ func (d *Driver) Start(ctx context.Context, color string, spec runtime.Spec) (ru
 			why += "\nleft behind: " + rerr.Error()
 		}
 	}
-	return runtime.Instance{}, fmt.Errorf("start %s on %s: %w: %v%s", spec.Version, color, ErrRolloutFailed, err, why)
+	return runtime.Instance{}, fmt.Errorf("%w: %v%s", ErrRolloutFailed, err, why)
 }
 
 // checkImage refuses a spec without an image by digest: build once means
