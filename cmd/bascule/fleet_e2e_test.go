@@ -300,7 +300,7 @@ func addrsOf(rs []*routerProc) []string {
 
 // TestFleetSwitchesAsOne is issue 16's first test, with real processes:
 // bascule serve and three bascule router processes under steady load
-// (about 1,000 requests a second through the routers), go-live and
+// (about 1,000 requests a second through the routers), 30 go-live and
 // rollback cycles: no request fails, and once a call returns no request
 // reaches the color it switched away from. It logs how long each call
 // took and when each router first answered from the new release.
@@ -311,7 +311,7 @@ func TestFleetSwitchesAsOne(t *testing.T) {
 	apps := map[string]userClock{"v1": blue, "v2": green}
 	began, sentBefore := time.Now(), l.total.Load()
 	time.Sleep(time.Second) // steady load first; nothing to await
-	calls, spreads := switchCycles(t, in, l, addrs, apps, 6, "fleet test")
+	calls, spreads := switchCycles(t, in, l, addrs, apps, 30, "fleet test")
 	rate := float64(l.total.Load()-sentBefore) / time.Since(began).Seconds()
 	l.end()
 	t.Logf("load: %.0f requests a second through 3 routers; %d sent, %d failed", rate, l.total.Load(), l.failed.Load())
