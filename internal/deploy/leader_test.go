@@ -303,8 +303,8 @@ func TestActionsWaitForTheNewLeadersRecovery(t *testing.T) {
 	dir := t.TempDir()
 	blue, green := newApp(t, router.Blue), newApp(t, router.Green)
 	svc := deploy.New(deploy.Options{App: "shop", Store: g, Artifacts: arts, Router: router.New(router.Options{}),
-		Driver: static.New(map[string]string{"blue": blue.addr(), "green": green.addr()}),
-		Health: runtime.HealthCheck{Path: "/healthz", Interval: 20 * time.Millisecond, Timeout: time.Second},
+		Driver:      static.New(map[string]string{"blue": blue.addr(), "green": green.addr()}),
+		Health:      runtime.HealthCheck{Path: "/healthz", Interval: 20 * time.Millisecond, Timeout: time.Second},
 		RoutingPath: filepath.Join(dir, "routing.json"), ProgressPath: filepath.Join(dir, "golive.json"), Standby: true})
 	t.Cleanup(svc.Close)
 	t.Cleanup(letThrough) // runs first: svc.Close waits for the recovery
