@@ -44,6 +44,11 @@ type HubOptions struct {
 	// Traffic keeps the routers' guard counters from their heartbeats;
 	// nil: not kept (the guard is off).
 	Traffic *Traffic
+	// LocalCounts are the local router's guard counters. They go in its
+	// heartbeats to another instance's hub (Upstream), so that the
+	// leader's guard counts what a follower's router serves; never in
+	// those to this hub, whose Traffic reads them live. Nil: none.
+	LocalCounts Counter
 }
 
 // Hub is the control plane's side of the protocol. It holds the table the
@@ -122,7 +127,7 @@ func NewHub(ctx context.Context, opts HubOptions) (*Hub, error) {
 	h.table = t
 	h.table.Generation = gen
 	h.local = NewAgent(AgentOptions{ID: opts.LocalID, Host: opts.LocalHost, Listen: opts.LocalListen,
-		Router: opts.Local, Logger: h.log.With("router", opts.LocalID)})
+		Router: opts.Local, Counts: opts.LocalCounts, Logger: h.log.With("router", opts.LocalID)})
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	h.stop = cancel
 	lctx, stopLocal := context.WithCancel(rctx)
@@ -256,6 +261,7 @@ func (h *Hub) reportLocal(ctx context.Context, hb Heartbeat) error {
 			return send(ctx, hb)
 		}
 	}
+	hb.Traffic = nil // this hub's Traffic reads the local router's counters live
 	return h.Heartbeat(ctx, hb)
 }
 

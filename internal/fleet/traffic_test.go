@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -19,6 +20,13 @@ import (
 // local as the embedded router's counters.
 func trafficHub(t testing.TB, local Counter, interval time.Duration) (*Hub, *Traffic) {
 	t.Helper()
+	return trafficHubCounting(t, local, interval, nil)
+}
+
+// trafficHubCounting is trafficHub whose local router also has
+// LocalCounts, as a bascule serve sharing its store has.
+func trafficHubCounting(t testing.TB, local Counter, interval time.Duration, localCounts Counter) (*Hub, *Traffic) {
+	t.Helper()
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "bascule.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -27,7 +35,8 @@ func trafficHub(t testing.TB, local Counter, interval time.Duration) (*Hub, *Tra
 	tr := NewTraffic(TrafficOptions{Local: local, Keep: time.Minute, Every: time.Second})
 	r := router.New(router.Options{})
 	r.Install(router.Table{Live: router.Blue, Upstreams: map[router.Color]string{router.Blue: "127.0.0.1:1"}})
-	hub, err := NewHub(t.Context(), HubOptions{Local: r, LocalID: "embedded", Store: st, Interval: interval, Traffic: tr})
+	hub, err := NewHub(t.Context(), HubOptions{Local: r, LocalID: "embedded", Store: st, Interval: interval, Traffic: tr,
+		LocalCounts: localCounts})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,5 +311,58 @@ func TestAgentReportsItsCounts(t *testing.T) {
 	wantCounts(t, tr, "green", 3, 1, "the agent's report")
 	if again := NewAgent(AgentOptions{ID: "r1", Router: r, Counts: meter}).State(); again.Traffic.Boot == st.Traffic.Boot {
 		t.Errorf("two agents (two process starts) report the same boot %q", st.Traffic.Boot)
+	}
+}
+
+// TestFollowersRouterCountsReachTheLeadersGuard: the router inside an
+// instance that does not lead reports its counters to the leader's hub,
+// whose guard then counts what it serves; the leader's own router is
+// counted once, live, not again through its own heartbeats.
+func TestFollowersRouterCountsReachTheLeadersGuard(t *testing.T) {
+	leaderMeter := guard.NewMeter(0, time.Second)
+	leader, tr := trafficHubCounting(t, leaderMeter, 50*time.Millisecond, leaderMeter)
+	followerMeter := guard.NewMeter(0, time.Second)
+	r := router.New(router.Options{})
+	r.Install(router.Table{Live: router.Blue, Upstreams: map[router.Color]string{router.Blue: "127.0.0.1:1"}})
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "follower.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	toLeader := func(context.Context) func(context.Context, Heartbeat) error { return leader.Heartbeat }
+	follower, err := NewHub(t.Context(), HubOptions{Local: r, LocalID: "b", Store: st, Interval: 50 * time.Millisecond,
+		Upstream: toLeader, LocalCounts: followerMeter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(follower.Close)
+
+	// The follower's first report only sets where its counts start.
+	waitFor(t, 5*time.Second, "the leader to hear from the follower's router", func() bool {
+		return (&controlPlane{hub: leader}).confirmedBy("b", leader.Table().Generation)
+	})
+	for range 7 {
+		followerMeter.Observe("blue", 200, time.Millisecond)
+	}
+	followerMeter.Observe("blue", 503, time.Millisecond)
+	for range 5 {
+		leaderMeter.Observe("blue", 200, time.Millisecond)
+	}
+	waitFor(t, 5*time.Second, "the leader's guard to count the follower's 8 requests", func() bool {
+		return tr.Read("blue").Requests >= 13
+	})
+	// Heartbeats go on; nothing is counted twice.
+	beats := func() int64 {
+		leader.mu.Lock()
+		defer leader.mu.Unlock()
+		return leader.routers["embedded"].at.UnixNano()
+	}
+	last := beats()
+	waitFor(t, 5*time.Second, "two more of the leader's own heartbeats", func() bool { return beats() > last })
+	last = beats()
+	waitFor(t, 5*time.Second, "another one", func() bool { return beats() > last })
+	if got := tr.Read("blue"); got.Requests != 13 || got.Errors != 1 {
+		t.Errorf("the leader's guard reads %d requests, %d errors; want 13 and 1 (5 through its router, 8 through the follower's)",
+			got.Requests, got.Errors)
 	}
 }

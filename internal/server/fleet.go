@@ -26,6 +26,11 @@ func (s *Server) openFleet(ctx context.Context) (*fleet.Hub, error) {
 		DrainTimeout: s.cfg.DrainTimeout, Traffic: s.traffic, Logger: s.log.With("component", "fleet")}
 	if _, shared := s.store.(store.Leases); shared {
 		opts.Upstream = s.up.send
+		if s.traffic != nil {
+			// While this instance follows, the leader's guard counts
+			// what its router serves from the counts in its heartbeats.
+			opts.LocalCounts = s.meter
+		}
 	}
 	hub, err := fleet.NewHub(ctx, opts)
 	if err != nil {

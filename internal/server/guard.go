@@ -26,6 +26,7 @@ func (s *Server) startMeter(m *metrics) {
 	}
 	// The meter's own past is not read: the Traffic keeps the fleet's.
 	m.meter = guard.NewMeter(0, meterEvery)
+	s.meter = m.meter
 	s.traffic = fleet.NewTraffic(fleet.TrafficOptions{Local: m.meter, Keep: deploy.BaselineSpan(s.cfg.Guard.Window),
 		Every: meterEvery, Logger: s.log.With("component", "fleet")})
 	ctx, cancel := context.WithCancel(context.Background())

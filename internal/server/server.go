@@ -22,6 +22,7 @@ import (
 	"github.com/bascule/bascule/internal/deploy"
 	"github.com/bascule/bascule/internal/flag"
 	"github.com/bascule/bascule/internal/fleet"
+	"github.com/bascule/bascule/internal/guard"
 	"github.com/bascule/bascule/internal/leader"
 	"github.com/bascule/bascule/internal/notify"
 	"github.com/bascule/bascule/internal/router"
@@ -57,6 +58,7 @@ type Server struct {
 	// traffic is the guard's view of every router's counters; nil when
 	// the guard is off.
 	traffic *fleet.Traffic
+	meter   *guard.Meter // the embedded router's guard counters, when the guard is on
 
 	forgetLater *time.Timer // forgets this host's earlier embedded routers
 	auth        *auth.Authenticator
