@@ -28,14 +28,14 @@ func TestMain(m *testing.M) { os.Exit(pg.Run(m)) }
 // instanceOn is one bascule instance's deploy service on the shared store,
 // in standby until it leads, with the static driver in front of two real
 // backends and a smoke test that waits for the test's go-ahead.
-func instanceOn(t *testing.T, db *postgres.DB, arts *artifact.Store, blue, green *app, smoke []string) *deploy.Service {
+func instanceOn(t *testing.T, db deploy.Store, arts *artifact.Store, blue, green *app, smoke []string) *deploy.Service {
 	t.Helper()
 	svc, _ := instanceWithRouter(t, db, arts, blue, green, smoke)
 	return svc
 }
 
 // instanceWithRouter is instanceOn, with the router the service drives.
-func instanceWithRouter(t *testing.T, db *postgres.DB, arts *artifact.Store, blue, green *app, smoke []string) (*deploy.Service, *router.Router) {
+func instanceWithRouter(t *testing.T, db deploy.Store, arts *artifact.Store, blue, green *app, smoke []string) (*deploy.Service, *router.Router) {
 	t.Helper()
 	dir := t.TempDir()
 	rt := router.New(router.Options{})
@@ -300,14 +300,8 @@ func TestActionsWaitForTheNewLeadersRecovery(t *testing.T) {
 	g := &gatedStore{DB: db, entered: make(chan struct{}), gate: make(chan struct{})}
 	var open sync.Once
 	letThrough := func() { open.Do(func() { close(g.gate) }) }
-	dir := t.TempDir()
-	blue, green := newApp(t, router.Blue), newApp(t, router.Green)
-	svc := deploy.New(deploy.Options{App: "shop", Store: g, Artifacts: arts, Router: router.New(router.Options{}),
-		Driver:      static.New(map[string]string{"blue": blue.addr(), "green": green.addr()}),
-		Health:      runtime.HealthCheck{Path: "/healthz", Interval: 20 * time.Millisecond, Timeout: time.Second},
-		RoutingPath: filepath.Join(dir, "routing.json"), ProgressPath: filepath.Join(dir, "golive.json"), Standby: true})
-	t.Cleanup(svc.Close)
-	t.Cleanup(letThrough) // runs first: svc.Close waits for the recovery
+	svc := instanceOn(t, g, arts, newApp(t, router.Blue), newApp(t, router.Green), nil)
+	t.Cleanup(letThrough) // runs before svc.Close, which waits for the recovery
 
 	led := make(chan error, 1)
 	go func() { led <- svc.Lead(lease(t, db, "a", time.Minute)) }()
