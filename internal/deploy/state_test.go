@@ -316,3 +316,40 @@ func TestOneLiveAtATime(t *testing.T) {
 		t.Errorf("%s is %s after the rollback, want rolled_back", v2.Version, got)
 	}
 }
+
+// TestGoLiveAfterRollbackShipsTheRolledBackRelease: v1 (the first
+// deployment, never confirmed live) serves again after v2 is rolled back.
+// Going live ships v2 again rather than confirming v1, and a second go-live
+// cannot leave both live (the property test found this sequence: the
+// first go-live marked v1 live, the second sent v2 live beside it).
+func TestGoLiveAfterRollbackShipsTheRolledBackRelease(t *testing.T) {
+	ctx := context.Background()
+	m := newMachine(t, nil, "shop", false)
+	v1 := m.deploy()
+	v2 := m.deploy()
+	if _, err := m.svc.GoLive(ctx, "alice", "ship"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.svc.Rollback(ctx, "bob", "broken", false); err != nil {
+		t.Fatal(err)
+	}
+	m.wantServing(v1.Version)
+	if _, err := m.svc.GoLive(ctx, "alice", "fixed after all"); err != nil {
+		t.Fatal(err)
+	}
+	m.wantServing(v2.Version)
+	_, err := m.svc.GoLive(ctx, "alice", "again")
+	if err != nil && !isConflict(err) {
+		t.Fatal(err)
+	}
+	live := 0
+	for _, id := range []int64{v1.ID, v2.ID} {
+		if m.deployment(id).State == store.StateLive {
+			live++
+		}
+	}
+	if live > 1 || m.deployment(v2.ID).State != store.StateLive {
+		t.Errorf("after go-live, rollback, go-live, go-live: %s is %s and %s is %s; want %s alone live",
+			v1.Version, m.deployment(v1.ID).State, v2.Version, m.deployment(v2.ID).State, v2.Version)
+	}
+}

@@ -69,7 +69,7 @@ func (s *Service) switchAction(ctx context.Context, actor string, action Action,
 		// then only confirms it.
 		// Unless a newer release is ready on the other color: going live
 		// means the newest, and one release is live at a time.
-		if d, ok := s.readyOn(ctx, slots[string(t.Live)]); ok && !s.newerReady(ctx, slots[string(target)], d.ID) {
+		if d, ok := s.readyOn(ctx, slots[string(t.Live)]); ok && !s.newerCandidate(ctx, slots[string(target)], d.ID) {
 			if err := s.markLive(ctx, d); err != nil {
 				return Status{}, err
 			}
@@ -130,6 +130,14 @@ func (s *Service) busy(ctx context.Context, actor string, action Action) error {
 	}
 	s.audit(ctx, actor, action, "", "refused", err.Error())
 	return err
+}
+
+// newerCandidate reports whether slot holds a release deployed after the
+// deployment than that a go-live would ship: ready, or rolled back (going
+// live again).
+func (s *Service) newerCandidate(ctx context.Context, slot store.Slot, than int64) bool {
+	d, err := s.opts.Store.Deployment(ctx, slot.DeploymentID)
+	return err == nil && d.ID > than && (d.State == store.StateReady || d.State == store.StateRolledBack)
 }
 
 // newerReady reports whether slot holds a ready release deployed after the
@@ -212,6 +220,11 @@ func (s *Service) switchMove(ctx context.Context, to, from store.Slot) (*switchM
 		}
 		if !Allowed(d.State, store.StateLive, ActionGoLive) {
 			return nil, conflict("%s on %s is %s: it cannot go live (deploy it again)", d.Version, d.Color, d.State)
+		}
+		// One release is live at a time, and a live one leaves that state
+		// only by finalize or rollback: never replace it unfinalized.
+		if prev, err := s.opts.Store.Deployment(ctx, from.DeploymentID); err == nil && prev.ID != d.ID && prev.State == store.StateLive {
+			return nil, conflict("%s is live and not finalized: finalize it (bascule finalize) before %s goes live", prev.Version, d.Version)
 		}
 		liveFields(&d)
 		return &switchMove{d: d, by: ActionGoLive, to: store.StateLive}, nil
