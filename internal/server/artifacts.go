@@ -36,16 +36,7 @@ func (s *Server) startSharing(arts *artifact.Store) {
 	if arts.Shared == nil {
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.shareArtifacts(ctx, arts)
-	}()
-	s.stopSharing = func() {
-		cancel()
-		<-done
-	}
+	s.stopSharing = background(func(ctx context.Context) { s.shareArtifacts(ctx, arts) })
 }
 
 func (s *Server) shareArtifacts(ctx context.Context, arts *artifact.Store) {

@@ -81,13 +81,7 @@ func (s *Server) follow() {
 	if s.stopFollow != nil {
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.fleet.Follow(ctx)
-	}()
-	s.stopFollow = func() { cancel(); <-done }
+	s.stopFollow = background(s.fleet.Follow)
 }
 
 // unfollow ends follow and waits for it.

@@ -16,14 +16,10 @@ const minCheckInterval = time.Second
 // startInstanceChecks runs the router's active health checks of colors of
 // several instances, with the app's health check, until shutdown.
 func (s *Server) startInstanceChecks() {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
 	hc := healthCheck(s.cfg)
-	go func() {
-		defer close(done)
+	s.stopChecks = background(func(ctx context.Context) {
 		s.router.CheckInstances(ctx, max(s.cfg.HealthCheck.Interval, minCheckInterval), func(ctx context.Context, addr string) error {
 			return runtime.Probe(ctx, addr, hc)
 		})
-	}()
-	s.stopChecks = func() { cancel(); <-done }
+	})
 }

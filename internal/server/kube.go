@@ -42,13 +42,8 @@ func followResolver(w *endpointslices.Watcher, r *router.Router) (stop func()) {
 	if w == nil {
 		return func() {}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		w.Run(ctx, r.Refresh)
-	}()
-	return func() { cancel(); <-done; w.Close() }
+	stop = background(func(ctx context.Context) { w.Run(ctx, r.Refresh) })
+	return func() { stop(); w.Close() }
 }
 
 // kubeSyncTimeout bounds the first listing of the namespace at start.

@@ -24,16 +24,7 @@ func (s *Server) startLeading(ctx context.Context) {
 		return
 	}
 	s.follow()
-	ectx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.elector.Run(ectx, s.lead)
-	}()
-	s.stopElector = func() {
-		cancel()
-		<-done
-	}
+	s.stopElector = background(func(ctx context.Context) { s.elector.Run(ctx, s.lead) })
 	// The first requests find a leader: this one, or the one the store
 	// names (the wait is bounded by the first attempt's own timeout).
 	select {

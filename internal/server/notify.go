@@ -24,16 +24,7 @@ func (s *Server) startNotifier() {
 
 // runNotifier runs the webhook worker in the background until stopNotifier.
 func (s *Server) runNotifier() {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.notify.Run(ctx)
-	}()
-	s.stopNotifier = func() {
-		cancel()
-		<-done
-	}
+	s.stopNotifier = background(func(ctx context.Context) { s.notify.Run(ctx) })
 }
 
 // Notifier records and sends webhook notifications, for in-process callers
