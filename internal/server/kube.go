@@ -42,8 +42,8 @@ func followResolver(w *endpointslices.Watcher, r *router.Router) (stop func()) {
 	if w == nil {
 		return func() {}
 	}
-	stop = background(func(ctx context.Context) { w.Run(ctx, r.Refresh) })
-	return func() { stop(); w.Close() }
+	following := background(func(ctx context.Context) { w.Run(ctx, r.Refresh) })
+	return func() { following(); w.Close() }
 }
 
 // kubeSyncTimeout bounds the first listing of the namespace at start.
