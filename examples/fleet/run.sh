@@ -133,6 +133,10 @@ quietly() { # quietly ARGS...: the same, its output left out
 routers() { # what each router answers now
 	printf 'edge-1: %s   edge-2: %s\n' "$(curl -s "$r1/")" "$(curl -s "$r2/")"
 }
+# A router heartbeats every second with its requests in flight; one taken
+# while routers' last answer was still being written counts it for a second.
+# The listings below wait for the routers to report them done.
+idle() { ! "$bascule" router list --json | grep -Eq '"(in_flight|queued)": *[1-9]'; }
 
 echo "== releases go live through both routers (CI would talk to either instance)"
 mkdir -p "$work/release"
@@ -145,6 +149,7 @@ quietly release add v2 release/
 show deploy v2
 show go-live
 routers
+wait_for "the routers to report no request in flight" idle
 show router list
 
 echo "== the leader is killed (SIGKILL); the other instance takes over"
@@ -156,6 +161,7 @@ routers
 # The dead instance's own router is gone for good: each switch would name
 # it as not confirmed until it is forgotten.
 wait_for "its router to be marked stale" sh -c "\"$bascule\" router list | grep -q STALE"
+wait_for "the routers to report no request in flight" idle
 show router list
 show router forget "serve@$(hostname):$((base + 11))"
 show rollback -m "back to v1"
