@@ -116,6 +116,22 @@ func (in *instance) lastTerm() (term, bool) {
 	return in.terms[len(in.terms)-1], true
 }
 
+// waitTerm waits until in's lead function has recorded its term: the
+// elector says it leads, and settles, just before it calls lead.
+func waitTerm(t *testing.T, in *instance, within time.Duration) term {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		if tm, ok := in.lastTerm(); ok {
+			return tm
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s's lead was not called within %s", in.e.Holder(), within)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // waitLeading waits until in leads, and returns its token.
 func waitLeading(t *testing.T, in *instance, within time.Duration) int64 {
 	t.Helper()
@@ -135,10 +151,9 @@ func TestFirstInstanceLeadsAndCarriesItsFence(t *testing.T) {
 	db := openStore(t)
 	a := start(t, db, "a", time.Second)
 	tok := waitLeading(t, a, 5*time.Second)
-	<-a.e.Settled()
-	tm, ok := a.lastTerm()
-	if !ok || tm.fence != (store.Fence{Lease: store.LeaseControl, Token: tok}) {
-		t.Fatalf("lead's context carries fence %+v (ok %v), want the lease's with token %d", tm.fence, ok, tok)
+	tm := waitTerm(t, a, 5*time.Second)
+	if tm.fence != (store.Fence{Lease: store.LeaseControl, Token: tok}) {
+		t.Fatalf("lead's context carries fence %+v, want the lease's with token %d", tm.fence, tok)
 	}
 	l, err := a.e.Current(context.Background())
 	if err != nil || l.Holder != "a" || l.URL != "http://a" || l.Token != tok {
@@ -174,7 +189,7 @@ func TestTakeoverAfterTTLWithAHigherToken(t *testing.T) {
 	tokA := waitLeading(t, a, 5*time.Second)
 	b := start(t, db, "b", ttl)
 	<-b.e.Settled()
-	tmA, _ := a.lastTerm()
+	tmA := waitTerm(t, a, 5*time.Second)
 
 	a.link.cut.Store(true) // a froze: no renewal, no release
 	cut := time.Now()
