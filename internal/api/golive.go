@@ -9,6 +9,10 @@ import (
 // goLiveState answers the state of the last go-live without probing the
 // colors, so that a CI job can poll it cheaply (bascule go-live --watch).
 func (h *Handler) goLiveState(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
-	writeJSON(w, http.StatusOK, h.opts.Deploy.GoLiveState())
+	st, err := h.opts.Deploy.GoLiveState(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, st)
 	return nil
 }

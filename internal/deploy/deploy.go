@@ -67,18 +67,21 @@ type Store interface {
 	store.Deployments
 	store.Slots
 	store.RoutingTables
+	store.Progressives
 	store.Audit
 }
 
 // Options configure a Service. Zero durations take the documented defaults.
 type Options struct {
-	App          string // default "app"
-	Store        Store
-	Artifacts    *artifact.Store
-	Driver       Driver
-	Router       Router
-	RoutingPath  string // where the routing table is persisted; empty: not persisted
-	ProgressPath string // where a progressive go-live in progress is persisted; empty: not persisted
+	App         string // default "app"
+	Store       Store
+	Artifacts   *artifact.Store
+	Driver      Driver
+	Router      Router
+	RoutingPath string // where the routing table is persisted; empty: not persisted
+	// ProgressPath is where bascule kept a progressive go-live in progress
+	// before it moved to the store: one found there is carried over once.
+	ProgressPath string
 	Command      []string
 	Env          []string
 	Health       runtime.HealthCheck

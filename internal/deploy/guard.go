@@ -88,14 +88,32 @@ type GoLiveState struct {
 	Progressive *Progressive `json:"progressive"`
 }
 
-// GoLiveState returns the state of the last go-live. It reads no store and
-// probes nothing, so it is cheap to poll.
-func (s *Service) GoLiveState() GoLiveState {
+// GoLiveState returns the state of the last go-live. It probes nothing,
+// so it is cheap to poll. A new leader answers once its recovery has taken
+// over the go-live and the guard's watch the last leader left (until then
+// it would answer that none runs, and bascule go-live --watch would stop
+// watching); an instance that does not lead answers the go-live in
+// progress from the store, and nothing of the guard, which runs on the
+// leader (the API forwards this read to the leader).
+func (s *Service) GoLiveState(ctx context.Context) (GoLiveState, error) {
+	s.termMu.Lock()
+	t := s.term
+	s.termMu.Unlock()
+	if t == nil {
+		p, err := s.storedProgress(ctx)
+		return GoLiveState{Progressive: p}, err
+	}
+	select {
+	case <-t.ready:
+	case <-t.done:
+	case <-ctx.Done():
+		return GoLiveState{}, ctx.Err()
+	}
 	out := GoLiveState{Progressive: s.progressive()}
 	if g, ok := s.GuardStatus(); ok {
 		out.Guard = &g
 	}
-	return out
+	return out, nil
 }
 
 // guardWatch is one running watch of a go-live.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bascule/bascule/feature"
 	"github.com/bascule/bascule/internal/artifact"
 	"github.com/bascule/bascule/internal/deploy"
 	"github.com/bascule/bascule/internal/pgtest"
@@ -38,7 +39,7 @@ func instanceOn(t *testing.T, db deploy.Store, arts *artifact.Store, blue, green
 func instanceWithRouter(t *testing.T, db deploy.Store, arts *artifact.Store, blue, green *app, smoke []string) (*deploy.Service, *router.Router) {
 	t.Helper()
 	dir := t.TempDir()
-	rt := router.New(router.Options{})
+	rt := router.New(router.Options{Bucket: feature.Bucket})
 	svc := deploy.New(deploy.Options{App: "shop", Store: db, Artifacts: arts, Router: rt,
 		Driver:       static.New(map[string]string{"blue": blue.addr(), "green": green.addr()}),
 		Health:       runtime.HealthCheck{Path: "/healthz", Interval: 20 * time.Millisecond, Timeout: time.Second},
@@ -331,5 +332,87 @@ func TestActionsWaitForTheNewLeadersRecovery(t *testing.T) {
 	d, err := svc.Wait(ctx, r.d.ID)
 	if err != nil || d.State != store.StateReady {
 		t.Fatalf("deployment asked during the recovery = %s %q, %v; want ready (not failed as interrupted)", d.State, d.Error, err)
+	}
+}
+
+// TestNewLeaderCarriesOnTheProgressiveGoLive: a progressive go-live is
+// the fleet's, not its leader's. A follower reports it as the leader runs
+// it; when the leader is lost, the next one serves the same users the same
+// release (the split, its salt included, unchanged) and carries the
+// go-live on from its step, while the deposed leader can no longer move it.
+func TestNewLeaderCarriesOnTheProgressiveGoLive(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, pg.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	arts := &artifact.Store{Dir: t.TempDir()}
+	blue, green := newApp(t, router.Blue), newApp(t, router.Green)
+	a, ar := instanceWithRouter(t, db, arts, blue, green, nil)
+	b, br := instanceWithRouter(t, db, arts, blue, green, nil)
+	addReleaseTo(t, db, arts, "v1")
+	addReleaseTo(t, db, arts, "v2")
+
+	if err := a.Lead(lease(t, db, "a", 300*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"v1", "v2"} {
+		d, err := a.Deploy(ctx, v, "test", "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, err = a.Wait(ctx, d.ID); err != nil || d.State != store.StateReady {
+			t.Fatalf("deployment of %s = %s %q, %v; want ready", v, d.State, d.Error, err)
+		}
+		if v == "v1" {
+			if _, err := a.GoLive(ctx, "alice", ""); err != nil {
+				t.Fatalf("GoLive = %v", err)
+			}
+		}
+	}
+	// Steps an hour apart: nothing moves unless someone moves it.
+	if _, err := a.GoLiveProgressive(ctx, "alice", "canary", []int{10, 50, 100}, time.Hour); err != nil {
+		t.Fatalf("GoLiveProgressive = %v", err)
+	}
+	split := ar.Table().Split
+	if split == nil || split.To != router.Green {
+		t.Fatalf("a's router after a progressive go-live to 10%%: split %+v, want one to green", split)
+	}
+
+	// b follows: it reports the go-live a runs.
+	st, err := b.Status(ctx)
+	if err != nil || st.Progressive == nil || st.Progressive.Percent != 10 || st.Progressive.Version != "v2" {
+		t.Fatalf("a follower's status = %+v, %v; want the leader's go-live of v2 at 10%%", st.Progressive, err)
+	}
+
+	// a's lease expires unnoticed; b takes over.
+	bctx := lease(t, db, "b", time.Minute)
+	if _, err := a.Promote(ctx, "alice", "too late"); !errors.Is(err, store.ErrFenced) {
+		t.Errorf("the deposed leader's Promote = %v, want it refused as fenced", err)
+	}
+	if err := b.Lead(bctx); err != nil {
+		t.Fatal(err)
+	}
+	gl, err := b.GoLiveState(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := gl.Progressive
+	if p == nil || p.Percent != 10 || p.Step != 0 || !p.Resumed || p.Version != "v2" {
+		t.Fatalf("the new leader's go-live = %+v, want v2's carried on at 10%% (step 1 of 3)", p)
+	}
+	if got := br.Table().Split; got == nil || *got != *split {
+		t.Errorf("the new leader's router splits %+v, want the same users on green as before: %+v", got, *split)
+	}
+	if _, err := b.Promote(ctx, "alice", "looks good"); err != nil {
+		t.Fatalf("the new leader's Promote = %v", err)
+	}
+	if got := br.Table(); got.Live != router.Green || got.Split != nil {
+		t.Errorf("the new leader's router after Promote: live %s, split %+v; want green, no split", got.Live, got.Split)
+	}
+	if _, err := db.Progressive(ctx, "shop"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the stored go-live after it completed = %v, want none (ErrNotFound)", err)
 	}
 }

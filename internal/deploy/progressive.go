@@ -13,9 +13,10 @@ import (
 )
 
 // Progressive is a progressive go-live in progress: a growing, sticky
-// share of users on the new release, step by step. It is persisted
-// (Options.ProgressPath) at every change, beside the routing table that
-// holds the split itself, so that a restart carries on where it was.
+// share of users on the new release, step by step. It is persisted in
+// the store at every change, beside the routing table that holds the
+// split itself, so that a restart, or a new leader, carries on where it
+// was (docs/adr/0019-progressive-go-live-in-the-store.md).
 type Progressive struct {
 	DeploymentID int64        `json:"deployment_id"`
 	Version      string       `json:"version"`
@@ -161,9 +162,6 @@ func (s *Service) startProgressive(ctx context.Context, actor, reason string, st
 	if err != nil || slots[string(to)].Version == "" || (d.State != store.StateReady && d.State != store.StateRolledBack) {
 		return conflict("nothing is ready to go live on %s (deploy a release first)", to)
 	}
-	if len(s.opts.RoutingPath) > 0 && s.opts.ProgressPath == "" {
-		return errors.New("progressive go-live needs Options.ProgressPath to survive a restart")
-	}
 	s.stopGuard("go-live by " + actor)
 	addr, err := s.ensureRunning(ctx, to)
 	if err != nil {
@@ -200,7 +198,7 @@ func (s *Service) startProgressive(ctx context.Context, actor, reason string, st
 // applyStep persists p, then routes the table with p's split (persisted,
 // then installed): a crash in between restarts on what was asked.
 func (s *Service) applyStep(ctx context.Context, p *Progressive, addr string) error {
-	if err := s.saveProgress(p); err != nil {
+	if err := s.saveProgress(ctx, p); err != nil {
 		return err
 	}
 	next := tidy(s.opts.Router.Table())
@@ -305,7 +303,7 @@ func (s *Service) completeProgressive(ctx context.Context, p *Progressive, actor
 		return err
 	}
 	defer s.setProgressive(nil) // last: whoever waits for the end finds it recorded
-	s.removeProgress()
+	s.removeProgress(ctx)
 	msg := "all production traffic on " + string(p.To)
 	if promote {
 		msg += fmt.Sprintf(", promoted by %s at step %d of %d", actor, p.Step+1, len(p.Steps))
@@ -362,7 +360,7 @@ func (s *Service) rollbackProgressive(ctx context.Context, p *Progressive, actor
 		return err
 	}
 	defer s.setProgressive(nil) // last: whoever waits for the end finds it recorded
-	s.removeProgress()
+	s.removeProgress(ctx)
 	if old != "" {
 		s.drainRequests(ctx, old)
 	}
@@ -425,7 +423,7 @@ func (s *Service) Resume(ctx context.Context, actor, reason string) (Status, err
 }
 
 func (s *Service) saveProgressStep(ctx context.Context, p *Progressive, actor string, action Action, reason string) error {
-	if err := s.saveProgress(p); err != nil {
+	if err := s.saveProgress(ctx, p); err != nil {
 		return err
 	}
 	s.setProgressive(p)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +38,11 @@ func (s *guardStack) userColors(t *testing.T, n int) []router.Color {
 }
 
 func (s *guardStack) progress() *deploy.Progressive {
-	return s.svc.GoLiveState().Progressive
+	st, err := s.svc.GoLiveState(context.Background())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return st.Progressive
 }
 
 func (s *guardStack) waitPercent(t *testing.T, pct int, timeout time.Duration) {
@@ -289,6 +295,47 @@ func TestProgressiveSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.waitPercent(t, 100, 5*time.Second)
+}
+
+// TestProgressiveCarriedOverFromAnOlderBascule: a go-live in progress that
+// an older bascule kept in its data directory (golive.json) is carried on
+// by this one, moved into the store, and its file removed.
+func TestProgressiveCarriedOverFromAnOlderBascule(t *testing.T) {
+	s := newGuardStack(t, guard.Config{}, false)
+	s.v1LiveV2Ready()
+	if _, err := s.svc.GoLiveProgressive(context.Background(), "alice", "", []int{10, 100}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	before := s.userColors(t, 300)
+	s.svc.Close()
+	// What an older bascule left: the state in the file, none in the store.
+	stored, err := s.db.Progressive(context.Background(), "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(s.dataDir, "golive.json")
+	if err := os.WriteFile(file, stored.State, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.DeleteProgressive(context.Background(), "shop"); err != nil {
+		t.Fatal(err)
+	}
+	s.restart(t)
+	if p := s.progress(); p == nil || p.Percent != 10 || !p.Resumed {
+		t.Fatalf("after the restart: %+v, want the older bascule's go-live resumed at 10%%", p)
+	}
+	after := s.userColors(t, 300)
+	for i := range before {
+		if before[i] != after[i] {
+			t.Fatalf("user %d: %s before the restart, %s after", i, before[i], after[i])
+		}
+	}
+	if _, err := os.Stat(file); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("golive.json after it was carried over: %v, want it removed", err)
+	}
+	if got, err := s.db.Progressive(context.Background(), "shop"); err != nil || string(got.State) == "" {
+		t.Errorf("the stored go-live after the carry-over = %+v, %v; want it in the store", got, err)
+	}
 }
 
 // restart builds what bascule serve builds at a start, over the same data

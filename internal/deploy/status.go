@@ -100,6 +100,13 @@ func (s *Service) Status(ctx context.Context) (Status, error) {
 		st.Guard = &g
 	}
 	st.Progressive = s.progressive()
+	if st.Progressive == nil && !s.recovered() {
+		// The leader moves the go-live; a follower, or a new leader still
+		// taking it over, reads where it stands.
+		if st.Progressive, err = s.storedProgress(ctx); err != nil {
+			return st, err
+		}
+	}
 	if d, err := s.opts.Store.ActiveDeployment(ctx, s.opts.App); err == nil {
 		st.Deployment = &d
 	} else if !errors.Is(err, store.ErrNotFound) {

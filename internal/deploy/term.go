@@ -101,6 +101,23 @@ func (s *Service) Leading() bool {
 	return s.term != nil
 }
 
+// recovered reports whether the Service leads and its term's recovery is
+// over: what it keeps in memory is then the fleet's.
+func (s *Service) recovered() bool {
+	s.termMu.Lock()
+	t := s.term
+	s.termMu.Unlock()
+	if t == nil {
+		return false
+	}
+	select {
+	case <-t.ready:
+		return true
+	default:
+		return false
+	}
+}
+
 // spawn runs fn in a goroutine of the current term, under a context that
 // carries the term's fence and ends with the term or when the returned
 // cancel is called. It reports false, running nothing, when the Service

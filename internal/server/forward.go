@@ -73,7 +73,7 @@ func (s *Server) forwardChanges(next http.Handler, writeError func(http.Response
 }
 
 func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !isChange(r) {
+	if !leadersToServe(r) {
 		f.next.ServeHTTP(w, r)
 		return
 	}
@@ -104,8 +104,21 @@ func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), leaderTarget{}, target)))
 }
 
-// isChange reports whether r may change something, and so is the leader's
-// to serve.
+// leadersToServe reports whether r is the leader's to serve: a change, or
+// a read of the go-live the leader runs (its progress and the guard's
+// watch live in the leader's memory; a follower would answer that none
+// runs, and bascule go-live --watch would stop watching).
+func leadersToServe(r *http.Request) bool {
+	if r.URL.Path == goLivePath && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		return true
+	}
+	return isChange(r)
+}
+
+// goLivePath is the API's go-live state (api.Handler's GET /api/v1/go-live).
+const goLivePath = "/api/v1/go-live"
+
+// isChange reports whether r may change something.
 func isChange(r *http.Request) bool {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:

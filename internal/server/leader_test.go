@@ -106,6 +106,30 @@ func TestFollowerForwardsChangesToTheLeader(t *testing.T) {
 	}
 	waitState(t, b, list[0].ID, store.StateReady)
 
+	// A progressive go-live through the follower: the follower reports it
+	// as the leader runs it, in its status (from the store) and in the
+	// go-live state that bascule go-live --watch polls (the leader's).
+	if _, err := b.admin.GoLive(ctx, "v1 first"); err != nil {
+		t.Fatalf("GoLive through the follower = %v", err)
+	}
+	if _, _, err := b.admin.AddRelease(ctx, "v2", "app", "", strings.NewReader("binary v2")); err != nil {
+		t.Fatalf("AddRelease(v2) through the follower = %v", err)
+	}
+	d2, err := b.admin.Deploy(ctx, "v2", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, b, d2.ID, store.StateReady)
+	if _, err := b.admin.GoLiveProgressive(ctx, "canary", []int{10, 100}, "1h"); err != nil {
+		t.Fatalf("progressive GoLive through the follower = %v", err)
+	}
+	if st, err := b.admin.Status(ctx); err != nil || st.Progressive == nil || st.Progressive.Percent != 10 || st.Progressive.Version != "v2" {
+		t.Errorf("the follower's status = %+v, %v; want the leader's go-live of v2 at 10%%", st.Progressive, err)
+	}
+	if gl, err := b.admin.GoLiveState(ctx); err != nil || gl.Progressive == nil || gl.Progressive.Percent != 10 {
+		t.Errorf("the follower's go-live state = %+v, %v; want the leader's go-live at 10%%", gl.Progressive, err)
+	}
+
 	// The leader stops: it releases the lease, the follower takes over
 	// and serves changes itself.
 	a.stop(t)
@@ -118,6 +142,21 @@ func TestFollowerForwardsChangesToTheLeader(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Logf("b leads %s after a's clean stop", time.Since(stopped).Round(time.Millisecond))
+	// The go-live a ran is b's now, at the step a left it. (b's elector
+	// may say it leads a moment before its deploy service takes over.)
+	for {
+		gl, err := b.admin.GoLiveState(ctx)
+		if err != nil || gl.Progressive == nil || gl.Progressive.Percent != 10 {
+			t.Fatalf("the new leader's go-live state = %+v, %v; want a's go-live at 10%%", gl.Progressive, err)
+		}
+		if gl.Progressive.Resumed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the new leader did not carry a's go-live on within 10s: %+v", gl.Progressive)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	// a is gone: a change succeeds only if b serves it itself.
 	b.apply(t, "flags:\n  - key: after-takeover\n    enabled: true\n    default_variant: \"on\"\n")
 }

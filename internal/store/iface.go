@@ -116,5 +116,6 @@ type Store interface {
 	Notifications
 	Routers
 	RoutingTables
+	Progressives
 	Close() error
 }

@@ -31,6 +31,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Routers", func(t *testing.T) { testRouters(t, open(t)) })
 	t.Run("RoutingTable", func(t *testing.T) { testRoutingTable(t, open(t)) })
 	t.Run("RoutingTableFenced", func(t *testing.T) { testRoutingTableFenced(t, open(t)) })
+	t.Run("Progressive", func(t *testing.T) { testProgressive(t, open(t)) })
+	t.Run("ProgressiveFenced", func(t *testing.T) { testProgressiveFenced(t, open(t)) })
 	t.Run("RoutingWatch", func(t *testing.T) { testRoutingWatch(t, open(t)) })
 }
 
