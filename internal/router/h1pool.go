@@ -283,7 +283,10 @@ func (pc *h1Conn) retryable(err error, written, idempotent bool) bool {
 // socket, so the app never read them. The reset follows the end of stream
 // by about a round trip, so wasReset waits for it a little (8 ms at most,
 // on a failure path only); a read cannot see it once the end of stream was
-// read, but the socket's pending error can.
+// read, but the socket's pending error can. Linux records a reset as
+// ECONNRESET, or as EPIPE when it comes after the upstream's end of stream
+// (the connection was then half closed: the usual order when the app
+// closed before the request was written, and the common one under load).
 func (pc *h1Conn) wasReset() bool {
 	sc, ok := pc.nc.(syscall.Conn)
 	if !ok {
@@ -301,7 +304,7 @@ func (pc *h1Conn) wasReset() bool {
 			return false
 		}
 		switch {
-		case soErr == int(syscall.ECONNRESET):
+		case soErr == int(syscall.ECONNRESET) || soErr == int(syscall.EPIPE):
 			return true
 		case soErr != 0 || wait >= 8*time.Millisecond:
 			return false

@@ -233,3 +233,61 @@ func testH1PoolHeadAndConnectionClose(t *testing.T, serve front) {
 		}
 	}
 }
+
+// TestWasResetSeesAResetAfterTheEndOfStream: the app closed a pooled
+// connection and its end of stream reached bascule before the next request
+// was written (the usual order under load): the app's kernel answers the
+// request's bytes with a reset, which Linux records as EPIPE on a half-
+// closed socket, not ECONNRESET. Such a request was never read and must be
+// sent again; one the app read before it hung up must not.
+func TestWasResetSeesAResetAfterTheEndOfStream(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		appReads  bool // the app reads the request before it closes
+		wantReset bool
+	}{
+		{"closed before the request", false, true},
+		{"read, then closed", true, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			nc, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			app, err := ln.Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := "POST /checkout HTTP/1.1\r\nHost: shop\r\nContent-Length: 5\r\n\r\norder"
+			if c.appReads {
+				if _, err := io.WriteString(nc, req); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := io.ReadFull(app, make([]byte, len(req))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			app.Close()
+			// bascule has the end of stream before it writes (or, when the
+			// app read the request, as its only answer).
+			pc := &h1Conn{nc: nc, rw: newRawIO(nc), reused: true}
+			if _, err := pc.rw.Read(make([]byte, 1)); err != io.EOF {
+				t.Fatalf("read after the app closed = %v, want EOF", err)
+			}
+			if !c.appReads {
+				if _, err := io.WriteString(nc, req); err != nil {
+					t.Fatalf("write on the half-closed connection = %v, want it accepted by the kernel", err)
+				}
+			}
+			if got := pc.wasReset(); got != c.wantReset {
+				t.Errorf("wasReset = %v, want %v", got, c.wantReset)
+			}
+		})
+	}
+}
