@@ -198,12 +198,11 @@ func TestDeposedLeaderCannotFinishItsDeployment(t *testing.T) {
 	}
 }
 
-// TestNewLeaderStartsFromTheFleetsTable: the routing table is the
-// fleet's, in the store. A new leader serves the last leader's table (not
-// the one its own router had) under a generation above it, and a deposed
-// leader's switch is refused: neither the store nor its own router moves.
-func TestNewLeaderStartsFromTheFleetsTable(t *testing.T) {
-	t.Parallel()
+// twoInstancesV1LiveV2Ready starts two instances on one PostgreSQL store,
+// a leading with a lease of 300 ms it does not renew, b standing by; a
+// has deployed v1 and v2 and sent v1 live.
+func twoInstancesV1LiveV2Ready(t *testing.T) (db *postgres.DB, a *deploy.Service, ar *router.Router, b *deploy.Service, br *router.Router) {
+	t.Helper()
 	ctx := context.Background()
 	db, err := postgres.Open(ctx, pg.NewDatabase(t))
 	if err != nil {
@@ -212,11 +211,10 @@ func TestNewLeaderStartsFromTheFleetsTable(t *testing.T) {
 	t.Cleanup(func() { db.Close() })
 	arts := &artifact.Store{Dir: t.TempDir()}
 	blue, green := newApp(t, router.Blue), newApp(t, router.Green)
-	a, ar := instanceWithRouter(t, db, arts, blue, green, nil)
-	b, br := instanceWithRouter(t, db, arts, blue, green, nil)
+	a, ar = instanceWithRouter(t, db, arts, blue, green, nil)
+	b, br = instanceWithRouter(t, db, arts, blue, green, nil)
 	addReleaseTo(t, db, arts, "v1")
 	addReleaseTo(t, db, arts, "v2")
-
 	if err := a.Lead(lease(t, db, "a", 300*time.Millisecond)); err != nil {
 		t.Fatal(err)
 	}
@@ -234,6 +232,17 @@ func TestNewLeaderStartsFromTheFleetsTable(t *testing.T) {
 			}
 		}
 	}
+	return db, a, ar, b, br
+}
+
+// TestNewLeaderStartsFromTheFleetsTable: the routing table is the
+// fleet's, in the store. A new leader serves the last leader's table (not
+// the one its own router had) under a generation above it, and a deposed
+// leader's switch is refused: neither the store nor its own router moves.
+func TestNewLeaderStartsFromTheFleetsTable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, a, ar, b, br := twoInstancesV1LiveV2Ready(t)
 	switched := ar.Table()
 	stored, err := db.RoutingTable(ctx, "shop")
 	if err != nil || stored.Generation != switched.Generation {
@@ -343,35 +352,7 @@ func TestActionsWaitForTheNewLeadersRecovery(t *testing.T) {
 func TestNewLeaderCarriesOnTheProgressiveGoLive(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, pg.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	arts := &artifact.Store{Dir: t.TempDir()}
-	blue, green := newApp(t, router.Blue), newApp(t, router.Green)
-	a, ar := instanceWithRouter(t, db, arts, blue, green, nil)
-	b, br := instanceWithRouter(t, db, arts, blue, green, nil)
-	addReleaseTo(t, db, arts, "v1")
-	addReleaseTo(t, db, arts, "v2")
-
-	if err := a.Lead(lease(t, db, "a", 300*time.Millisecond)); err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range []string{"v1", "v2"} {
-		d, err := a.Deploy(ctx, v, "test", "alice")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d, err = a.Wait(ctx, d.ID); err != nil || d.State != store.StateReady {
-			t.Fatalf("deployment of %s = %s %q, %v; want ready", v, d.State, d.Error, err)
-		}
-		if v == "v1" {
-			if _, err := a.GoLive(ctx, "alice", ""); err != nil {
-				t.Fatalf("GoLive = %v", err)
-			}
-		}
-	}
+	db, a, ar, b, br := twoInstancesV1LiveV2Ready(t)
 	// Steps an hour apart: nothing moves unless someone moves it.
 	if _, err := a.GoLiveProgressive(ctx, "alice", "canary", []int{10, 50, 100}, time.Hour); err != nil {
 		t.Fatalf("GoLiveProgressive = %v", err)

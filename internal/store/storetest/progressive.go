@@ -51,26 +51,11 @@ func testProgressiveFenced(t *testing.T, s store.Store) {
 		t.Skip("this store is for one instance only: nothing to fence")
 	}
 	ctx := context.Background()
-	const ttl = 100 * time.Millisecond
-	a, taken, err := leases.AcquireLease(ctx, store.LeaseControl, "a", "http://a", ttl)
-	if err != nil || !taken {
-		t.Fatalf("AcquireLease(a) = %+v, %v, %v", a, taken, err)
-	}
-	asA := store.WithFence(ctx, store.Fence{Lease: store.LeaseControl, Token: a.Token})
+	_, asA := leads(t, leases, "a", fenceTTL)
 	if err := s.PutProgressive(asA, store.Progressive{App: "shop", State: []byte(`{"percent":10}`), UpdatedAt: t0}); err != nil {
 		t.Fatalf("PutProgressive by the leader = %v", err)
 	}
-	var b store.Lease
-	deadline := time.Now().Add(10 * time.Second)
-	for !taken || b.Holder != "b" {
-		if time.Now().After(deadline) {
-			t.Fatal("b could not take the expired lease within 10s")
-		}
-		time.Sleep(ttl / 4)
-		if b, taken, err = leases.AcquireLease(ctx, store.LeaseControl, "b", "http://b", time.Minute); err != nil {
-			t.Fatalf("AcquireLease(b) = %v", err)
-		}
-	}
+	_, asB := takesOver(t, leases, "b")
 	var fe *store.FencedError
 	if err := s.PutProgressive(asA, store.Progressive{App: "shop", State: []byte(`{"percent":50}`), UpdatedAt: t0}); !errors.As(err, &fe) {
 		t.Errorf("PutProgressive by the deposed leader = %v, want a *FencedError", err)
@@ -81,7 +66,6 @@ func testProgressiveFenced(t *testing.T, s store.Store) {
 	if got, err := s.Progressive(ctx, "shop"); err != nil || string(got.State) != `{"percent":10}` {
 		t.Fatalf("Progressive after the refused writes = %+v (%s), %v; want the leader's 10%%, unchanged", got, got.State, err)
 	}
-	asB := store.WithFence(ctx, store.Fence{Lease: store.LeaseControl, Token: b.Token})
 	if err := s.DeleteProgressive(asB, "shop"); err != nil {
 		t.Fatalf("DeleteProgressive by the new leader = %v", err)
 	}

@@ -55,27 +55,12 @@ func testRoutingTableFenced(t *testing.T, s store.Store) {
 		t.Skip("this store is for one instance only: nothing to fence")
 	}
 	ctx := context.Background()
-	const ttl = 100 * time.Millisecond
-	a, taken, err := leases.AcquireLease(ctx, store.LeaseControl, "a", "http://a", ttl)
-	if err != nil || !taken {
-		t.Fatalf("AcquireLease(a) = %+v, %v, %v", a, taken, err)
-	}
-	asA := store.WithFence(ctx, store.Fence{Lease: store.LeaseControl, Token: a.Token})
+	a, asA := leads(t, leases, "a", fenceTTL)
 	if _, err := s.PutRoutingTable(asA, store.RoutingTable{App: "shop", Generation: 4, Table: []byte(`{"live":"blue"}`), UpdatedAt: t0}); err != nil {
 		t.Fatalf("PutRoutingTable by the leader = %v", err)
 	}
-	var b store.Lease
-	deadline := time.Now().Add(10 * time.Second)
-	for !taken || b.Holder != "b" {
-		if time.Now().After(deadline) {
-			t.Fatal("b could not take the expired lease within 10s")
-		}
-		time.Sleep(ttl / 4)
-		if b, taken, err = leases.AcquireLease(ctx, store.LeaseControl, "b", "http://b", time.Minute); err != nil {
-			t.Fatalf("AcquireLease(b) = %v", err)
-		}
-	}
-	_, err = s.PutRoutingTable(asA, store.RoutingTable{App: "shop", Generation: 9, Table: []byte(`{"live":"green"}`), UpdatedAt: t0})
+	b, asB := takesOver(t, leases, "b")
+	_, err := s.PutRoutingTable(asA, store.RoutingTable{App: "shop", Generation: 9, Table: []byte(`{"live":"green"}`), UpdatedAt: t0})
 	var fe *store.FencedError
 	if !errors.As(err, &fe) || fe.Token != a.Token || fe.Current != b.Token {
 		t.Fatalf("PutRoutingTable by the deposed leader = %v, want a *FencedError (token %d, lease's %d)", err, a.Token, b.Token)
@@ -83,7 +68,6 @@ func testRoutingTableFenced(t *testing.T, s store.Store) {
 	if got, err := s.RoutingTable(ctx, "shop"); err != nil || got.Generation != 4 || string(got.Table) != `{"live":"blue"}` {
 		t.Fatalf("RoutingTable after the refused write = %+v (%s), %v; want generation 4, blue, unchanged", got, got.Table, err)
 	}
-	asB := store.WithFence(ctx, store.Fence{Lease: store.LeaseControl, Token: b.Token})
 	got, err := s.PutRoutingTable(asB, store.RoutingTable{App: "shop", Generation: 1, Table: []byte(`{"live":"blue"}`), UpdatedAt: t0})
 	if err != nil || got.Generation != 5 {
 		t.Fatalf("PutRoutingTable by the new leader = %+v, %v; want generation 5", got, err)
