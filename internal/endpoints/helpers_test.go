@@ -10,20 +10,16 @@ import (
 	"net/netip"
 	"os"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 
-	manifests "github.com/bascule/bascule/deploy/kubernetes"
 	"github.com/bascule/bascule/internal/endpoints"
 	"github.com/bascule/bascule/internal/kubetest"
 	"github.com/bascule/bascule/internal/netnstest"
@@ -190,36 +186,7 @@ func podsOf(t *testing.T, client kubernetes.Interface, ns, color string) []strin
 // the manifest's Role is enough.
 func asRouter(t *testing.T, cluster *kubetest.Cluster, ns string) kubernetes.Interface {
 	t.Helper()
-	raw, err := manifests.FS.ReadFile("rbac.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, ctx := cluster.Client(t), t.Context()
-	for _, doc := range strings.Split(string(raw), "\n---\n") {
-		obj, _, err := scheme.Codecs.UniversalDeserializer().Decode([]byte(doc), nil, nil)
-		if err != nil {
-			t.Fatalf("decode rbac.yaml: %v", err)
-		}
-		switch o := obj.(type) {
-		case *corev1.ServiceAccount:
-			o.Namespace = ns
-			_, err = admin.CoreV1().ServiceAccounts(ns).Create(ctx, o, metav1.CreateOptions{})
-		case *rbacv1.Role:
-			o.Namespace = ns
-			_, err = admin.RbacV1().Roles(ns).Create(ctx, o, metav1.CreateOptions{})
-		case *rbacv1.RoleBinding:
-			o.Namespace = ns
-			for i := range o.Subjects {
-				o.Subjects[i].Namespace = ns
-			}
-			_, err = admin.RbacV1().RoleBindings(ns).Create(ctx, o, metav1.CreateOptions{})
-		default:
-			t.Fatalf("rbac.yaml holds a %T", obj)
-		}
-		if err != nil {
-			t.Fatalf("apply rbac.yaml: %v", err)
-		}
-	}
+	kubetest.ApplyRBAC(t, cluster.Client(t), ns)
 	rc := rest.CopyConfig(cluster.Config())
 	rc.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + ns + ":bascule-router"}
 	c, err := kubernetes.NewForConfig(rc)

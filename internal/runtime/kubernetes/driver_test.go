@@ -12,12 +12,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	k8s "k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 
 	"github.com/bascule/bascule/internal/kubetest"
@@ -69,7 +67,7 @@ func newEnvWith(t *testing.T, kopts kubetest.KubeletOptions) env {
 	}
 	kopts.Namespace = ns.Name
 	c.StartKubelet(t, kopts)
-	applyRBAC(t, client, ns.Name)
+	kubetest.ApplyRBAC(t, client, ns.Name)
 	// The driver acts as bascule's service account: every test shows that
 	// the manifest's namespace-scoped Role is enough.
 	rc := rest.CopyConfig(c.Config())
@@ -79,41 +77,6 @@ func newEnvWith(t *testing.T, kopts kubetest.KubeletOptions) env {
 		t.Fatalf("client as bascule's service account: %v", err)
 	}
 	return env{client: client, bascule: bascule, ns: ns.Name}
-}
-
-// applyRBAC creates the objects of deploy/kubernetes/rbac.yaml in ns.
-func applyRBAC(t *testing.T, client k8s.Interface, ns string) {
-	t.Helper()
-	raw, err := os.ReadFile("../../../deploy/kubernetes/rbac.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := t.Context()
-	for _, doc := range strings.Split(string(raw), "\n---\n") {
-		obj, _, err := scheme.Codecs.UniversalDeserializer().Decode([]byte(doc), nil, nil)
-		if err != nil {
-			t.Fatalf("decode rbac.yaml: %v", err)
-		}
-		switch o := obj.(type) {
-		case *corev1.ServiceAccount:
-			o.Namespace = ns
-			_, err = client.CoreV1().ServiceAccounts(ns).Create(ctx, o, metav1.CreateOptions{})
-		case *rbacv1.Role:
-			o.Namespace = ns
-			_, err = client.RbacV1().Roles(ns).Create(ctx, o, metav1.CreateOptions{})
-		case *rbacv1.RoleBinding:
-			o.Namespace = ns
-			for i := range o.Subjects {
-				o.Subjects[i].Namespace = ns
-			}
-			_, err = client.RbacV1().RoleBindings(ns).Create(ctx, o, metav1.CreateOptions{})
-		default:
-			t.Fatalf("rbac.yaml holds a %T; want only a ServiceAccount, a Role and a RoleBinding (namespace-scoped)", obj)
-		}
-		if err != nil {
-			t.Fatalf("apply rbac.yaml: %v", err)
-		}
-	}
 }
 
 // driver starts a driver on the env's namespace, closed at the test's end.
