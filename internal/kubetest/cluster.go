@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/bascule/bascule/internal/testreport"
@@ -230,14 +231,14 @@ func waitReady(ctx context.Context, p *process, ready func(context.Context) erro
 			return nil
 		}
 		select {
-		case <-p.done:
+		case <-p.Done():
 			log := p.logTail()
 			if strings.Contains(log, "address already in use") {
-				return fmt.Errorf("start %s: %w", p.name, errPortTaken)
+				return fmt.Errorf("start %s: %w", p.Name(), errPortTaken)
 			}
-			return fmt.Errorf("start %s: exited (%v):\n%s", p.name, p.err, log)
+			return fmt.Errorf("start %s: exited (%v):\n%s", p.Name(), p.Err(), log)
 		case <-ctx.Done():
-			return fmt.Errorf("wait for %s: %w (last: %v)\n%s", p.name, ctx.Err(), err, p.logTail())
+			return fmt.Errorf("wait for %s: %w (last: %v)\n%s", p.Name(), ctx.Err(), err, p.logTail())
 		case <-tick.C:
 		}
 	}
@@ -314,7 +315,7 @@ func (c *Cluster) Stop() error {
 		var errs []error
 		for _, p := range []*process{c.manager, c.apiserver, c.etcd} {
 			if p != nil {
-				errs = append(errs, p.stop(stopGrace))
+				errs = append(errs, p.Stop(syscall.SIGTERM, stopGrace))
 			}
 		}
 		if c.dir != "" {

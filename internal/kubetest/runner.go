@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/bascule/bascule/internal/netnstest"
+	"github.com/bascule/bascule/internal/testproc"
 )
 
 // Image is what a PodRunner runs for a container image: a program of this
@@ -163,7 +164,7 @@ func (r *PodRunner) runOnce(ctx context.Context, pod *Pod, c corev1.Container, c
 		}
 	}()
 	select {
-	case <-p.done:
+	case <-p.Done():
 	case <-ctx.Done():
 		stopProbe()
 		<-probeDone
@@ -181,7 +182,7 @@ func (r *PodRunner) runOnce(ctx context.Context, pod *Pod, c corev1.Container, c
 // of its process group after the pod's grace period (its deletion's, or
 // its spec's).
 func (r *PodRunner) terminate(pod *Pod, p *process) {
-	if err := p.stop(pod.GracePeriod()); err != nil {
+	if err := p.Stop(syscall.SIGTERM, pod.GracePeriod()); err != nil {
 		r.logf("kubelet: pod %s/%s: %v", pod.Namespace, pod.Name, err)
 	}
 }
@@ -189,7 +190,7 @@ func (r *PodRunner) terminate(pod *Pod, p *process) {
 // exitCode is the container's exit code as a kubelet reports it: the
 // process's, or 128 plus the signal that killed it.
 func exitCode(p *process) int32 {
-	ps := p.cmd.ProcessState
+	ps := p.ProcessState()
 	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		return 128 + int32(ws.Signal())
 	}
@@ -208,8 +209,11 @@ func (r *PodRunner) start(pod *Pod, c corev1.Container, cmd containerCommand, ho
 	ec := host.Command(context.Background(), cmd.argv[0], cmd.argv[1:]...)
 	ec.Env, ec.Dir = cmd.env, cmd.dir
 	ec.Stdout, ec.Stderr = f, f
-	ec.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	return spawn(pod.Namespace+"/"+pod.Name+"/"+c.Name, ec)
+	tp, err := testproc.Start(pod.Namespace+"/"+pod.Name+"/"+c.Name, ec, syscall.SIGKILL)
+	if err != nil {
+		return nil, err
+	}
+	return &process{Process: tp, log: logPath}, nil
 }
 
 func (r *PodRunner) logPath(namespace, pod, container string) string {
@@ -239,10 +243,10 @@ func (r *PodRunner) Signal(namespace, pod string, sig syscall.Signal) error {
 	}
 	pp.mu.Lock()
 	defer pp.mu.Unlock()
-	if pp.proc == nil || pp.proc.exited() {
+	if pp.proc == nil || pp.proc.Exited() {
 		return fmt.Errorf("pod %s/%s runs no process now", namespace, pod)
 	}
-	return pp.proc.cmd.Process.Signal(sig)
+	return pp.proc.Signal(sig)
 }
 
 func (r *PodRunner) track(pod *Pod) *podProcess {

@@ -24,7 +24,6 @@ var layer = map[string]int{
 	"internal/yamldoc":    0, // hand-written YAML: file:line errors, anchors, merge keys
 	"internal/guard":      0,
 	"internal/migrate":    0,
-	"internal/pgtest":     1, // test support, over testreport
 	"internal/netnstest":  1, // test support: hosts in network namespaces
 	"internal/router":     0,
 	"internal/runtime":    0,
@@ -48,6 +47,7 @@ var layer = map[string]int{
 	"internal/store/storetest":    1,
 	"internal/fleet":              1, // routers switching as one: the hub (control plane) and the agent (router)
 	"internal/endpoints":          1, // a router's references to Kubernetes Services, expanded from EndpointSlices
+	"internal/testproc":           1, // test support: the programs tests depend on, launched once, gone with the binary
 	// The domain: who may act, flags, deployments, notifications.
 	"internal/auth":   2,
 	"internal/flag":   2,
@@ -55,6 +55,7 @@ var layer = map[string]int{
 	// Test support: a real Kubernetes control plane whose pods run in
 	// netnstest's namespaces.
 	"internal/kubetest": 2,
+	"internal/pgtest":   2, // test support: a real PostgreSQL, over testproc
 	"internal/notify":   2,
 	"internal/leader":   2,
 	// What an HTTP answer says of the domain's errors, for both faces.

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bascule/bascule/internal/testproc"
 	"github.com/bascule/bascule/internal/testreport"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -26,7 +27,7 @@ type Server struct {
 	dir  string // the temporary directory holding data, socket and log; removed by Stop
 	port int
 	acct account
-	proc *process
+	proc *testproc.Process
 
 	seq      atomic.Int64 // numbers the databases made by NewDatabase
 	stopOnce sync.Once
@@ -151,8 +152,7 @@ func (s *Server) startPostgres(ctx context.Context, bins binaries) error {
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
 		"-c", "max_connections=200", "-c", "shared_buffers=32MB", "-c", "timezone=UTC")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr.Pdeathsig = 0 // startProcess sets the right one
-	proc, err := startProcess(cmd)
+	proc, err := testproc.Start("postgres", cmd, syscall.SIGQUIT)
 	if err != nil {
 		return err
 	}
@@ -170,12 +170,12 @@ func (s *Server) waitReady(ctx context.Context) error {
 			return nil
 		}
 		select {
-		case <-s.proc.done:
+		case <-s.proc.Done():
 			log := s.logTail()
 			if bytes.Contains(log, []byte("Address already in use")) {
 				return fmt.Errorf("start postgres on port %d: %w", s.port, errPortTaken)
 			}
-			return fmt.Errorf("start postgres: exited (%v):\n%s", s.proc.err, log)
+			return fmt.Errorf("start postgres: exited (%v):\n%s", s.proc.Err(), log)
 		case <-ctx.Done():
 			return fmt.Errorf("wait for postgres on port %d: %w\n%s", s.port, ctx.Err(), s.logTail())
 		case <-tick.C:
@@ -225,7 +225,7 @@ func (s *Server) Stop() error {
 	s.stopOnce.Do(func() {
 		var errs []error
 		if s.proc != nil {
-			errs = append(errs, s.proc.shutdown(stopGrace))
+			errs = append(errs, s.proc.Stop(syscall.SIGQUIT, stopGrace))
 		}
 		if err := os.RemoveAll(s.dir); err != nil {
 			errs = append(errs, fmt.Errorf("remove postgres directory: %w", err))

@@ -72,7 +72,7 @@ func TestDatabaseDroppedWhenTestEnds(t *testing.T) {
 func TestServerRunsAsUnprivilegedUser(t *testing.T) {
 	t.Parallel()
 	srv := pg.Server(t)
-	uid := processUID(t, srv.proc.pid())
+	uid := processUID(t, srv.proc.Pid())
 	if os.Geteuid() == 0 && uid == 0 {
 		t.Errorf("postgres runs as root (uid 0); want the postgres or nobody user")
 	}
@@ -101,7 +101,7 @@ func processUID(t *testing.T, pid int) int {
 func TestStopEndsServerAndRemovesDirectory(t *testing.T) {
 	t.Parallel()
 	srv := Start(t)
-	pid, dir := srv.proc.pid(), srv.dir
+	pid, dir := srv.proc.Pid(), srv.dir
 	if err := srv.Stop(); err != nil {
 		t.Fatalf("Stop = %v", err)
 	}
@@ -129,7 +129,7 @@ func crashHelper() {
 		os.Stdout.WriteString("error " + err.Error() + "\n")
 		os.Exit(1)
 	}
-	os.Stdout.WriteString(strconv.Itoa(srv.proc.pid()) + " " + srv.dir + "\n")
+	os.Stdout.WriteString(strconv.Itoa(srv.proc.Pid()) + " " + srv.dir + "\n")
 	panic("simulated crash of a test binary")
 }
 
