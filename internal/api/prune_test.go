@@ -90,7 +90,9 @@ func TestPruneNeedsAdmin(t *testing.T) {
 	}
 
 	r = f.do(f.admin(), "POST", "/api/v1/deployments", `{"version":"v1"}`)
-	var e struct{ Error struct{ Code, Message string } }
+	var e struct {
+		Error struct{ Code, Message string }
+	}
 	r.decode(t, &e)
 	if r.status != http.StatusGone || e.Error.Code != "artifact_collected" ||
 		!strings.Contains(e.Error.Message, "the artifact of v1 was collected (artifacts.keep: 1)") {
