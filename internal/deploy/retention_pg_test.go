@@ -67,8 +67,8 @@ func TestPruneSparesTheReleaseBeingDeployed(t *testing.T) {
 		Driver:       static.New(map[string]string{"blue": blue.addr(), "green": green.addr()}),
 		Health:       runtime.HealthCheck{Path: "/healthz", Interval: 20 * time.Millisecond, Timeout: time.Second},
 		SmokeCommand: smoke, SmokeTimeout: 30 * time.Second,
-		RoutingPath:  filepath.Join(dir, "routing.json"), ProgressPath: filepath.Join(dir, "golive.json"), Standby: true,
-		Retention:    deploy.Retention{Keep: 1}, Blobs: db})
+		RoutingPath: filepath.Join(dir, "routing.json"), ProgressPath: filepath.Join(dir, "golive.json"), Standby: true,
+		Retention: deploy.Retention{Keep: 1}, Blobs: db})
 	t.Cleanup(a.Close)
 	v1 := addAgedRelease(t, db, arts, "v1", 3*time.Hour)
 	v2 := addAgedRelease(t, db, arts, "v2", 2*time.Hour)
