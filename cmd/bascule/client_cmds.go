@@ -87,16 +87,59 @@ func (c *cli) releaseCommand() *cobra.Command {
 				return c.writeJSON(rels)
 			}
 			tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "VERSION\tDIGEST\tSIZE\tCREATED BY\tCREATED\tIMAGE")
+			fmt.Fprintln(tw, "VERSION\tDIGEST\tSIZE\tCREATED BY\tCREATED\tARTIFACT\tIMAGE")
 			for _, r := range rels {
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", r.Version, shortDigest(r.Digest), r.Size, r.CreatedBy,
-					r.CreatedAt.Local().Format(time.DateTime), r.Image)
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", r.Version, shortDigest(r.Digest), r.Size, r.CreatedBy,
+					r.CreatedAt.Local().Format(time.DateTime), artifactState(r), r.Image)
 			}
 			return tw.Flush()
 		},
 	}
 	list.Flags().BoolVar(&c.json, "json", false, "print JSON")
-	cmd.AddCommand(add, list)
+	cmd.AddCommand(add, list, c.pruneCommand())
+	return cmd
+}
+
+// artifactState says whether a release's artifact is kept or was
+// collected, and when.
+func artifactState(r store.Release) string {
+	if r.Collected() {
+		return "collected " + r.CollectedAt.Local().Format(time.DateTime)
+	}
+	return "kept"
+}
+
+func (c *cli) pruneCommand() *cobra.Command {
+	var dry bool
+	cmd := &cobra.Command{
+		Use:   "prune",
+		Short: "Delete now the artifacts of old releases that artifacts.keep lets go (admin)",
+		Long: "Delete now, from the store and the disks, the artifacts of the releases beyond the newest\n" +
+			"artifacts.keep, except those on a color's slot, of a deployment not finished, or added\n" +
+			"within artifacts.grace. The releases stay in the history. bascule also does this after each\n" +
+			"deployment ends and every artifacts.interval.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			col, err := c.client().PruneReleases(cmd.Context(), dry)
+			if err != nil {
+				return err
+			}
+			if c.json {
+				return c.writeJSON(col)
+			}
+			verb := "removed"
+			if dry {
+				verb = "would remove"
+			}
+			for _, r := range col.Releases {
+				c.printf("%s the artifact of %s (%s, %d bytes)\n", verb, r.Version, shortDigest(r.Digest), r.Size)
+			}
+			c.printf("%s %d artifact(s), %d bytes (artifacts.keep: %d)\n", verb, len(col.Releases), col.Bytes, col.Keep)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&dry, "dry-run", false, "print what would be removed, remove nothing")
+	cmd.Flags().BoolVar(&c.json, "json", false, "print JSON")
 	return cmd
 }
 

@@ -81,6 +81,7 @@ func (h *Handler) table() []route {
 		{"GET /api/v1/releases/{version}", store.RoleViewer, h.getRelease},
 		{"POST /api/v1/releases", store.RoleDeployer, h.addRelease},
 		{"POST /api/v1/releases/{version}/lint", store.RoleDeployer, h.lintRelease},
+		{"POST /api/v1/releases/prune", store.RoleAdmin, h.pruneReleases},
 		{"GET /api/v1/migrations", store.RoleViewer, h.listMigrations},
 		{"GET /api/v1/deployments", store.RoleViewer, h.listDeployments},
 		{"POST /api/v1/deployments", store.RoleDeployer, h.createDeployment},

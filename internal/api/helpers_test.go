@@ -46,6 +46,13 @@ type cred struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, nil)
+}
+
+// newFixtureWith is newFixture whose deploy service's options edit
+// changes, when not nil.
+func newFixtureWith(t *testing.T, edit func(*deploy.Options)) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
 	t.Cleanup(backend.Close)
@@ -57,8 +64,12 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(func() { db.Close() })
 	f := &fixture{t: t, db: db, creds: map[string]cred{}, arts: &artifact.Store{Dir: t.TempDir()},
 		auth: auth.New(auth.Options{Store: db, Password: auth.PasswordParams{Time: 1, MemoryKiB: 64}})}
-	svc := deploy.New(deploy.Options{App: "shop", Store: db, Artifacts: f.arts,
-		Driver: static.New(map[string]string{"blue": addr, "green": addr}), Router: router.New(router.Options{})})
+	opts := deploy.Options{App: "shop", Store: db, Artifacts: f.arts,
+		Driver: static.New(map[string]string{"blue": addr, "green": addr}), Router: router.New(router.Options{})}
+	if edit != nil {
+		edit(&opts)
+	}
+	svc := deploy.New(opts)
 	t.Cleanup(svc.Close)
 	if err := svc.Recover(ctx); err != nil {
 		t.Fatal(err)

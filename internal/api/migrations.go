@@ -76,6 +76,9 @@ func (h *Handler) lintRelease(w http.ResponseWriter, r *http.Request, _ auth.Pri
 	if err != nil {
 		return err
 	}
+	if rel.Collected() {
+		return errorf(http.StatusGone, "artifact_collected", "the artifact of %s was collected: its migrations are gone with it", rel.Version)
+	}
 	dir, err := h.releaseDir(r.Context(), rel)
 	if err != nil {
 		return err

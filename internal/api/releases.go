@@ -91,6 +91,13 @@ func (h *Handler) addRelease(w http.ResponseWriter, r *http.Request, p auth.Prin
 		if gerr != nil {
 			return gerr
 		}
+		if old.Digest == rel.Digest && old.Image == rel.Image && old.Collected() {
+			// The bytes just stored go with the next collection.
+			h.audit(r, p, "release.add", version, "refused", "artifact collected")
+			return errorf(http.StatusConflict, "release_collected",
+				"release %s is registered and its artifact was collected; a version is registered once: "+
+					"add the same files under a new version (bascule release add %s-again PATH)", version, version)
+		}
 		if old.Digest == rel.Digest && old.Image == rel.Image {
 			writeJSON(w, http.StatusOK, old)
 			return nil
@@ -116,6 +123,35 @@ func (h *Handler) addRelease(w http.ResponseWriter, r *http.Request, p auth.Prin
 	h.audit(r, p, "release.add", version, "ok", detail)
 	writeJSON(w, http.StatusCreated, rel)
 	return nil
+}
+
+// pruneReleases serves POST /api/v1/releases/prune: the leader collects
+// now the artifacts the retention rule lets go (artifacts.keep) and
+// answers what it deleted; with dry_run=true it deletes nothing and
+// answers what it would.
+func (h *Handler) pruneReleases(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	dry, err := boolParam(r, "dry_run")
+	if err != nil {
+		return err
+	}
+	c, err := h.opts.Deploy.Prune(r.Context(), p.Name, dry)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+// boolParam reads a query parameter that is true, false or absent.
+func boolParam(r *http.Request, name string) (bool, error) {
+	switch v := r.URL.Query().Get(name); v {
+	case "", "false", "0":
+		return false, nil
+	case "true", "1":
+		return true, nil
+	default:
+		return false, errorf(http.StatusBadRequest, "bad_request", "%s=%q: want true or false", name, v)
+	}
 }
 
 // orNone names a release's image, or says it has none.

@@ -101,6 +101,18 @@ func (c *Client) Releases(ctx context.Context) ([]store.Release, error) {
 	return out.Releases, c.do(ctx, http.MethodGet, "/api/v1/releases", nil, "", &out)
 }
 
+// PruneReleases asks the leader to collect now the artifacts the
+// retention rule lets go (admin only); dry, it deletes nothing and says
+// what it would.
+func (c *Client) PruneReleases(ctx context.Context, dry bool) (deploy.Collection, error) {
+	var out deploy.Collection
+	path := "/api/v1/releases/prune"
+	if dry {
+		path += "?dry_run=true"
+	}
+	return out, c.do(ctx, http.MethodPost, path, nil, "", &out)
+}
+
 // AddRelease streams an artifact to the server as version. created tells
 // whether it is new (false: the same bytes were registered before).
 func (c *Client) AddRelease(ctx context.Context, version, filename, digest string, body io.Reader) (rel store.Release, created bool, err error) {

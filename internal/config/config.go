@@ -58,11 +58,12 @@ type Config struct {
 	// renewal, with a shared store: how long the others wait before one of
 	// them takes over from a leader that died.
 	ControlLeaseTTL time.Duration
-	Metrics         Metrics  // who may read /metrics
-	Database        Database // the application's database, migrated by bascule; optional
-	Migrate         Migrate  // migration settings; optional
-	Store           Store    // where bascule keeps its own state
-	OFREP           OFREP    // OFREP for applications and browser apps: rate limit, CORS
+	Metrics         Metrics   // who may read /metrics
+	Database        Database  // the application's database, migrated by bascule; optional
+	Migrate         Migrate   // migration settings; optional
+	Store           Store     // where bascule keeps its own state
+	Artifacts       Artifacts // how long release artifacts are kept
+	OFREP           OFREP     // OFREP for applications and browser apps: rate limit, CORS
 
 	// Notify lists the webhooks told of deployment, guard and flag
 	// events; optional.
@@ -243,6 +244,23 @@ type Store struct {
 	URLEnv string // environment variable URL was read from, if any
 }
 
+// Artifacts is the retention of release artifacts (ADR 0020): what is
+// garbage-collected from the store and the disks, and when.
+type Artifacts struct {
+	// Keep is how many of the newest releases keep their artifact;
+	// default 10. The releases the colors run, those of unfinished
+	// deployments and those younger than Grace keep theirs whatever Keep
+	// says.
+	Keep int
+	// Grace is how long a newly added release is never collected, so
+	// that a CI pipeline that adds a release and then deploys it does
+	// not race the collection; default 1h.
+	Grace time.Duration
+	// Interval is how often collection runs besides after each
+	// deployment ends; default 1h.
+	Interval time.Duration
+}
+
 // Default returns the configuration used when no file is given and onto
 // which a file's values are laid. It is not valid on its own: the process
 // driver needs runtime.process.command, which only the caller (a file, or
@@ -274,11 +292,15 @@ func Default() Config {
 		StopTimeout:  10 * time.Second,
 		Migrate:      Migrate{LockTimeout: 500 * time.Millisecond, StatementTimeout: 10 * time.Minute, CompatTimeout: 5 * time.Minute},
 		Store:        Store{Driver: DriverSQLite},
+		Artifacts:    Artifacts{Keep: DefaultArtifactsKeep, Grace: time.Hour, Interval: time.Hour},
 		// Renewed every third of it: a leader that died is replaced within
 		// ten seconds.
 		ControlLeaseTTL: 10 * time.Second,
 	}
 }
+
+// DefaultArtifactsKeep is artifacts.keep when the file does not set it.
+const DefaultArtifactsKeep = 10
 
 // defaultDataDir follows the XDG base directory spec: state belongs in
 // $XDG_STATE_HOME (ignored unless absolute, as the spec requires), else in

@@ -74,9 +74,10 @@ func TestLoadFull(t *testing.T) {
 		Database:              Database{Driver: DriverPostgres, URL: "postgres://shop@127.0.0.1/shop", URLEnv: "DATABASE_URL"},
 		Migrate: Migrate{LockTimeout: 2 * time.Second, StatementTimeout: 30 * time.Minute, ExpandCommand: []string{}, ContractCommand: []string{},
 			CompatCommand: []string{"./bin/app", "selftest"}, CompatTimeout: 2 * time.Minute},
-		Store: Store{Driver: DriverSQLite},
-		OFREP: OFREP{RateLimit: 5000, RateBurst: 10000, CORSOrigins: []string{"https://shop.example"}},
-		Path:  "testdata/full.yaml",
+		Store:     Store{Driver: DriverSQLite},
+		Artifacts: Artifacts{Keep: 20, Grace: 2 * time.Hour, Interval: 30 * time.Minute},
+		OFREP:     OFREP{RateLimit: 5000, RateBurst: 10000, CORSOrigins: []string{"https://shop.example"}},
+		Path:      "testdata/full.yaml",
 	}
 	want.Notify = []Webhook{{URL: "https://hooks.example.com/bascule", Secret: "0123456789abcdef", SecretEnv: "BASCULE_WEBHOOK_SECRET",
 		Events: []string{"deployment", "guard", "flag"}, Format: FormatJSON}}
@@ -122,6 +123,7 @@ func TestDefault(t *testing.T) {
 		StopTimeout:     10 * time.Second,
 		Migrate:         Migrate{LockTimeout: 500 * time.Millisecond, StatementTimeout: 10 * time.Minute, CompatTimeout: 5 * time.Minute},
 		Store:           Store{Driver: DriverSQLite},
+		Artifacts:       Artifacts{Keep: 10, Grace: time.Hour, Interval: time.Hour},
 		ControlLeaseTTL: 10 * time.Second,
 	}
 	if diff := cmp.Diff(want, Default()); diff != "" {

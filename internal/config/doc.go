@@ -278,6 +278,29 @@
 //	url      PostgreSQL connection string, or
 //	url_env  the environment variable holding it. Both must be empty for sqlite.
 //
+// artifacts — garbage collection of release artifacts
+// (docs/adr/0020-artifact-retention.md). The leader deletes the artifacts
+// of old releases from the store and from its data directory, and every
+// instance deletes from its own data directory what the store no longer
+// holds. A collected release stays in the history (bascule release list
+// says "collected"); deploying it is refused before anything starts: add
+// the same files again under a new version. Whatever keep says, these are
+// never collected: the releases on the blue and green slots, the release of
+// every deployment not finalized, failed or rolled back, and releases
+// younger than grace. Image releases are never collected: their artifact is
+// only their migrations, and the image stays in its registry. Collection
+// runs when a deployment ends, every interval, and on `bascule release
+// prune` (admin; --dry-run shows what it would delete).
+//
+//	keep      how many of the newest releases keep their artifact, counting
+//	          artifact releases only. At least 1. Default 10.
+//	grace     a release added less than this long ago is never collected,
+//	          so that a CI pipeline that adds a release and then deploys it
+//	          does not race the collection. 0 turns the grace off.
+//	          Default 1h.
+//	interval  how often collection runs besides after each deployment.
+//	          Default 1h.
+//
 // ofrep — optional; the OpenFeature Remote Evaluation Protocol under
 // /ofrep/v1/, which OpenFeature providers call with an API key of role
 // evaluator, and the flag stream its bulk answer announces.

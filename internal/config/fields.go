@@ -71,6 +71,13 @@ func (d *decoder) root(n yamldoc.Node, c *Config) {
 			})
 		},
 		"notify": func(p string, n yamldoc.Node) { d.webhooks(p, n, &c.Notify) },
+		"artifacts": func(p string, n yamldoc.Node) {
+			d.mapping(p, n, section{
+				"keep":     d.integer(&c.Artifacts.Keep),
+				"grace":    d.duration(&c.Artifacts.Grace),
+				"interval": d.duration(&c.Artifacts.Interval),
+			})
+		},
 		"store": func(p string, n yamldoc.Node) {
 			d.mapping(p, n, section{
 				"driver":  d.str(&c.Store.Driver),

@@ -50,6 +50,9 @@ func TestParseValid(t *testing.T) {
 		{"guard off", cmdOK + "guard: {window: 0s}\n", func(c *Config) {
 			c.Guard.Window = 0
 		}},
+		{"artifacts retention", cmdOK + "artifacts: {keep: 3, grace: 0s}\n", func(c *Config) {
+			c.Artifacts.Keep, c.Artifacts.Grace = 3, 0
+		}},
 		{"durations", cmdOK + "drain_timeout: 1m30s\nstop_timeout: 1.5s\n", func(c *Config) {
 			c.DrainTimeout = 90 * time.Second
 			c.StopTimeout = 1500 * time.Millisecond
@@ -121,6 +124,14 @@ func TestParseInvalid(t *testing.T) {
 				`b.yaml:2: drain_timeout: must be positive, got 0s`,
 				`b.yaml:3: smoke_test.timeout: must be positive, got -1s`,
 			}},
+		{"artifacts keep zero, grace negative", cmdOK + "artifacts:\n  keep: 0\n  grace: -1s\n  interval: 0s\n",
+			[]string{
+				`b.yaml:3: artifacts.keep: must be at least 1, got 0: the artifacts of the newest releases are kept (default 10)`,
+				`b.yaml:4: artifacts.grace: must be 0 or more, got -1s (default 1h)`,
+				`b.yaml:5: artifacts.interval: must be positive, got 0s`,
+			}},
+		{"artifacts keep negative", cmdOK + "artifacts: {keep: -3}\n",
+			[]string{`b.yaml:2: artifacts.keep: must be at least 1, got -3: the artifacts of the newest releases are kept (default 10)`}},
 		{"duration as a list", cmdOK + "stop_timeout: [1s]\n",
 			[]string{`b.yaml:2: stop_timeout: expected a duration such as "500ms" or "2s", got a list`}},
 		{"listen is a bare port", cmdOK + "listen: 8080\n",

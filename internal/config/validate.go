@@ -102,6 +102,7 @@ func (v *validator) validate(c *Config) {
 	v.command("migrate.compat_command", c.Migrate.CompatCommand)
 	v.positive("migrate.compat_timeout", c.Migrate.CompatTimeout)
 	v.store(&c.Store)
+	v.artifacts(&c.Artifacts)
 	v.ofrep(&c.OFREP)
 	if (c.ControlTLS.CertFile == "") != (c.ControlTLS.KeyFile == "") {
 		v.errorf("control_tls", "cert_file and key_file go together: set both, or neither for plain HTTP")
@@ -110,6 +111,17 @@ func (v *validator) validate(c *Config) {
 	v.networks("control_trusted_proxies", c.ControlTrustedProxies)
 	v.leader(c, control, okC)
 	v.webhooks(c.Notify)
+}
+
+// artifacts checks the retention of release artifacts.
+func (v *validator) artifacts(a *Artifacts) {
+	if a.Keep < 1 {
+		v.errorf("artifacts.keep", "must be at least 1, got %d: the artifacts of the newest releases are kept (default %d)", a.Keep, DefaultArtifactsKeep)
+	}
+	if a.Grace < 0 {
+		v.errorf("artifacts.grace", "must be 0 or more, got %s (default 1h)", a.Grace)
+	}
+	v.positive("artifacts.interval", a.Interval)
 }
 
 // MinLeaseTTL is the shortest control_lease_ttl: shorter, a busy database

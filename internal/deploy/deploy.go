@@ -69,6 +69,7 @@ type Store interface {
 	store.RoutingTables
 	store.Progressives
 	store.Audit
+	store.Retention
 }
 
 // Options configure a Service. Zero durations take the documented defaults.
@@ -104,6 +105,12 @@ type Options struct {
 	Traffic Traffic
 	// GuardTick is how often the guard judges; zero: every 50ms.
 	GuardTick time.Duration
+	// Retention is the garbage collection of release artifacts; its zero
+	// value collects nothing.
+	Retention Retention
+	// Blobs is the store's copy of the artifacts, which a collection
+	// deletes; nil when only the data directory holds them (SQLite).
+	Blobs BlobDeleter
 	// Standby starts the Service as a follower: it runs nothing and
 	// refuses actions with ErrNotLeader until Lead. Without it the Service
 	// leads from New on, as the only instance.
@@ -163,6 +170,9 @@ type Service struct {
 	termMu sync.Mutex
 	term   *term // the current term; nil when not leading
 	wg     sync.WaitGroup
+
+	gcMu   sync.Mutex    // one collection of artifacts at a time
+	gcWake chan struct{} // tells the collector a deployment ended
 }
 
 // New returns a Service. Call Recover once before serving requests.
@@ -184,7 +194,7 @@ func New(opts Options) *Service {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{opts: opts, log: log, events: newBroker(), running: map[int64]bool{},
-		progWake: make(chan struct{}, 1), switching: newSwitchLock()}
+		progWake: make(chan struct{}, 1), switching: newSwitchLock(), gcWake: make(chan struct{}, 1)}
 	if !opts.Standby {
 		// Alone on its store: the server runs Recover before it serves
 		// the API.

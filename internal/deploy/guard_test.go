@@ -77,6 +77,8 @@ type guardStack struct {
 	// wrap, if set, wraps the static driver (to add what another driver
 	// offers).
 	wrap func(*static.Driver) deploy.Driver
+	// retention is the garbage collection of artifacts; zero: off.
+	retention deploy.Retention
 }
 
 var testGuard = guard.Config{Window: 2 * time.Second, MaxErrorRate: 0.02, MinRequests: 20}
@@ -147,7 +149,7 @@ func (s *guardStack) open(t *testing.T, table *router.Table) {
 	}
 	s.svc = deploy.New(deploy.Options{App: "shop", Store: s.db, Artifacts: s.arts, Driver: d, Router: s.router,
 		Health:     runtime.HealthCheck{Path: "/healthz", Interval: 20 * time.Millisecond, Timeout: time.Second},
-		AutoGoLive: s.autoGoLive, Guard: s.cfg, Traffic: meter, GuardTick: 20 * time.Millisecond,
+		AutoGoLive: s.autoGoLive, Guard: s.cfg, Traffic: meter, GuardTick: 20 * time.Millisecond, Retention: s.retention,
 		RoutingPath: filepath.Join(s.dataDir, "routing.json"), ProgressPath: filepath.Join(s.dataDir, "golive.json")})
 	t.Cleanup(s.svc.Close)
 	if err := s.svc.Recover(ctx); err != nil {

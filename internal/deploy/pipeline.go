@@ -44,6 +44,11 @@ func (s *Service) Deploy(ctx context.Context, version, reason, actor string) (st
 		}
 		return store.Deployment{}, err
 	}
+	if rel.Collected() {
+		err := s.collectedError(rel)
+		s.audit(ctx, actor, ActionDeploy, version, "refused", err.Error())
+		return store.Deployment{}, err
+	}
 	if rel.Image != "" && !runsImages(s.opts.Driver) {
 		err := fmt.Errorf("%w: %s is the image %s, and this bascule's runtime driver runs release artifacts (process, static); "+
 			"images run with runtime.driver: kubernetes", ErrImageNotRunnable, version, rel.Image)
@@ -167,6 +172,10 @@ func (p *pipeline) execute(ctx context.Context) error {
 	rel, err := s.opts.Store.Release(ctx, p.d.Version)
 	if err != nil {
 		return err
+	}
+	if rel.Collected() {
+		// Collected between Deploy's check and the deployment's creation.
+		return s.collectedError(rel)
 	}
 	p.color = s.targetColor()
 	p.d.Color = string(p.color)

@@ -56,7 +56,11 @@ func (s *Service) Recover(ctx context.Context) error {
 	s.resumeGuard(ctx)
 	// What the router serves is on disk too, even when the router mended
 	// the table it was given at start.
-	return s.route(ctx, s.opts.Router.Table())
+	if err := s.route(ctx, s.opts.Router.Table()); err != nil {
+		return err
+	}
+	s.startCollector()
+	return nil
 }
 
 func (s *Service) failInterrupted(ctx context.Context) error {

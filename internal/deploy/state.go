@@ -110,6 +110,9 @@ func (s *Service) move(ctx context.Context, d *store.Deployment, by Action, to s
 		return fmt.Errorf("persist deployment #%d %s → %s: %w", d.ID, from, to, err)
 	}
 	s.events.publish(*d)
+	if from != to && !store.Active(to) && to != store.StateReady && to != store.StateLive {
+		s.wakeCollector() // finalized, failed or rolled back: its release may go
+	}
 	return nil
 }
 

@@ -27,6 +27,9 @@ type term struct {
 	// actions wait for it, so that the recovery's "fail what the last
 	// leader left half done" never fails a deployment asked of this term.
 	ready chan struct{}
+	// collecting is set once the term's artifact collector runs (under
+	// the Service's termMu).
+	collecting bool
 }
 
 func newTerm(f store.Fence, fenced bool) *term {

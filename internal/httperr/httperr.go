@@ -177,6 +177,8 @@ var sentinels = []struct {
 	{err: store.ErrFenced, status: http.StatusServiceUnavailable, code: "not_leader",
 		message: "this bascule instance lost the lead of the control plane during the request; try again"},
 	{err: deploy.ErrImageNotRunnable, status: http.StatusUnprocessableEntity, code: "image_release"},
+	// The release is in the history, its bytes are not: gone for good.
+	{err: deploy.ErrArtifactCollected, status: http.StatusGone, code: "artifact_collected"},
 	{err: flag.ErrExists, status: http.StatusConflict, code: "exists"},
 	{err: flag.ErrNotBoolean, status: http.StatusBadRequest, code: "bad_request"},
 	{err: auth.ErrUnauthenticated, status: http.StatusUnauthorized, code: "unauthenticated",

@@ -3,8 +3,11 @@ package server
 import (
 	"context"
 	"path/filepath"
+	"time"
 
 	"github.com/bascule/bascule/internal/artifact"
+	"github.com/bascule/bascule/internal/config"
+	"github.com/bascule/bascule/internal/deploy"
 	"github.com/bascule/bascule/internal/store"
 )
 
@@ -55,5 +58,63 @@ func (s *Server) shareArtifacts(ctx context.Context, arts *artifact.Store) {
 	}
 	if err != nil && ctx.Err() == nil {
 		s.log.Error("share artifacts", "err", err)
+	}
+}
+
+// retention is the garbage collection of artifacts as the config sets it.
+func retention(cfg config.Config) deploy.Retention {
+	return deploy.Retention{Keep: cfg.Artifacts.Keep, Grace: cfg.Artifacts.Grace, Interval: cfg.Artifacts.Interval}
+}
+
+// sharedBlobs is the store's copy of the artifacts, which the leader's
+// collection deletes; nil when the data directory alone holds them.
+func sharedBlobs(arts *artifact.Store, st store.Store) deploy.BlobDeleter {
+	if arts.Shared == nil {
+		return nil
+	}
+	if b, ok := st.(store.Blobs); ok {
+		return b
+	}
+	return nil
+}
+
+// startSweeping removes from this instance's data directory, every
+// artifacts.interval, the artifacts the leader collected and deleted from
+// the shared store: a follower's disk holds artifacts too (those it
+// received while it led, or unpacked for the migrations API), and only
+// the leader collects (ADR 0020). With one instance (no shared store) the
+// leader's collection removes them itself.
+func (s *Server) startSweeping(arts *artifact.Store) {
+	if arts.Shared == nil || s.cfg.Artifacts.Interval <= 0 {
+		return
+	}
+	s.stopSweeping = background(func(ctx context.Context) {
+		t := time.NewTicker(s.cfg.Artifacts.Interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			s.sweepArtifacts(ctx, arts)
+		}
+	})
+}
+
+func (s *Server) sweepArtifacts(ctx context.Context, arts *artifact.Store) {
+	list, err := s.store.ListReleases(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("sweep collected artifacts: list releases", "err", err)
+		}
+		return
+	}
+	removed, err := deploy.SweepDisk(ctx, list, arts)
+	if len(removed) > 0 {
+		s.log.Info("removed collected artifacts from this instance's disk", "count", len(removed))
+	}
+	if err != nil && ctx.Err() == nil {
+		s.log.Error("sweep collected artifacts", "err", err)
 	}
 }

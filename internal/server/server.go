@@ -81,6 +81,7 @@ type Server struct {
 	stopFollow func()
 
 	stopSharing         func()             // ends the copy of local artifacts to the shared store and waits
+	stopSweeping        func()             // ends the removal of collected artifacts from this disk and waits
 	stopMeter           context.CancelFunc // ends the guard meter's readings
 	stopChecks          func()             // ends the router's active health checks and waits
 	stopResolver        func()             // ends the router's watch of EndpointSlices (kubernetes driver)
@@ -203,7 +204,7 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 		SmokeCommand: cfg.SmokeTest.Command, SmokeTimeout: cfg.SmokeTest.Timeout, SmokeEnv: s.smokeEnv(),
 		DrainTimeout: cfg.DrainTimeout, AutoGoLive: cfg.AutoGoLive, Logger: s.log.With("component", "deploy"),
 		Observer: m, Migrations: deployMigrations(mig), Guard: guardConfig(cfg), Traffic: s.guardTraffic(),
-		Standby: shared})
+		Retention: retention(cfg), Blobs: sharedBlobs(arts, s.store), Standby: shared})
 	cop, err := newCrossOrigin(cfg)
 	if err != nil {
 		return err
@@ -246,6 +247,7 @@ func (s *Server) openControlPlane(ctx context.Context, m *metrics) (err error) {
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	s.startLeading(ctx)
 	s.startSharing(arts)
+	s.startSweeping(arts)
 	go func() { s.serveErr <- serve(s.controlSrv, s.controlLn) }()
 	s.log.Info("control plane listening", "addr", s.controlLn.Addr().String())
 	return nil
@@ -340,6 +342,9 @@ func (s *Server) shutdown(ctx context.Context) {
 	}
 	if s.stopSharing != nil {
 		s.stopSharing() // before the store it writes to closes
+	}
+	if s.stopSweeping != nil {
+		s.stopSweeping() // before the store it reads closes
 	}
 	if s.store != nil {
 		s.store.Close()

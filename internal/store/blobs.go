@@ -21,7 +21,7 @@ const BlobChunk = 1 << 20
 // whichever instance received it. A blob is immutable: its key is the
 // sha256 of its bytes.
 //
-// Blob writes are not fenced (WithFence is ignored): the bytes are checked
+// Blob writes are not fenced (WithFence is ignored; DeleteBlob excepted): the bytes are checked
 // against their key, so a deposed leader's late write stores nothing
 // another could not, and an upload of a gigabyte must not hold the lease
 // row locked against a takeover for as long as it lasts.
@@ -44,6 +44,12 @@ type Blobs interface {
 	OpenBlob(ctx context.Context, digest string) (io.ReadCloser, int64, error)
 	// HasBlob reports whether a blob is stored, whole, under digest.
 	HasBlob(ctx context.Context, digest string) (bool, error)
+	// DeleteBlob deletes the blob stored under digest, chunks and all, in
+	// one transaction; deleting a blob that is not stored is not an error.
+	// Unlike PutBlob it is fenced (WithFence): a deposed leader's late
+	// delete would destroy bytes the new leader may need, so it is
+	// refused with a *FencedError.
+	DeleteBlob(ctx context.Context, digest string) error
 }
 
 // BlobError is a blob that is not what its key says: refused when it is

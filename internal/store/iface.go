@@ -106,6 +106,7 @@ type Audit interface {
 // Store is everything bascule persists.
 type Store interface {
 	Releases
+	Retention
 	Deployments
 	Slots
 	Tokens

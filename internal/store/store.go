@@ -37,7 +37,15 @@ type Release struct {
 	// kubernetes driver runs; the artifact (Digest, Size, …) then holds only
 	// the release's migrations, so that the same gates run.
 	Image string `json:"image,omitempty"`
+	// CollectedAt, when set, is when the release's artifact was
+	// garbage-collected (ADR 0020): its bytes are gone from the store and
+	// the disks, and it can no longer be deployed. The release stays in
+	// the history.
+	CollectedAt *time.Time `json:"collected_at,omitempty"`
 }
+
+// Collected reports whether the release's artifact was garbage-collected.
+func (r Release) Collected() bool { return r.CollectedAt != nil }
 
 // State is where a deployment stands. Its values are stored as they are
 // (a text column) and shown in the API: they never change. Which state may

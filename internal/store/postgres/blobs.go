@@ -84,3 +84,16 @@ func (db *DB) HasBlob(ctx context.Context, digest string) (bool, error) {
 	}
 	return ok, nil
 }
+
+// DeleteBlob deletes the blob; the foreign key's ON DELETE CASCADE takes
+// its chunks in the same statement. Fenced: see store.Blobs.
+func (db *DB) DeleteBlob(ctx context.Context, digest string) error {
+	err := db.write(ctx, func(q querier) error {
+		_, err := q.Exec(ctx, `DELETE FROM blobs WHERE digest = $1`, digest)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete blob %s: %w", digest, err)
+	}
+	return nil
+}

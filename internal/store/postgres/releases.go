@@ -21,11 +21,11 @@ func (db *DB) CreateRelease(ctx context.Context, r store.Release) error {
 	return nil
 }
 
-const releaseColumns = `version, digest, size, format, filename, notes, created_by, created_at, hold, image`
+const releaseColumns = `version, digest, size, format, filename, notes, created_by, created_at, hold, image, collected_at`
 
 func scanRelease(row pgx.Row) (store.Release, error) {
 	var r store.Release
-	err := row.Scan(&r.Version, &r.Digest, &r.Size, &r.Format, &r.Filename, &r.Notes, &r.CreatedBy, &r.CreatedAt, &r.Hold, &r.Image)
+	err := row.Scan(&r.Version, &r.Digest, &r.Size, &r.Format, &r.Filename, &r.Notes, &r.CreatedBy, &r.CreatedAt, &r.Hold, &r.Image, &r.CollectedAt)
 	return r, err
 }
 

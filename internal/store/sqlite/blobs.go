@@ -87,3 +87,25 @@ func (s *DB) HasBlob(ctx context.Context, digest string) (bool, error) {
 	}
 	return n > 0, nil
 }
+
+// DeleteBlob deletes the blob and its chunks in one transaction. The store
+// has one instance: there is nothing to fence.
+func (s *DB) DeleteBlob(ctx context.Context, digest string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("delete blob %s: %w", digest, err)
+	}
+	defer tx.Rollback()
+	// The chunks first, by name: the foreign key's cascade works only
+	// where foreign keys are enforced.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM blob_chunks WHERE digest = ?`, digest); err != nil {
+		return fmt.Errorf("delete blob %s: %w", digest, err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM blobs WHERE digest = ?`, digest); err != nil {
+		return fmt.Errorf("delete blob %s: %w", digest, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("delete blob %s: %w", digest, err)
+	}
+	return nil
+}

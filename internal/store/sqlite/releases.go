@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/bascule/bascule/internal/store"
@@ -19,15 +20,17 @@ func (s *DB) CreateRelease(ctx context.Context, r store.Release) error {
 	return nil
 }
 
-const releaseColumns = `version, digest, size, format, filename, notes, created_by, created_at, hold, image`
+const releaseColumns = `version, digest, size, format, filename, notes, created_by, created_at, hold, image, collected_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanRelease(row scanner) (store.Release, error) {
 	var r store.Release
 	var created string
-	err := row.Scan(&r.Version, &r.Digest, &r.Size, &r.Format, &r.Filename, &r.Notes, &r.CreatedBy, &created, &r.Hold, &r.Image)
+	var collected sql.NullString
+	err := row.Scan(&r.Version, &r.Digest, &r.Size, &r.Format, &r.Filename, &r.Notes, &r.CreatedBy, &created, &r.Hold, &r.Image, &collected)
 	r.CreatedAt = parseTime(created)
+	r.CollectedAt = parseTimePtr(collected)
 	return r, err
 }
 

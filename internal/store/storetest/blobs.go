@@ -24,6 +24,7 @@ func RunBlobs(t *testing.T, open func(t *testing.T) store.Blobs) {
 	t.Run("FailedWriteLeavesNothing", func(t *testing.T) { testBlobFailedWrite(t, open(t)) })
 	t.Run("Idempotent", func(t *testing.T) { testBlobIdempotent(t, open(t)) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { testBlobConcurrent(t, open(t)) })
+	t.Run("Delete", func(t *testing.T) { testBlobDelete(t, open(t)) })
 }
 
 // Digest is the key of b in a store.Blobs: "sha256:<hex>".

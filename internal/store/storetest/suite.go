@@ -34,6 +34,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Progressive", func(t *testing.T) { testProgressive(t, open(t)) })
 	t.Run("ProgressiveFenced", func(t *testing.T) { testProgressiveFenced(t, open(t)) })
 	t.Run("RoutingWatch", func(t *testing.T) { testRoutingWatch(t, open(t)) })
+	t.Run("Retention", func(t *testing.T) { testRetention(t, open(t)) })
+	t.Run("RetentionFenced", func(t *testing.T) { testRetentionFenced(t, open(t)) })
 }
 
 var t0 = time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)
