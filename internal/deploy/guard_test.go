@@ -159,23 +159,32 @@ func (s *guardStack) open(t *testing.T, table *router.Table) {
 
 func (s *guardStack) addRelease(version string) {
 	s.t.Helper()
-	dir := s.t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "release.txt"), []byte(version+"\n"), 0o644); err != nil {
+	rel := store.Release{Version: version, CreatedAt: time.Now().UTC()}
+	if _, err := registerRelease(s.t, s.db, s.arts, rel, version+"\n"); err != nil && !strings.Contains(err.Error(), "conflict") {
 		s.t.Fatal(err)
+	}
+}
+
+// registerRelease packs a directory holding release.txt (content), puts
+// it in arts and registers it in db as rel (its version, creation time and
+// image; the artifact's fields are filled in). The registration's error
+// is the caller's to judge.
+func registerRelease(t testing.TB, db store.Releases, arts *artifact.Store, rel store.Release, content string) (store.Release, error) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "release.txt"), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	var buf bytes.Buffer
 	if err := artifact.PackDir(&buf, dir); err != nil {
-		s.t.Fatal(err)
+		t.Fatal(err)
 	}
-	blob, err := s.arts.Put(context.Background(), &buf, "")
+	blob, err := arts.Put(context.Background(), &buf, "")
 	if err != nil {
-		s.t.Fatal(err)
+		t.Fatal(err)
 	}
-	rel := store.Release{Version: version, Digest: blob.Digest, Size: blob.Size, Format: "tar.gz",
-		Filename: version + ".tar.gz", CreatedBy: "ci", CreatedAt: time.Now().UTC()}
-	if err := s.db.CreateRelease(context.Background(), rel); err != nil && !strings.Contains(err.Error(), "conflict") {
-		s.t.Fatal(err)
-	}
+	rel.Digest, rel.Size, rel.Format, rel.Filename, rel.CreatedBy = blob.Digest, blob.Size, "tar.gz", rel.Version+".tar.gz", "ci"
+	return rel, db.CreateRelease(context.Background(), rel)
 }
 
 func (s *guardStack) deploy(version string) store.Deployment {

@@ -1,7 +1,6 @@
 package deploy_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -51,22 +50,7 @@ func instanceWithRouter(t *testing.T, db deploy.Store, arts *artifact.Store, blu
 
 func addReleaseTo(t *testing.T, db store.Releases, arts *artifact.Store, version string) {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "release.txt"), []byte(version+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := artifact.PackDir(&buf, dir); err != nil {
-		t.Fatal(err)
-	}
-	blob, err := arts.Put(context.Background(), &buf, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.CreateRelease(context.Background(), store.Release{Version: version, Digest: blob.Digest, Size: blob.Size,
-		Format: "tar.gz", Filename: version + ".tar.gz", CreatedBy: "ci", CreatedAt: time.Now().UTC()}); err != nil {
-		t.Fatal(err)
-	}
+	addAgedRelease(t, db, arts, version, 0)
 }
 
 // lease takes the control lease for holder, waiting for the current one

@@ -1,7 +1,6 @@
 package deploy_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -21,23 +20,10 @@ import (
 
 // addAgedRelease registers version, created age ago, its bytes in arts
 // and in the shared store.
-func addAgedRelease(t *testing.T, db *postgres.DB, arts *artifact.Store, version string, age time.Duration) store.Release {
+func addAgedRelease(t *testing.T, db store.Releases, arts *artifact.Store, version string, age time.Duration) store.Release {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "release.txt"), []byte(version+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := artifact.PackDir(&buf, dir); err != nil {
-		t.Fatal(err)
-	}
-	blob, err := arts.Put(context.Background(), &buf, "")
+	rel, err := registerRelease(t, db, arts, store.Release{Version: version, CreatedAt: time.Now().UTC().Add(-age)}, version+"\n")
 	if err != nil {
-		t.Fatal(err)
-	}
-	rel := store.Release{Version: version, Digest: blob.Digest, Size: blob.Size, Format: "tar.gz",
-		Filename: version + ".tar.gz", CreatedBy: "ci", CreatedAt: time.Now().UTC().Add(-age)}
-	if err := db.CreateRelease(context.Background(), rel); err != nil {
 		t.Fatal(err)
 	}
 	return rel

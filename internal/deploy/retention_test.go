@@ -1,10 +1,8 @@
 package deploy_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -39,21 +37,8 @@ func newRetentionStack(t *testing.T, r deploy.Retention) *guardStack {
 // content; image, if set, makes it an image release.
 func (s *guardStack) addReleaseAt(version, content, image string, at time.Time) store.Release {
 	s.t.Helper()
-	dir := s.t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "release.txt"), []byte(content), 0o644); err != nil {
-		s.t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := artifact.PackDir(&buf, dir); err != nil {
-		s.t.Fatal(err)
-	}
-	blob, err := s.arts.Put(context.Background(), &buf, "")
+	rel, err := registerRelease(s.t, s.db, s.arts, store.Release{Version: version, CreatedAt: at.UTC(), Image: image}, content)
 	if err != nil {
-		s.t.Fatal(err)
-	}
-	rel := store.Release{Version: version, Digest: blob.Digest, Size: blob.Size, Format: "tar.gz",
-		Filename: version + ".tar.gz", CreatedBy: "ci", CreatedAt: at.UTC(), Image: image}
-	if err := s.db.CreateRelease(context.Background(), rel); err != nil {
 		s.t.Fatal(err)
 	}
 	// Unpacked, as a deployment or the migrations API leaves it.
