@@ -64,6 +64,10 @@ func (s *Server) forwardChanges(next http.Handler, writeError func(http.Response
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			target := r.Context().Value(leaderTarget{}).(*url.URL)
 			s.log.Warn("forward to the leader", "leader", target.String(), "method", r.Method, "path", r.URL.Path, "err", err)
+			if !isChange(r) {
+				f.next.ServeHTTP(w, r) // a read: what this instance knows, as above
+				return
+			}
 			f.unavailable(w, r, "leader_unreachable", fmt.Sprintf(
 				"the leader of the control plane, %s, did not answer; if it died, another instance takes over within %s: try again",
 				target.Host, s.elector.TTL()))
@@ -81,7 +85,16 @@ func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.next.ServeHTTP(w, r)
 		return
 	}
+	// A read of the leader's go-live that no leader can answer (a
+	// takeover, or it was forwarded here already) gets what this
+	// instance knows, from the store, rather than an error that would
+	// end bascule go-live --watch.
+	read := !isChange(r)
 	if by := r.Header.Get(forwardedHeader); by != "" {
+		if read {
+			f.next.ServeHTTP(w, r)
+			return
+		}
 		f.unavailable(w, r, "not_leader", fmt.Sprintf(
 			"%s forwarded this to %s, which no longer leads the control plane; try again", by, f.s.elector.Holder()))
 		return
@@ -92,6 +105,10 @@ func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.writeError(w, r, fmt.Errorf("find the leader: %w", err))
 		return
 	case err != nil || l.Remaining <= 0 || l.Holder == f.s.elector.Holder():
+		if read {
+			f.next.ServeHTTP(w, r)
+			return
+		}
 		f.unavailable(w, r, "no_leader", fmt.Sprintf(
 			"no instance leads the control plane at this moment; one takes over within %s: try again", f.s.elector.TTL()))
 		return

@@ -129,6 +129,12 @@ func TestFollowerForwardsChangesToTheLeader(t *testing.T) {
 	if gl, err := b.admin.GoLiveState(ctx); err != nil || gl.Progressive == nil || gl.Progressive.Percent != 10 {
 		t.Errorf("the follower's go-live state = %+v, %v; want the leader's go-live at 10%%", gl.Progressive, err)
 	}
+	// A read another instance forwarded is answered from the store, not
+	// forwarded again nor refused: --watch keeps watching through a
+	// takeover.
+	if r := b.call(t, "GET", "/api/v1/go-live", adminToken, "", "X-Bascule-Forwarded-By", "c"); r.status != http.StatusOK || !strings.Contains(string(r.body), `"percent": 10`) {
+		t.Errorf("a forwarded go-live read reaching a follower = %d %s, want 200 with the stored go-live at 10%%", r.status, r.body)
+	}
 
 	// The leader stops: it releases the lease, the follower takes over
 	// and serves changes itself.
