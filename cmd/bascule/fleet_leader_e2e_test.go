@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bascule/bascule/internal/pgtest"
 	"github.com/bascule/bascule/internal/store"
 )
 
@@ -28,8 +27,6 @@ func TestFleetLeaderKilledUnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL, two bascule serve and three bascule router processes")
 	}
-	pgURL := pgtest.Start(t).NewDatabase(t)
-	blue, green := newTimedApp(t, "v1"), newTimedApp(t, "v2")
 	gate := t.TempDir()
 	goAhead := filepath.Join(gate, "go")
 	// The smoke test waits for the test's go-ahead (a minute at most, so
@@ -37,22 +34,11 @@ func TestFleetLeaderKilledUnderLoad(t *testing.T) {
 	script := fmt.Sprintf(`i=0; while [ ! -e %s ] && [ $i -lt 3000 ]; do sleep 0.02; i=$((i+1)); done; echo smoke passed`, goAhead)
 	t.Cleanup(func() { os.WriteFile(goAhead, nil, 0o644) })
 	const ttl = 3 * time.Second
-	extra := fmt.Sprintf(`store:
-  driver: postgres
-  url: %q
-control_lease_ttl: %s
-drain_timeout: 5s
+	a, b, blue, green := twoInstancesOnPostgres(t, ttl, fmt.Sprintf(`drain_timeout: 5s
 smoke_test:
   command: ["sh", "-c", %q]
   timeout: 60s
-`, pgURL, ttl, script)
-	a := newStaticInstance(t, blue.staticApp, green.staticApp, extra)
-	a.start()
-	b := newStaticInstance(t, blue.staticApp, green.staticApp, extra)
-	b.start()
-	if v, err := a.leader(t); err != nil || !v.Leading {
-		t.Fatalf("first instance: %+v, %v; want it leading", v, err)
-	}
+`, script))
 
 	// v1 live, through the follower, the smoke test let through once.
 	os.WriteFile(goAhead, nil, 0o644)

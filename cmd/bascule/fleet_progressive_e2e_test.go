@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bascule/bascule/internal/pgtest"
 	"github.com/bascule/bascule/internal/store"
 )
 
@@ -22,17 +21,8 @@ func TestProgressiveGoLiveSurvivesTheLeadersDeath(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL and two bascule serve processes")
 	}
-	pgURL := pgtest.Start(t).NewDatabase(t)
-	blue, green := newTimedApp(t, "v1"), newTimedApp(t, "v2")
 	const ttl = 3 * time.Second
-	extra := fmt.Sprintf("store:\n  driver: postgres\n  url: %q\ncontrol_lease_ttl: %s\n", pgURL, ttl)
-	a := newStaticInstance(t, blue.staticApp, green.staticApp, extra)
-	a.start()
-	b := newStaticInstance(t, blue.staticApp, green.staticApp, extra)
-	b.start()
-	if v, err := a.leader(t); err != nil || !v.Leading {
-		t.Fatalf("first instance: %+v, %v; want it leading", v, err)
-	}
+	a, b, _, _ := twoInstancesOnPostgres(t, ttl, "")
 	ctx := context.Background()
 	b.liveWith("v1")
 	b.addRelease("v2", "")

@@ -274,3 +274,22 @@ func processGone(pid int) bool {
 	fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
 	return len(fields) > 0 && fields[0] == "Z"
 }
+
+// twoInstancesOnPostgres starts PostgreSQL and two `bascule serve` sharing
+// it (a lease of ttl; more of bascule.yaml in extra), with the static
+// driver in front of a v1 app on blue and a v2 app on green: a leads, b
+// follows.
+func twoInstancesOnPostgres(t *testing.T, ttl time.Duration, extra string) (a, b *instance, blue, green *timedApp) {
+	t.Helper()
+	pgURL := pgtest.Start(t).NewDatabase(t)
+	blue, green = newTimedApp(t, "v1"), newTimedApp(t, "v2")
+	extra = fmt.Sprintf("store:\n  driver: postgres\n  url: %q\ncontrol_lease_ttl: %s\n", pgURL, ttl) + extra
+	a = newStaticInstance(t, blue.staticApp, green.staticApp, extra)
+	a.start()
+	b = newStaticInstance(t, blue.staticApp, green.staticApp, extra)
+	b.start()
+	if v, err := a.leader(t); err != nil || !v.Leading {
+		t.Fatalf("first instance: %+v, %v; want it leading", v, err)
+	}
+	return a, b, blue, green
+}

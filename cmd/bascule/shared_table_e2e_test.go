@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/bascule/bascule/internal/client"
 	"github.com/bascule/bascule/internal/fleet"
-	"github.com/bascule/bascule/internal/pgtest"
 	"github.com/bascule/bascule/internal/store"
 )
 
@@ -50,17 +48,8 @@ func TestSharedRoutingTableAcrossControlPlanes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts two bascule serve, a bascule router and PostgreSQL")
 	}
-	pgURL := pgtest.Start(t).NewDatabase(t)
-	blue, green := newTimedApp(t, "v1"), newTimedApp(t, "v2")
 	const ttl = 3 * time.Second
-	extra := fmt.Sprintf("store:\n  driver: postgres\n  url: %q\ncontrol_lease_ttl: %s\ndrain_timeout: 5s\n", pgURL, ttl)
-	a := newStaticInstance(t, blue.staticApp, green.staticApp, extra)
-	a.start()
-	b := newStaticInstance(t, blue.staticApp, green.staticApp, extra)
-	b.start()
-	if la, err := a.leader(t); err != nil || !la.Leading {
-		t.Fatalf("first instance: %+v, %v; want it leading", la, err)
-	}
+	a, b, blue, green := twoInstancesOnPostgres(t, ttl, "drain_timeout: 5s\n")
 	a.liveWith("v1")
 	a.addRelease("v2", "")
 	if d := a.deploy("v2"); d.State != store.StateReady {
