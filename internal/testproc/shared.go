@@ -105,10 +105,13 @@ func (s *Shared[S]) Stop() error {
 	s.once.Do(func() {})
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.started || s.stopped {
+	if s.stopped {
 		return nil
 	}
 	s.stopped = true
+	if !s.started {
+		return nil
+	}
 	return s.s.Stop()
 }
 

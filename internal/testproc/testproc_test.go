@@ -102,6 +102,18 @@ func TestSharedLaunchesOnceAndStopsOnce(t *testing.T) {
 	if err := idle.Stop(); err != nil || stopped.Load() != 0 {
 		t.Errorf("Stop of one never launched = %v, stopped %d times; want nil, none", err, stopped.Load())
 	}
+	// Asked for after Stop, it is not launched: the test fails instead
+	// of getting a zero value.
+	tb := &recorder{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		idle.Get(tb, dep)
+	}()
+	<-done
+	if !tb.failed || launched.Load() != 0 {
+		t.Errorf("Get after Stop: failed %v, launched %d; want the test failed, nothing launched", tb.failed, launched.Load())
+	}
 	var sh testproc.Shared[server]
 	for range 3 {
 		sh.Get(t, dep)
