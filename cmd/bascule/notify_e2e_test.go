@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bascule/bascule/internal/client"
 	"github.com/bascule/bascule/internal/notify"
 	"github.com/bascule/bascule/internal/store"
 )
@@ -93,12 +94,24 @@ func TestWebhookSurvivesKill9(t *testing.T) {
 			t.Errorf("%s = %+v, want deployment %d of v1 of shop", typ, ev, d.ID)
 		}
 	}
-	n, err := in.cl.Notifications(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The receiver has both; bascule records a delivery once the 200
+	// reaches it, a moment after the receiver saw the event.
+	var n client.Notifications
+	waitFor(t, 20*time.Second, "both deliveries recorded as delivered", func() bool {
+		var err error
+		n, err = in.cl.Notifications(ctx, "")
+		if err != nil {
+			return false
+		}
+		for _, d := range n.Deliveries {
+			if d.State != store.DeliveryDelivered {
+				return false
+			}
+		}
+		return len(n.Deliveries) == 2
+	})
 	for _, d := range n.Deliveries {
-		if d.State != store.DeliveryDelivered || d.Attempts < 2 {
+		if d.Attempts < 2 {
 			t.Errorf("delivery %d after the restart = %s after %d attempts, want delivered after at least 2", d.ID, d.State, d.Attempts)
 		}
 	}
