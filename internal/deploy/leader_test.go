@@ -73,6 +73,18 @@ func lease(t *testing.T, db *postgres.DB, holder string, ttl time.Duration) cont
 	}
 }
 
+// openPG opens a database of its own on the shared PostgreSQL server,
+// closed when the test ends.
+func openPG(t *testing.T) *postgres.DB {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), pg.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -87,11 +99,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestStandbyRefusesActionsUntilItLeads(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, pg.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openPG(t)
 	arts := &artifact.Store{Dir: t.TempDir()}
 	svc := instanceOn(t, db, arts, newApp(t, router.Blue), newApp(t, router.Green), nil)
 	addReleaseTo(t, db, arts, "v1")
@@ -128,11 +136,7 @@ func TestStandbyRefusesActionsUntilItLeads(t *testing.T) {
 func TestDeposedLeaderCannotFinishItsDeployment(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, pg.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openPG(t)
 	arts := &artifact.Store{Dir: t.TempDir()}
 	blue, green := newApp(t, router.Blue), newApp(t, router.Green)
 	gate := t.TempDir()
@@ -188,11 +192,7 @@ func TestDeposedLeaderCannotFinishItsDeployment(t *testing.T) {
 func twoInstancesV1LiveV2Ready(t *testing.T) (db *postgres.DB, a *deploy.Service, ar *router.Router, b *deploy.Service, br *router.Router) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, pg.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db = openPG(t)
 	arts := &artifact.Store{Dir: t.TempDir()}
 	blue, green := newApp(t, router.Blue), newApp(t, router.Green)
 	a, ar = instanceWithRouter(t, db, arts, blue, green, nil)
@@ -284,11 +284,7 @@ func (g *gatedStore) RoutingTable(ctx context.Context, app string) (store.Routin
 func TestActionsWaitForTheNewLeadersRecovery(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, pg.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openPG(t)
 	arts := &artifact.Store{Dir: t.TempDir()}
 	addReleaseTo(t, db, arts, "v1")
 	g := &gatedStore{DB: db, entered: make(chan struct{}), gate: make(chan struct{})}

@@ -15,7 +15,6 @@ import (
 	"github.com/bascule/bascule/internal/runtime"
 	"github.com/bascule/bascule/internal/runtime/static"
 	"github.com/bascule/bascule/internal/store"
-	"github.com/bascule/bascule/internal/store/postgres"
 )
 
 // addAgedRelease registers version, created age ago, its bytes in arts
@@ -37,11 +36,7 @@ func addAgedRelease(t *testing.T, db store.Releases, arts *artifact.Store, versi
 func TestPruneSparesTheReleaseBeingDeployed(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, pg.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openPG(t)
 	arts := &artifact.Store{Dir: t.TempDir(), Shared: db}
 	blue, green := newApp(t, router.Blue), newApp(t, router.Green)
 	gate := t.TempDir()
