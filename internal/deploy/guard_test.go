@@ -97,8 +97,14 @@ func newGuardStackWith(t *testing.T, cfg guard.Config, wrap func(*static.Driver)
 
 func newGuardStackWrapped(t *testing.T, cfg guard.Config, autoGoLive bool, wrap func(*static.Driver) deploy.Driver) *guardStack {
 	t.Helper()
-	s := &guardStack{t: t, blue: newApp(t, router.Blue), green: newApp(t, router.Green), arts: &artifact.Store{Dir: t.TempDir()},
-		dataDir: t.TempDir(), cfg: cfg, autoGoLive: autoGoLive, wrap: wrap}
+	return startStack(t, &guardStack{cfg: cfg, autoGoLive: autoGoLive, wrap: wrap})
+}
+
+// startStack gives s (its options set) real parts, a SQLite store, two
+// backends and directories of its own, and opens it.
+func startStack(t *testing.T, s *guardStack) *guardStack {
+	t.Helper()
+	s.t, s.blue, s.green, s.arts, s.dataDir = t, newApp(t, router.Blue), newApp(t, router.Green), &artifact.Store{Dir: t.TempDir()}, t.TempDir()
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "bascule.db"))
 	if err != nil {
 		t.Fatal(err)

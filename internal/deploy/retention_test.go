@@ -3,34 +3,20 @@ package deploy_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/bascule/bascule/internal/artifact"
 	"github.com/bascule/bascule/internal/deploy"
-	"github.com/bascule/bascule/internal/guard"
-	"github.com/bascule/bascule/internal/router"
 	"github.com/bascule/bascule/internal/store"
-	"github.com/bascule/bascule/internal/store/sqlite"
 )
 
 // newRetentionStack is the deploy service over real parts (SQLite, the
 // static driver, two real backends) collecting artifacts as r says.
 func newRetentionStack(t *testing.T, r deploy.Retention) *guardStack {
 	t.Helper()
-	s := &guardStack{t: t, blue: newApp(t, router.Blue), green: newApp(t, router.Green), arts: &artifact.Store{Dir: t.TempDir()},
-		dataDir: t.TempDir(), cfg: guard.Config{}, retention: r}
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "bascule.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	s.db = db
-	s.open(t, nil)
-	return s
+	return startStack(t, &guardStack{retention: r})
 }
 
 // addReleaseAt registers version, created at, as an artifact holding
