@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/bascule/bascule/internal/router"
@@ -67,9 +68,10 @@ func (s *Service) switchAction(ctx context.Context, actor string, action Action,
 	if action == ActionGoLive && t.Upstreams[t.Live] != "" && slots[string(t.Live)].Version != "" {
 		// The first deployment goes straight to the live color; going live
 		// then only confirms it.
-		// Unless a newer release is ready on the other color: going live
-		// means the newest, and one release is live at a time.
-		if d, ok := s.readyOn(ctx, slots[string(t.Live)]); ok && !s.newerCandidate(ctx, slots[string(target)], d.ID) {
+		// Unless a newer release is ready, or rolled back, on the other
+		// color: going live means the newest, and one release is live at
+		// a time.
+		if d, ok := s.readyOn(ctx, slots[string(t.Live)]); ok && !s.newerOn(ctx, slots[string(target)], d.ID, store.StateReady, store.StateRolledBack) {
 			if err := s.markLive(ctx, d); err != nil {
 				return Status{}, err
 			}
@@ -93,7 +95,7 @@ func (s *Service) switchAction(ctx context.Context, actor string, action Action,
 		s.audit(ctx, actor, action, slots[string(target)].Version, "refused", err.Error())
 		return Status{}, err
 	}
-	if action == ActionRollback && s.newerReady(ctx, slots[string(target)], slots[string(t.Live)].DeploymentID) {
+	if action == ActionRollback && s.newerOn(ctx, slots[string(target)], slots[string(t.Live)].DeploymentID, store.StateReady) {
 		err := conflict("the %s color holds %s, newer than the live release and never live: "+
 			"that is a go-live, not a rollback", target, slots[string(target)].Version)
 		s.audit(ctx, actor, action, slots[string(target)].Version, "refused", err.Error())
@@ -132,19 +134,11 @@ func (s *Service) busy(ctx context.Context, actor string, action Action) error {
 	return err
 }
 
-// newerCandidate reports whether slot holds a release deployed after the
-// deployment than that a go-live would ship: ready, or rolled back (going
-// live again).
-func (s *Service) newerCandidate(ctx context.Context, slot store.Slot, than int64) bool {
+// newerOn reports whether slot holds a release deployed after the
+// deployment than, in one of states.
+func (s *Service) newerOn(ctx context.Context, slot store.Slot, than int64, states ...store.State) bool {
 	d, err := s.opts.Store.Deployment(ctx, slot.DeploymentID)
-	return err == nil && d.ID > than && (d.State == store.StateReady || d.State == store.StateRolledBack)
-}
-
-// newerReady reports whether slot holds a ready release deployed after the
-// deployment than.
-func (s *Service) newerReady(ctx context.Context, slot store.Slot, than int64) bool {
-	d, ok := s.readyOn(ctx, slot)
-	return ok && d.ID > than
+	return err == nil && d.ID > than && slices.Contains(states, d.State)
 }
 
 // readyOn returns the deployment recorded on slot if it is ready.
