@@ -167,6 +167,11 @@ func (s *Store) blobPath(digest string) string {
 	return filepath.Join(s.Dir, "blobs", strings.ReplaceAll(digest, ":", "-"))
 }
 
+// unpackedPath is where the artifact of digest is unpacked.
+func (s *Store) unpackedPath(digest string) string {
+	return filepath.Join(s.Dir, filepath.FromSlash(unpackedDir), strings.ReplaceAll(digest, ":", "-"))
+}
+
 // Verify recomputes a stored artifact's digest: what runs must be what was
 // registered, even if someone edited files under the data directory.
 func (s *Store) Verify(digest string) error {

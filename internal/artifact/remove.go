@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
-	"strings"
 )
 
 // Remove deletes what Dir holds of digest: the artifact's bytes and the
@@ -26,7 +24,7 @@ func (s *Store) Remove(digest string) (bool, error) {
 	case !errors.Is(err, fs.ErrNotExist):
 		return false, fmt.Errorf("remove artifact %s: %w", digest, err)
 	}
-	dir := filepath.Join(s.Dir, filepath.FromSlash(unpackedDir), strings.ReplaceAll(digest, ":", "-"))
+	dir := s.unpackedPath(digest)
 	if _, err := os.Lstat(dir); err == nil {
 		// Renamed aside first, so that an Unpack never finds a directory
 		// half removed under the name it reuses.
@@ -53,6 +51,6 @@ func (s *Store) Has(digest string) bool {
 	if _, err := os.Stat(s.blobPath(digest)); err == nil {
 		return true
 	}
-	_, err := os.Stat(filepath.Join(s.Dir, filepath.FromSlash(unpackedDir), strings.ReplaceAll(digest, ":", "-")))
+	_, err := os.Stat(s.unpackedPath(digest))
 	return err == nil
 }

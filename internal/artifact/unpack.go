@@ -56,7 +56,7 @@ func (s *Store) Unpack(ctx context.Context, digest, format, filename string) (st
 	if !digestRE.MatchString(digest) {
 		return "", fmt.Errorf("unpack %q: not a sha256 digest", digest)
 	}
-	dst := filepath.Join(s.Dir, filepath.FromSlash(unpackedDir), strings.ReplaceAll(digest, ":", "-"))
+	dst := s.unpackedPath(digest)
 	if _, err := os.Stat(dst); err == nil {
 		return dst, nil
 	}
