@@ -130,7 +130,7 @@ func (h *Handler) addRelease(w http.ResponseWriter, r *http.Request, p auth.Prin
 // answers what it deleted; with dry_run=true it deletes nothing and
 // answers what it would.
 func (h *Handler) pruneReleases(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	dry, err := boolParam(r, "dry_run")
+	dry, err := queryBool(r, "dry_run")
 	if err != nil {
 		return err
 	}
@@ -140,18 +140,6 @@ func (h *Handler) pruneReleases(w http.ResponseWriter, r *http.Request, p auth.P
 	}
 	writeJSON(w, http.StatusOK, c)
 	return nil
-}
-
-// boolParam reads a query parameter that is true, false or absent.
-func boolParam(r *http.Request, name string) (bool, error) {
-	switch v := r.URL.Query().Get(name); v {
-	case "", "false", "0":
-		return false, nil
-	case "true", "1":
-		return true, nil
-	default:
-		return false, errorf(http.StatusBadRequest, "bad_request", "%s=%q: want true or false", name, v)
-	}
 }
 
 // orNone names a release's image, or says it has none.
